@@ -1,0 +1,21 @@
+// Package flowlog reads AWS VPC (and transit gateway) flow-log records.
+//
+// A Reader works like encoding/csv: NewReader wraps an io.Reader of text,
+// plain or gzip, and Read returns one Record per line until io.EOF. The
+// format of the lines is a Format, compiled from a "${field} ..." format
+// string by ParseFormat, or taken from the header line that begins every S3
+// text file. Every field of every record version is known: v2 (the default
+// format), v3, v4, v5, v7 (ECS), v8 (reject-reason), resource-id,
+// encryption-status and the v6 transit-gateway fields.
+//
+// "-" is null for every field: the field is absent from Record.Set and its
+// struct field is the zero value. Integers are range-checked (ports 0–65535,
+// protocol 0–255, counters and times 0 to 2^63−1), addresses are netip.Addr,
+// action and log-status are closed enums, and every other enum stays an open
+// string so new values from AWS never break parsing.
+//
+// A line that does not parse gives a *ParseError naming the line, the field
+// and the reason (a sentinel such as ErrAddr); the next Read goes on with the
+// next line. Reading a record does not allocate once its string values have
+// been seen: the reader interns them in a bounded table.
+package flowlog
