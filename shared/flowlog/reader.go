@@ -2,12 +2,15 @@ package flowlog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"net/netip"
 	"unsafe"
 
+	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -74,11 +77,13 @@ type Reader struct {
 	ioErr  error
 	sniff  bool // first fill still to check for gzip
 	gz     *gzip.Reader
+	zipped bool // src is r.gz
 	format *Format
 	fields []Field
 	line   int
 	recLn  int
 	in     interner
+	addrs  addrCache
 }
 
 // NewReader returns a Reader of r in the default (v2) format. Gzip input is
@@ -87,6 +92,13 @@ func NewReader(r io.Reader) *Reader {
 	rd := &Reader{src: r, sniff: true}
 	rd.SetFormat(MustParseFormat(DefaultFormat))
 	return rd
+}
+
+// Reset makes r read from src as if new, keeping its buffer, its interned
+// strings and its format.
+func (r *Reader) Reset(src io.Reader) {
+	r.src, r.sniff, r.eof, r.ioErr, r.zipped = src, true, false, nil, false
+	r.start, r.end, r.line, r.recLn = 0, 0, 0, 0
 }
 
 // SetFormat sets the format of the lines that follow, until a header line
@@ -208,7 +220,7 @@ func (r *Reader) fill() {
 	r.end += n
 	if err != nil {
 		r.eof = true
-		if err != io.EOF && err != io.ErrUnexpectedEOF {
+		if err != io.EOF {
 			r.ioErr = r.wrapIOErr(err)
 		}
 	}
@@ -220,13 +232,19 @@ func (r *Reader) sniffGzip() {
 	var magic [2]byte
 	n, err := io.ReadFull(r.src, magic[:])
 	if n == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, zerr := gzip.NewReader(io.MultiReader(bytes.NewReader(magic[:]), r.src))
+		src := io.MultiReader(bytes.NewReader(magic[:]), r.src)
+		var zerr error
+		if r.gz == nil {
+			r.gz, zerr = gzip.NewReader(src)
+		} else {
+			zerr = r.gz.Reset(src)
+		}
 		if zerr != nil {
 			r.eof, r.ioErr = true, fmt.Errorf("gzip: %w: %w", ErrCorruptStream, zerr)
 			return
 		}
-		r.gz = zr
-		r.src = zr
+		r.src = r.gz
+		r.zipped = true
 		return
 	}
 	r.end += copy(r.buf[r.end:], magic[:n])
@@ -239,36 +257,44 @@ func (r *Reader) sniffGzip() {
 }
 
 func (r *Reader) wrapIOErr(err error) error {
-	if r.gz != nil && !errors.Is(err, ErrCorruptStream) {
-		var ioe interface{ Timeout() bool }
-		if !errors.As(err, &ioe) {
-			return fmt.Errorf("gzip after line %d: %w: %w", r.line, ErrCorruptStream, err)
-		}
+	if !r.zipped {
+		return err
 	}
-	return err
+	var ce flate.CorruptInputError
+	if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ce) {
+		return fmt.Errorf("gzip after line %d: %w: %w", r.line, ErrCorruptStream, err)
+	}
+	return fmt.Errorf("gzip after line %d: %w", r.line, err)
 }
 
 // parse fills rec from one non-empty line in the current format.
 func (r *Reader) parse(line []byte, rec *Record) error {
 	*rec = Record{}
+	if bytes.IndexByte(line, '\t') >= 0 {
+		for k, c := range line {
+			if c == '\t' {
+				line[k] = ' '
+			}
+		}
+	}
 	fs := r.fields
 	i, n := 0, 0
 	for {
-		for i < len(line) && isSpace(line[i]) {
+		for i < len(line) && line[i] == ' ' {
 			i++
 		}
 		if i == len(line) {
 			break
 		}
-		j := i
-		for j < len(line) && !isSpace(line[j]) {
-			j++
-		}
+		j := i + indexSpace(line[i:])
 		if n >= len(fs) {
 			return r.countErr(line, n)
 		}
-		if err := r.setField(rec, fs[n], line[i:j]); err != nil {
-			return r.fieldErr(fs[n], n, line[i:j], err)
+		if j-i != 1 || line[i] != '-' {
+			if err := r.setField(rec, fs[n], line[i:j]); err != nil {
+				return r.fieldErr(fs[n], n, line[i:j], err)
+			}
 		}
 		n++
 		i = j
@@ -279,19 +305,42 @@ func (r *Reader) parse(line []byte, rec *Record) error {
 	return nil
 }
 
+const (
+	lo7 = 0x7f7f7f7f7f7f7f7f
+	sp8 = 0x2020202020202020
+)
+
+// indexSpace returns the index of the first ' ' in b, or len(b). It tests
+// eight bytes at a time.
+func indexSpace(b []byte) int {
+	k := 0
+	for ; k+8 <= len(b); k += 8 {
+		x := binary.LittleEndian.Uint64(b[k:]) ^ sp8
+		// Exact zero-byte test: the high bit is set only in bytes that are 0.
+		m := ^((x&lo7 + lo7) | x | lo7)
+		if m != 0 {
+			return k + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; k < len(b); k++ {
+		if b[k] == ' ' {
+			return k
+		}
+	}
+	return len(b)
+}
+
 func (r *Reader) countErr(line []byte, _ int) error {
 	got := 0
 	for i := 0; i < len(line); {
-		for i < len(line) && isSpace(line[i]) {
+		for i < len(line) && line[i] == ' ' {
 			i++
 		}
 		if i == len(line) {
 			break
 		}
 		got++
-		for i < len(line) && !isSpace(line[i]) {
-			i++
-		}
+		i += indexSpace(line[i:])
 	}
 	return &ParseError{Line: r.recLn, Err: fmt.Errorf("%w: got %d, want %d", ErrFieldCount, got, len(r.fields))}
 }
@@ -310,58 +359,56 @@ func (r *Reader) fieldErr(f Field, n int, tok []byte, err error) error {
 
 // setField parses tok as field f into rec. "-" is null for every field.
 func (r *Reader) setField(rec *Record, f Field, tok []byte) error {
-	if len(tok) == 1 && tok[0] == '-' {
+	if f == FieldUnknown {
 		return nil
 	}
-	var err error
-	switch f {
-	case FieldUnknown:
-		return nil
-	case FieldVersion:
-		var v uint64
-		v, err = parseUint(tok, 1<<31-1)
-		if err == nil && v < 2 {
-			err = ErrVersion
+	p := rec.ptr(f)
+	switch fields[f].kind {
+	case KindString:
+		*(*string)(p) = r.in.get(f, tok)
+	case KindAddr:
+		a, err := r.addrs.parse(tok)
+		if err != nil {
+			return err
 		}
-		rec.Version = int32(v)
-	case FieldAccountID:
-		rec.AccountID = r.in.get(f, tok)
-	case FieldInterfaceID:
-		rec.InterfaceID = r.in.get(f, tok)
-	case FieldSrcAddr:
-		rec.SrcAddr, err = parseAddr(tok)
-	case FieldDstAddr:
-		rec.DstAddr, err = parseAddr(tok)
-	case FieldSrcPort:
-		var v uint64
-		v, err = parseUint(tok, 65535)
-		rec.SrcPort = uint16(v)
-	case FieldDstPort:
-		var v uint64
-		v, err = parseUint(tok, 65535)
-		rec.DstPort = uint16(v)
-	case FieldProtocol:
-		var v uint64
-		v, err = parseUint(tok, 255)
-		rec.Protocol = uint8(v)
-	case FieldPackets:
-		rec.Packets, err = parseInt64(tok)
-	case FieldBytes:
-		rec.Bytes, err = parseInt64(tok)
-	case FieldStart:
-		rec.Start, err = parseInt64(tok)
-	case FieldEnd:
-		rec.End, err = parseInt64(tok)
-	case FieldAction:
+		*(*netip.Addr)(p) = a
+	case KindInt64:
+		v, err := parseUint(tok, 1<<63-1)
+		if err != nil {
+			return err
+		}
+		*(*int64)(p) = int64(v)
+	case KindPort:
+		v, err := parseUint(tok, 65535)
+		if err != nil {
+			return err
+		}
+		*(*uint16)(p) = uint16(v)
+	case KindProtocol:
+		v, err := parseUint(tok, 255)
+		if err != nil {
+			return err
+		}
+		*(*uint8)(p) = uint8(v)
+	case KindInt32:
+		v, err := parseUint(tok, 1<<31-1)
+		if err != nil {
+			return err
+		}
+		if f == FieldVersion && v < 2 {
+			return ErrVersion
+		}
+		*(*int32)(p) = int32(v)
+	case KindAction:
 		switch string(tok) {
 		case "ACCEPT":
 			rec.Action = ActionAccept
 		case "REJECT":
 			rec.Action = ActionReject
 		default:
-			err = ErrAction
+			return ErrAction
 		}
-	case FieldLogStatus:
+	case KindLogStatus:
 		switch string(tok) {
 		case "OK":
 			rec.LogStatus = LogStatusOK
@@ -370,35 +417,8 @@ func (r *Reader) setField(rec *Record, f Field, tok []byte) error {
 		case "SKIPDATA":
 			rec.LogStatus = LogStatusSkipData
 		default:
-			err = ErrLogStatus
+			return ErrLogStatus
 		}
-	case FieldTCPFlags:
-		rec.TCPFlags, err = parseInt32(tok)
-	case FieldTrafficPath:
-		rec.TrafficPath, err = parseInt32(tok)
-	case FieldEncryptionStatus:
-		rec.EncryptionStatus, err = parseInt32(tok)
-	case FieldPktSrcAddr:
-		rec.PktSrcAddr, err = parseAddr(tok)
-	case FieldPktDstAddr:
-		rec.PktDstAddr, err = parseAddr(tok)
-	case FieldPacketsLostNoRoute:
-		rec.PacketsLostNoRoute, err = parseInt64(tok)
-	case FieldPacketsLostBlackhole:
-		rec.PacketsLostBlackhole, err = parseInt64(tok)
-	case FieldPacketsLostMTUExceeded:
-		rec.PacketsLostMTUExceeded, err = parseInt64(tok)
-	case FieldPacketsLostTTLExpired:
-		rec.PacketsLostTTLExpired, err = parseInt64(tok)
-	default:
-		p := rec.strField(f)
-		if p == nil {
-			return nil
-		}
-		*p = r.in.get(f, tok)
-	}
-	if err != nil {
-		return err
 	}
 	rec.Set |= 1 << f
 	return nil
@@ -501,26 +521,89 @@ func parseIPv4(b []byte) (netip.Addr, bool) {
 }
 
 // interner turns repeated byte strings into shared strings without
-// allocating: a one-entry cache per field, then a bounded map.
+// allocating: the field's last value, then a direct-mapped cache, then a
+// bounded map.
 type interner struct {
-	last [numFields]string
-	m    map[string]string
+	last  [numFields]string
+	slots [internSlots]string
+	m     map[string]string
 }
 
+const internSlots = 4096
+
 func (in *interner) get(f Field, b []byte) string {
-	if s := in.last[f]; s == string(b) {
+	if s := in.last[f]; equal(s, b) {
 		return s
 	}
-	s, ok := in.m[string(b)]
-	if !ok {
-		s = string(b)
-		if in.m == nil {
-			in.m = make(map[string]string, 256)
+	h := uint64(len(b)) ^ uint64(f)<<56
+	if len(b) >= 8 {
+		h ^= binary.LittleEndian.Uint64(b[len(b)-8:])*0x9E3779B97F4A7C15 ^ binary.LittleEndian.Uint64(b)
+	} else {
+		for _, c := range b {
+			h = h<<8 | uint64(c)
 		}
-		if len(in.m) < maxIntern {
-			in.m[s] = s
+	}
+	h *= 0xff51afd7ed558ccd
+	slot := &in.slots[h>>(64-12)]
+	s := *slot
+	if !equal(s, b) {
+		var ok bool
+		s, ok = in.m[string(b)]
+		if !ok {
+			s = string(b)
+			if in.m == nil {
+				in.m = make(map[string]string, 256)
+			}
+			if len(in.m) < maxIntern {
+				in.m[s] = s
+			}
 		}
+		*slot = s
 	}
 	in.last[f] = s
 	return s
+}
+
+// equal is s == string(b), with the common short cases compared a word at
+// a time and inline.
+func equal(s string, b []byte) bool {
+	n := len(b)
+	if len(s) != n {
+		return false
+	}
+	if n >= 8 && n <= 16 {
+		p := unsafe.StringData(s)
+		return *(*uint64)(unsafe.Pointer(p)) == binary.LittleEndian.Uint64(b) &&
+			*(*uint64)(unsafe.Add(unsafe.Pointer(p), n-8)) == binary.LittleEndian.Uint64(b[n-8:])
+	}
+	return s == string(b)
+}
+
+// addrCache remembers the last few addresses parsed, so the packet-level
+// addresses that repeat srcaddr and dstaddr cost a compare, not a parse.
+type addrCache struct {
+	next int
+	ent  [4]struct {
+		n   int
+		tok [40]byte
+		a   netip.Addr
+	}
+}
+
+func (c *addrCache) parse(tok []byte) (netip.Addr, error) {
+	for k := range c.ent {
+		e := &c.ent[k]
+		if e.n == len(tok) && string(e.tok[:e.n]) == string(tok) {
+			return e.a, nil
+		}
+	}
+	a, err := parseAddr(tok)
+	if err != nil || len(tok) > len(c.ent[0].tok) {
+		return a, err
+	}
+	e := &c.ent[c.next&3]
+	c.next++
+	e.n = copy(e.tok[:], tok)
+	e.a = a
+	return a, nil
 }

@@ -2,7 +2,10 @@ package flowlog
 
 import (
 	"net/netip"
+	"reflect"
 	"strconv"
+	"strings"
+	"unsafe"
 )
 
 // Action is the verdict of the security groups and network ACLs.
@@ -140,61 +143,26 @@ func (r *Record) Int(f Field) (int64, bool) {
 	if !r.Set.Has(f) {
 		return 0, false
 	}
-	switch f {
-	case FieldVersion:
-		return int64(r.Version), true
-	case FieldSrcPort:
-		return int64(r.SrcPort), true
-	case FieldDstPort:
-		return int64(r.DstPort), true
-	case FieldProtocol:
-		return int64(r.Protocol), true
-	case FieldPackets:
-		return r.Packets, true
-	case FieldBytes:
-		return r.Bytes, true
-	case FieldStart:
-		return r.Start, true
-	case FieldEnd:
-		return r.End, true
-	case FieldAction:
-		return int64(r.Action), true
-	case FieldLogStatus:
-		return int64(r.LogStatus), true
-	case FieldTCPFlags:
-		return int64(r.TCPFlags), true
-	case FieldTrafficPath:
-		return int64(r.TrafficPath), true
-	case FieldEncryptionStatus:
-		return int64(r.EncryptionStatus), true
-	case FieldPacketsLostNoRoute:
-		return r.PacketsLostNoRoute, true
-	case FieldPacketsLostBlackhole:
-		return r.PacketsLostBlackhole, true
-	case FieldPacketsLostMTUExceeded:
-		return r.PacketsLostMTUExceeded, true
-	case FieldPacketsLostTTLExpired:
-		return r.PacketsLostTTLExpired, true
+	p := r.ptr(f)
+	switch f.Kind() {
+	case KindInt32:
+		return int64(*(*int32)(p)), true
+	case KindPort:
+		return int64(*(*uint16)(p)), true
+	case KindProtocol, KindAction, KindLogStatus:
+		return int64(*(*uint8)(p)), true
+	case KindInt64:
+		return *(*int64)(p), true
 	}
 	return 0, false
 }
 
 // Addr returns the value of an address field and whether it is set.
 func (r *Record) Addr(f Field) (netip.Addr, bool) {
-	if !r.Set.Has(f) {
+	if !r.Set.Has(f) || f.Kind() != KindAddr {
 		return netip.Addr{}, false
 	}
-	switch f {
-	case FieldSrcAddr:
-		return r.SrcAddr, true
-	case FieldDstAddr:
-		return r.DstAddr, true
-	case FieldPktSrcAddr:
-		return r.PktSrcAddr, true
-	case FieldPktDstAddr:
-		return r.PktDstAddr, true
-	}
-	return netip.Addr{}, false
+	return *(*netip.Addr)(r.ptr(f)), true
 }
 
 // String returns the value of field f as AWS writes it, or "-" when it is
@@ -203,8 +171,8 @@ func (r *Record) String(f Field) string {
 	if !r.Set.Has(f) {
 		return "-"
 	}
-	if p := r.strField(f); p != nil {
-		return *p
+	if f.Kind() == KindString {
+		return *(*string)(r.ptr(f))
 	}
 	return string(r.AppendField(nil, f))
 }
@@ -216,10 +184,9 @@ func (r *Record) AppendField(dst []byte, f Field) []byte {
 	}
 	switch f.Kind() {
 	case KindString:
-		return append(dst, *r.strField(f)...)
+		return append(dst, *(*string)(r.ptr(f))...)
 	case KindAddr:
-		a, _ := r.Addr(f)
-		return a.AppendTo(dst)
+		return (*(*netip.Addr)(r.ptr(f))).AppendTo(dst)
 	case KindAction:
 		return append(dst, r.Action.String()...)
 	case KindLogStatus:
@@ -244,88 +211,35 @@ func (r *Record) AppendText(dst []byte, fm *Format) []byte {
 	return dst
 }
 
-// strField returns a pointer to the string field f, or nil when f is not a
-// string field.
-func (r *Record) strField(f Field) *string {
-	switch f {
-	case FieldAccountID:
-		return &r.AccountID
-	case FieldInterfaceID:
-		return &r.InterfaceID
-	case FieldVPCID:
-		return &r.VPCID
-	case FieldSubnetID:
-		return &r.SubnetID
-	case FieldInstanceID:
-		return &r.InstanceID
-	case FieldType:
-		return &r.Type
-	case FieldRegion:
-		return &r.Region
-	case FieldAZID:
-		return &r.AZID
-	case FieldSublocationType:
-		return &r.SublocationType
-	case FieldSublocationID:
-		return &r.SublocationID
-	case FieldPktSrcAWSService:
-		return &r.PktSrcAWSService
-	case FieldPktDstAWSService:
-		return &r.PktDstAWSService
-	case FieldFlowDirection:
-		return &r.FlowDirection
-	case FieldECSClusterARN:
-		return &r.ECSClusterARN
-	case FieldECSClusterName:
-		return &r.ECSClusterName
-	case FieldECSContainerInstanceARN:
-		return &r.ECSContainerInstanceARN
-	case FieldECSContainerInstanceID:
-		return &r.ECSContainerInstanceID
-	case FieldECSContainerID:
-		return &r.ECSContainerID
-	case FieldECSSecondContainerID:
-		return &r.ECSSecondContainerID
-	case FieldECSServiceName:
-		return &r.ECSServiceName
-	case FieldECSTaskDefinitionARN:
-		return &r.ECSTaskDefinitionARN
-	case FieldECSTaskARN:
-		return &r.ECSTaskARN
-	case FieldECSTaskID:
-		return &r.ECSTaskID
-	case FieldRejectReason:
-		return &r.RejectReason
-	case FieldResourceID:
-		return &r.ResourceID
-	case FieldResourceType:
-		return &r.ResourceType
-	case FieldTGWID:
-		return &r.TGWID
-	case FieldTGWAttachmentID:
-		return &r.TGWAttachmentID
-	case FieldTGWSrcVPCAccountID:
-		return &r.TGWSrcVPCAccountID
-	case FieldTGWDstVPCAccountID:
-		return &r.TGWDstVPCAccountID
-	case FieldTGWSrcVPCID:
-		return &r.TGWSrcVPCID
-	case FieldTGWDstVPCID:
-		return &r.TGWDstVPCID
-	case FieldTGWSrcSubnetID:
-		return &r.TGWSrcSubnetID
-	case FieldTGWDstSubnetID:
-		return &r.TGWDstSubnetID
-	case FieldTGWSrcENI:
-		return &r.TGWSrcENI
-	case FieldTGWDstENI:
-		return &r.TGWDstENI
-	case FieldTGWSrcAZID:
-		return &r.TGWSrcAZID
-	case FieldTGWDstAZID:
-		return &r.TGWDstAZID
-	case FieldTGWPairAttachmentID:
-		return &r.TGWPairAttachmentID
-	}
-	return nil
+// ptr returns a pointer to the struct field that holds f.
+func (r *Record) ptr(f Field) unsafe.Pointer {
+	return unsafe.Add(unsafe.Pointer(r), fieldOffset[f])
 }
+
+// fieldOffset maps each Field to the offset of its struct field in Record,
+// matched by name ("pkt-src-aws-service" ~ PktSrcAWSService). The init check
+// makes a field without its struct field, or of the wrong Go type, a panic
+// at start-up rather than a silent bug.
+var fieldOffset = func() (off [numFields]uintptr) {
+	norm := func(s string) string {
+		return strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(s))
+	}
+	goKind := map[Kind]reflect.Kind{
+		KindString: reflect.String, KindInt32: reflect.Int32, KindPort: reflect.Uint16,
+		KindProtocol: reflect.Uint8, KindInt64: reflect.Int64, KindAddr: reflect.Struct,
+		KindAction: reflect.Uint8, KindLogStatus: reflect.Uint8,
+	}
+	t := reflect.TypeFor[Record]()
+	byName := map[string]reflect.StructField{}
+	for i := 0; i < t.NumField(); i++ {
+		byName[norm(t.Field(i).Name)] = t.Field(i)
+	}
+	for f := Field(1); f < numFields; f++ {
+		sf, ok := byName[norm(f.String())]
+		if !ok || sf.Type.Kind() != goKind[f.Kind()] {
+			panic("flowlog: no Record field of the right type for " + f.String())
+		}
+		off[f] = sf.Offset
+	}
+	return off
+}()

@@ -1,0 +1,126 @@
+package flowlog
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+)
+
+// seeds returns (format, line) pairs from the AWS documentation examples in
+// testdata: each header line sets the format of the records below it.
+func seeds(f *testing.F) [][2]string {
+	f.Helper()
+	file, err := os.Open("testdata/aws-examples.log")
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer file.Close()
+	var out [][2]string
+	format := DefaultFormat
+	sc := bufio.NewScanner(file)
+	for sc.Scan() {
+		line := sc.Text()
+		if fm, ok := parseHeader([]byte(line)); ok {
+			format = fm.String()
+			continue
+		}
+		out = append(out, [2]string{format, line})
+	}
+	return out
+}
+
+// readOne reads every record of in under fm and returns the first, if any.
+func readOne(fm *Format, in []byte) (Record, bool) {
+	r := NewReader(bytes.NewReader(in))
+	r.SetFormat(fm)
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return Record{}, false
+		}
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			if pe.Line < 1 || pe.Err == nil {
+				panic("ParseError without line or reason")
+			}
+			continue
+		}
+		if err != nil {
+			return Record{}, false
+		}
+		return rec, true
+	}
+}
+
+// FuzzLine: no panic on any line, and a record that parses, formatted back
+// in its format, parses to the same record.
+func FuzzLine(f *testing.F) {
+	for _, s := range seeds(f) {
+		f.Add(s[0], s[1])
+	}
+	f.Add(DefaultFormat, "2 123 eni-1 - - - - - - - 1 2 - NODATA")
+	f.Add("${tgw-id} ${packets-lost-no-route} ${encryption-status}", "tgw-1 18446744073709551615 3")
+	f.Fuzz(func(t *testing.T, format, line string) {
+		fm, err := ParseFormat(format)
+		if err != nil {
+			return
+		}
+		r := NewReader(strings.NewReader(line))
+		r.SetFormat(fm)
+		for {
+			rec, err := r.Read()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				var pe *ParseError
+				if !errors.As(err, &pe) {
+					return // an I/O error (a line that looked like gzip, say) ends the input
+				}
+				continue
+			}
+			cur := r.Format()
+			text := rec.AppendText(nil, cur)
+			again, ok := readOne(cur, text)
+			if !ok {
+				t.Fatalf("round trip: %q (format %q) formatted as %q does not parse", line, cur, text)
+			}
+			if again != rec {
+				t.Fatalf("round trip: %q → %+v → %q → %+v", line, rec, text, again)
+			}
+		}
+	})
+}
+
+// FuzzFormat: format strings and header lines never panic, and a format
+// that compiles survives its own String and Header forms.
+func FuzzFormat(f *testing.F) {
+	f.Add(DefaultFormat)
+	f.Add("${version} ${srcaddr")
+	f.Add("${}")
+	for _, s := range seeds(f) {
+		f.Add(s[0])
+	}
+	f.Add("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status")
+	f.Fuzz(func(t *testing.T, s string) {
+		if fm, err := ParseFormat(s); err == nil {
+			again, err := ParseFormat(fm.String())
+			if err != nil || !again.Equal(fm) {
+				t.Fatalf("ParseFormat(%q).String() = %q does not compile back: %v", s, fm.String(), err)
+			}
+			if h, ok := parseHeader([]byte(fm.Header())); !ok || !h.Equal(fm) {
+				t.Fatalf("header %q of %q does not read back", fm.Header(), s)
+			}
+		}
+		if fm, ok := parseHeader([]byte(s)); ok {
+			again, ok := parseHeader([]byte(fm.Header()))
+			if !ok || !again.Equal(fm) {
+				t.Fatalf("parseHeader(%q).Header() = %q does not read back", s, fm.Header())
+			}
+		}
+	})
+}
