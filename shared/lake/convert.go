@@ -1,0 +1,376 @@
+package lake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/flowlake/flowlake/shared/flowlog"
+	"github.com/parquet-go/parquet-go"
+)
+
+// RecordReader is what Convert reads: a flowlog.Reader, or anything that
+// wraps one. ReadInto returns a *flowlog.ParseError for a bad line and goes
+// on; io.EOF at the end; any other error is final.
+type RecordReader interface {
+	ReadInto(rec *flowlog.Record) error
+}
+
+// Summary is what a conversion did.
+type Summary struct {
+	Source     string                // the source's ID
+	Records    int64                 // rows written
+	Rejected   int64                 // lines that did not parse
+	Rejects    []*flowlog.ParseError // the first MaxRejects of them, with line numbers
+	Partitions []string              // partition paths written, sorted
+	Keys       []string              // object keys written, sorted
+	Bytes      int64                 // bytes of Parquet written
+	Elapsed    time.Duration
+}
+
+// MaxRejects bounds Summary.Rejects; Summary.Rejected counts them all.
+const MaxRejects = 100
+
+// Converter writes records to a lake. The zero value uses DefaultSchema and
+// the defaults below.
+type Converter struct {
+	Schema *Schema // nil: DefaultSchema
+	Prefix string  // key prefix in the store, "" for the root
+
+	// RowGroupRows and RowGroupBytes bound a row group (defaults 131072
+	// rows, 64 MiB of encoded data); this bounds memory per open file.
+	RowGroupRows  int
+	RowGroupBytes int64
+	// FileRows starts a new object (part) in a partition after this many
+	// rows (default 8 Mi).
+	FileRows int64
+	// MaxOpen bounds the partitions with an open object (default 8): the
+	// least recently used is finished when a new one is needed, and its
+	// later rows go to its next part.
+	MaxOpen int
+	// Workers is the number of goroutines encoding columns (default
+	// GOMAXPROCS).
+	Workers int
+	// OnReject, if set, is called for each line that did not parse, in
+	// order, from the reading goroutine.
+	OnReject func(*flowlog.ParseError)
+}
+
+// Convert writes the records of r to store with the zero Converter.
+func Convert(ctx context.Context, store Store, src Source, r RecordReader) (Summary, error) {
+	var c Converter
+	return c.Convert(ctx, store, src, r)
+}
+
+const batchSize = 4096
+
+type batch struct {
+	recs []flowlog.Record
+	n    int
+}
+
+type readResult struct {
+	b   *batch
+	err error
+}
+
+// Convert reads r to the end and writes every good record to store, under
+// keys derived from src. Reading runs in its own goroutine, ahead of the
+// encoding. On error, objects not yet committed are discarded; objects
+// already committed stay, and a retry overwrites them.
+func (c *Converter) Convert(ctx context.Context, store Store, src Source, r RecordReader) (Summary, error) {
+	t0 := time.Now()
+	s := c.Schema
+	if s == nil {
+		s = DefaultSchema
+	}
+	cv := &conversion{
+		c: c, s: s, pq: s.parquetSchema(), store: store, src: src, hash: src.Hash(),
+		open:  map[Partition]*partWriter{},
+		parts: map[Partition]int{},
+		keys:  map[string]bool{},
+	}
+	cv.rgRows = cmpOr(c.RowGroupRows, 128<<10)
+	cv.rgBytes = cmpOr(c.RowGroupBytes, 64<<20)
+	cv.fileRows = cmpOr(c.FileRows, 8<<20)
+	cv.maxOpen = cmpOr(c.MaxOpen, 8)
+	workers := cmpOr(c.Workers, runtime.GOMAXPROCS(0))
+	for range workers {
+		cv.scr = append(cv.scr, &scratch{})
+	}
+	sum := Summary{Source: src.ID}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	free := make(chan *batch, 3)
+	for range cap(free) {
+		free <- &batch{recs: make([]flowlog.Record, batchSize)}
+	}
+	full := make(chan readResult, cap(free))
+	go cv.read(ctx, r, free, full, &sum)
+
+	var err error
+	for res := range full {
+		if err == nil && res.b != nil {
+			err = cv.route(ctx, res.b.recs[:res.b.n])
+			sum.Records += int64(res.b.n)
+		}
+		if res.b != nil {
+			free <- res.b
+		}
+		if err == nil && res.err != nil {
+			err = res.err
+		}
+		if err != nil {
+			cancel()
+		}
+	}
+	if err == nil {
+		err = cv.closeAll()
+	}
+	if err != nil {
+		for _, pw := range cv.open {
+			pw.obj.Abort()
+		}
+		return sum, err
+	}
+	sum.Bytes = cv.bytes
+	for p := range cv.parts {
+		sum.Partitions = append(sum.Partitions, p.Path())
+	}
+	for k := range cv.keys {
+		sum.Keys = append(sum.Keys, k)
+	}
+	slices.Sort(sum.Partitions)
+	slices.Sort(sum.Keys)
+	sum.Elapsed = time.Since(t0)
+	return sum, nil
+}
+
+func cmpOr[T int | int64](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// read fills batches from r and sends them on full; it closes full at the
+// end. Rejects are counted here, in line order.
+func (cv *conversion) read(ctx context.Context, r RecordReader, free chan *batch, full chan<- readResult, sum *Summary) {
+	defer close(full)
+	for {
+		var b *batch
+		select {
+		case b = <-free:
+		case <-ctx.Done():
+			return
+		}
+		b.n = 0
+		var err error
+		for b.n < len(b.recs) {
+			err = r.ReadInto(&b.recs[b.n])
+			if err == nil {
+				b.n++
+				continue
+			}
+			var pe *flowlog.ParseError
+			if errors.As(err, &pe) {
+				sum.Rejected++
+				if len(sum.Rejects) < MaxRejects {
+					sum.Rejects = append(sum.Rejects, pe)
+				}
+				if cv.c.OnReject != nil {
+					cv.c.OnReject(pe)
+				}
+				err = nil
+				continue
+			}
+			break
+		}
+		if err == io.EOF {
+			err = nil
+		} else if err != nil {
+			err = fmt.Errorf("read %s: %w", cv.src.ID, err)
+		}
+		full <- readResult{b: b, err: err}
+		if err != nil || b.n < len(b.recs) {
+			return
+		}
+	}
+}
+
+type conversion struct {
+	c        *Converter
+	s        *Schema
+	pq       *parquet.Schema
+	store    Store
+	src      Source
+	hash     string
+	scr      []*scratch
+	rgRows   int
+	rgBytes  int64
+	fileRows int64
+	maxOpen  int
+
+	open  map[Partition]*partWriter // partitions with an open object
+	parts map[Partition]int         // next part number of every partition seen
+	keys  map[string]bool
+	bytes int64
+	tick  int64
+
+	runs []run
+}
+
+type partWriter struct {
+	p       Partition
+	key     string
+	obj     Object
+	fw      *fileWriter
+	lastUse int64
+}
+
+type run struct {
+	p   Partition
+	idx []int32
+}
+
+// partitionOf returns the partition of a record.
+func (cv *conversion) partitionOf(r *flowlog.Record) Partition {
+	p := Partition{Account: cv.src.Account, Region: cv.src.Region}
+	if p.Account == "" {
+		p.Account = Unknown
+		if r.Has(flowlog.FieldAccountID) {
+			p.Account = r.AccountID
+		}
+	}
+	if p.Region == "" {
+		p.Region = Unknown
+		if r.Has(flowlog.FieldRegion) {
+			p.Region = r.Region
+		}
+	}
+	switch {
+	case r.Has(flowlog.FieldStart):
+		p.Hour = r.Start / 3600
+	case r.Has(flowlog.FieldEnd):
+		p.Hour = r.End / 3600
+	case !cv.src.Time.IsZero():
+		p.Hour = cv.src.Time.Unix() / 3600
+	}
+	return p
+}
+
+// route groups a batch's records by partition and writes each group.
+func (cv *conversion) route(ctx context.Context, recs []flowlog.Record) error {
+	runs := cv.runs[:0]
+	last := -1
+	for i := range recs {
+		p := cv.partitionOf(&recs[i])
+		if last < 0 || runs[last].p != p {
+			last = slices.IndexFunc(runs, func(r run) bool { return r.p == p })
+			if last < 0 {
+				if len(runs) < cap(runs) {
+					runs = runs[:len(runs)+1]
+					runs[len(runs)-1].p = p
+					runs[len(runs)-1].idx = runs[len(runs)-1].idx[:0]
+				} else {
+					runs = append(runs, run{p: p})
+				}
+				last = len(runs) - 1
+			}
+		}
+		runs[last].idx = append(runs[last].idx, int32(i))
+	}
+	cv.runs = runs
+	for i := range runs {
+		if err := cv.write(ctx, runs[i].p, recs, runs[i].idx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (cv *conversion) write(ctx context.Context, p Partition, recs []flowlog.Record, idx []int32) error {
+	for len(idx) > 0 {
+		pw, err := cv.writerFor(ctx, p)
+		if err != nil {
+			return err
+		}
+		n := int(min(int64(len(idx)), cv.fileRows-pw.fw.rows))
+		if err := pw.fw.write(recs, idx[:n], cv.scr); err != nil {
+			return fmt.Errorf("write %s: %w", pw.key, err)
+		}
+		idx = idx[n:]
+		if pw.fw.rows >= cv.fileRows {
+			if err := cv.finish(pw); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writerFor returns the open object of p, opening its next part (and
+// finishing the least recently used partition if too many are open).
+func (cv *conversion) writerFor(ctx context.Context, p Partition) (*partWriter, error) {
+	cv.tick++
+	if pw := cv.open[p]; pw != nil {
+		pw.lastUse = cv.tick
+		return pw, nil
+	}
+	if len(cv.open) >= cv.maxOpen {
+		var lru *partWriter
+		for _, pw := range cv.open {
+			if lru == nil || pw.lastUse < lru.lastUse {
+				lru = pw
+			}
+		}
+		if err := cv.finish(lru); err != nil {
+			return nil, err
+		}
+	}
+	n := cv.parts[p]
+	cv.parts[p] = n + 1
+	key := objectKey(cv.c.Prefix, p, cv.hash, n)
+	obj, err := cv.store.Create(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	pw := &partWriter{p: p, key: key, obj: obj, lastUse: cv.tick,
+		fw: newFileWriter(obj, cv.s, cv.pq, cv.rgRows, cv.rgBytes)}
+	cv.open[p] = pw
+	return pw, nil
+}
+
+// finish closes and commits the open object of a partition.
+func (cv *conversion) finish(pw *partWriter) error {
+	delete(cv.open, pw.p)
+	if err := pw.fw.close(); err != nil {
+		pw.obj.Abort()
+		return fmt.Errorf("write %s: %w", pw.key, err)
+	}
+	if err := pw.obj.Commit(); err != nil {
+		return fmt.Errorf("commit %s: %w", pw.key, err)
+	}
+	cv.bytes += pw.fw.out.n
+	cv.keys[pw.key] = true
+	return nil
+}
+
+func (cv *conversion) closeAll() error {
+	pws := make([]*partWriter, 0, len(cv.open))
+	for _, pw := range cv.open {
+		pws = append(pws, pw)
+	}
+	slices.SortFunc(pws, func(a, b *partWriter) int { return int(a.lastUse - b.lastUse) })
+	for _, pw := range pws {
+		if err := cv.finish(pw); err != nil {
+			return err
+		}
+	}
+	return nil
+}

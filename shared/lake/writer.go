@@ -1,0 +1,284 @@
+package lake
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/flowlake/flowlake/shared/flowlog"
+	"github.com/parquet-go/parquet-go"
+)
+
+// fileWriter writes one Parquet object. Rows arrive in batches; each batch
+// is encoded column by column, the columns spread over worker goroutines.
+type fileWriter struct {
+	schema    *Schema
+	out       *countingWriter
+	pw        *parquet.Writer
+	leafStart []int // first leaf column of each schema column
+	rgRows    int   // rows in the open row group
+	rows      int64 // rows in the file
+	rgMax     int
+	rgBytes   int64
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func newFileWriter(w io.Writer, s *Schema, pq *parquet.Schema, rgRows int, rgBytes int64) *fileWriter {
+	cw := &countingWriter{w: w}
+	opts := []parquet.WriterOption{
+		parquet.Compression(compression),
+		parquet.CreatedBy("flowlake", "", ""),
+		// Page-header statistics are deprecated (the column index and the
+		// chunk statistics hold the same bounds) and cost a second pass.
+		parquet.DataPageStatistics(false),
+	}
+	for i := range s.cols {
+		// Min/max of strings cost a comparison per value and rarely prune
+		// anything; integers and times keep them.
+		if s.cols[i].Type != TypeInt && s.cols[i].Type != TypeBigInt && s.cols[i].Type != TypeTimestamp {
+			opts = append(opts, parquet.SkipPageBounds(s.cols[i].Name))
+		}
+	}
+	fw := &fileWriter{
+		schema: s,
+		out:    cw,
+		pw:     parquet.NewWriter(cw, append(opts, pq)...),
+		rgMax:   rgRows,
+		rgBytes: rgBytes,
+	}
+	leaf := 0
+	for i := range s.cols {
+		fw.leafStart = append(fw.leafStart, leaf)
+		leaf += s.cols[i].leaves()
+	}
+	return fw
+}
+
+// scratch is one worker's reusable buffers.
+type scratch struct {
+	vals  []parquet.Value
+	vals2 []parquet.Value
+	arena []byte
+	offs  []int32
+	strs  []string
+	kvs   []KV
+}
+
+// chunkRows bounds the rows handed to a column writer at once, so pages stay
+// close to their target size.
+const chunkRows = 1024
+
+// write appends the rows recs[idx[0]], recs[idx[1]], ... using up to
+// len(scr) goroutines, then flushes the row group when it is full.
+func (fw *fileWriter) write(recs []flowlog.Record, idx []int32, scr []*scratch) error {
+	for len(idx) > 0 {
+		n := min(len(idx), fw.rgMax-fw.rgRows)
+		if err := fw.writeChunk(recs, idx[:n], scr); err != nil {
+			return err
+		}
+		idx = idx[n:]
+		fw.rgRows += n
+		fw.rows += int64(n)
+		if fw.rgRows >= fw.rgMax || fw.pw.Size() >= fw.rgBytes {
+			if err := fw.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (fw *fileWriter) writeChunk(recs []flowlog.Record, idx []int32, scr []*scratch) error {
+	cols := fw.pw.ColumnWriters()
+	ncol := len(fw.schema.cols)
+	if len(scr) == 1 {
+		for ci := 0; ci < ncol; ci++ {
+			if err := fw.writeColumn(cols, ci, recs, idx, scr[0]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var next atomic.Int32
+	var wg sync.WaitGroup
+	errs := make([]error, len(scr))
+	for w := range scr {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				ci := int(next.Add(1)) - 1
+				if ci >= ncol {
+					return
+				}
+				if err := fw.writeColumn(cols, ci, recs, idx, scr[w]); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (fw *fileWriter) flush() error {
+	if fw.rgRows == 0 {
+		return nil
+	}
+	fw.rgRows = 0
+	return fw.pw.Flush()
+}
+
+// close writes the last row group and the footer.
+func (fw *fileWriter) close() error {
+	if err := fw.flush(); err != nil {
+		return err
+	}
+	return fw.pw.Close()
+}
+
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// writeColumn encodes one column of the rows.
+func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []flowlog.Record, idx []int32, sc *scratch) error {
+	c := &fw.schema.cols[ci]
+	li := fw.leafStart[ci]
+	cw := cols[li]
+	null := parquet.NullValue().Level(0, 0, li)
+	for len(idx) > 0 {
+		part := idx[:min(len(idx), chunkRows)]
+		idx = idx[len(part):]
+		vals := sc.vals[:0]
+		switch {
+		case c.Str != nil:
+			vals = grow(vals, len(part))
+			for i, k := range part {
+				if s, ok := c.Str(&recs[k]); ok {
+					vals[i] = parquet.ByteArrayValue(bytesOf(s))
+					vals[i].SetDefinitionLevel(1)
+				} else {
+					vals[i] = parquet.Value{}
+				}
+			}
+		case c.AppendStr != nil:
+			// First append every string to the arena and note where each
+			// ends (-1 for NULL), then slice: the arena may move while growing.
+			arena, offs := sc.arena[:0], sc.offs[:0]
+			for _, k := range part {
+				var ok bool
+				n := len(arena)
+				if arena, ok = c.AppendStr(arena, &recs[k]); !ok {
+					arena = arena[:n]
+					offs = append(offs, -1)
+					continue
+				}
+				offs = append(offs, int32(len(arena)))
+			}
+			vals = grow(vals, len(part))
+			prev := int32(0)
+			for i, e := range offs {
+				if e < 0 {
+					vals[i] = parquet.Value{}
+					continue
+				}
+				vals[i] = parquet.ByteArrayValue(arena[prev:e:e])
+				vals[i].SetDefinitionLevel(1)
+				prev = e
+			}
+			sc.arena, sc.offs = arena, offs
+		case c.Int != nil && c.Type == TypeInt:
+			vals = grow(vals, len(part))
+			for i, k := range part {
+				if v, ok := c.Int(&recs[k]); ok {
+					vals[i] = parquet.Int32Value(int32(v))
+					vals[i].SetDefinitionLevel(1)
+				} else {
+					vals[i] = parquet.Value{}
+				}
+			}
+		case c.Int != nil:
+			vals = grow(vals, len(part))
+			for i, k := range part {
+				if v, ok := c.Int(&recs[k]); ok {
+					vals[i] = parquet.Int64Value(v)
+					vals[i].SetDefinitionLevel(1)
+				} else {
+					vals[i] = parquet.Value{}
+				}
+			}
+		case c.List != nil:
+			// Levels: definition 0 NULL, 1 empty array, 2 an element;
+			// repetition 0 starts a row, 1 continues it.
+			for _, k := range part {
+				strs, ok := c.List(sc.strs[:0], &recs[k])
+				sc.strs = strs
+				switch {
+				case !ok:
+					vals = append(vals, null)
+				case len(strs) == 0:
+					vals = append(vals, parquet.NullValue().Level(0, 1, li))
+				default:
+					for j, s := range strs {
+						vals = append(vals, parquet.ByteArrayValue(bytesOf(s)).Level(min(j, 1), 2, li))
+					}
+				}
+			}
+		case c.Map != nil:
+			vals2 := sc.vals2[:0]
+			null2 := parquet.NullValue().Level(0, 0, li+1)
+			for _, k := range part {
+				kvs, ok := c.Map(sc.kvs[:0], &recs[k])
+				sc.kvs = kvs
+				switch {
+				case !ok:
+					vals = append(vals, null)
+					vals2 = append(vals2, null2)
+				case len(kvs) == 0:
+					vals = append(vals, parquet.NullValue().Level(0, 1, li))
+					vals2 = append(vals2, parquet.NullValue().Level(0, 1, li+1))
+				default:
+					for j, kv := range kvs {
+						vals = append(vals, parquet.ByteArrayValue(bytesOf(kv.Key)).Level(min(j, 1), 2, li))
+						vals2 = append(vals2, parquet.ByteArrayValue(bytesOf(kv.Value)).Level(min(j, 1), 2, li+1))
+					}
+				}
+			}
+			if _, err := cols[li+1].WriteRowValues(vals2); err != nil {
+				return fmt.Errorf("column %s: %w", c.Name, err)
+			}
+			sc.vals2 = vals2[:0]
+		}
+		if _, err := cw.WriteRowValues(vals); err != nil {
+			return fmt.Errorf("column %s: %w", c.Name, err)
+		}
+		clear(vals) // drop references to record strings
+		sc.vals = vals[:0]
+	}
+	return nil
+}
+
+// grow returns vals resliced to n values, reallocated if too small.
+func grow(vals []parquet.Value, n int) []parquet.Value {
+	if cap(vals) < n {
+		return make([]parquet.Value, n)
+	}
+	return vals[:n]
+}
