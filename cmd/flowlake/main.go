@@ -1,0 +1,68 @@
+// Command flowlake runs the flowlake pipeline on a laptop: it generates,
+// parses and converts VPC flow logs into a local Parquet lake and queries it
+// with embedded DuckDB, using the same code the Lambda functions run.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+)
+
+// stdio is where a command reads and writes; tests pass buffers.
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// command is one subcommand: run returns the process exit status.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, io stdio, args []string) int
+}
+
+// commands lists the subcommands in the order the help shows them.
+var commands = []command{
+	{"parse", "read flow-log text and print one JSON object per record", runParse},
+	{"gen", "generate a realistic, seeded flow-log corpus", runGen},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, stdio{os.Stdin, os.Stdout, os.Stderr}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches args to a subcommand and returns the exit status.
+func run(ctx context.Context, sio stdio, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(sio.err)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, sio, args[1:])
+		}
+	}
+	fmt.Fprintf(sio.err, "flowlake: unknown command %q\n\n", args[0])
+	usage(sio.err)
+	return 2
+}
+
+func usage(w io.Writer) {
+	var b strings.Builder
+	b.WriteString("usage: flowlake COMMAND [flags] [args]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nRun 'flowlake COMMAND -h' for a command's flags.\n")
+	io.WriteString(w, b.String())
+}
