@@ -2,12 +2,12 @@ package lake
 
 import (
 	"bytes"
-	"io"
 	"context"
+	"io"
 	"sync"
 	"syscall"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/flowlake/flowlake/shared/flowgen"
 	"github.com/flowlake/flowlake/shared/flowlog"

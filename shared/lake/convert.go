@@ -55,6 +55,11 @@ type Converter struct {
 	// Workers is the number of goroutines encoding columns (default
 	// GOMAXPROCS).
 	Workers int
+	// Hook, if set, is called with each batch of records, in order,
+	// before any of them is encoded; column accessors get the index of
+	// their record in it. Enrichment uses it to look up a whole batch at
+	// once.
+	Hook func(ctx context.Context, recs []flowlog.Record) error
 	// OnReject, if set, is called for each line that did not parse, in
 	// order, from the reading goroutine.
 	OnReject func(*flowlog.ParseError)
@@ -115,6 +120,9 @@ func (c *Converter) Convert(ctx context.Context, store Store, src Source, r Reco
 
 	var err error
 	for res := range full {
+		if err == nil && res.b != nil && c.Hook != nil {
+			err = c.Hook(ctx, res.b.recs[:res.b.n])
+		}
 		if err == nil && res.b != nil {
 			err = cv.route(ctx, res.b.recs[:res.b.n])
 			sum.Records += int64(res.b.n)

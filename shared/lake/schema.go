@@ -81,8 +81,11 @@ type KV struct{ Key, Value string }
 // Exactly one accessor must be set, matching Type: Str or AppendStr for
 // TypeString, Int for TypeInt, TypeBigInt and TypeTimestamp (Unix
 // milliseconds), List for TypeArrayString, Map for TypeMapStringString.
-// Every accessor reports false for NULL. Accessors are called from several
-// goroutines at once, so they must not mutate shared state.
+// Every accessor reports false for NULL. Besides the record, an accessor
+// gets the record's index in the batch that Converter.Hook last saw, so a
+// column can read per-record data that a hook computed for the whole batch
+// (enrichment). Accessors are called from several goroutines at once, so
+// they must not mutate shared state.
 type Column struct {
 	Name     string
 	Type     Type
@@ -90,16 +93,16 @@ type Column struct {
 	Encoding Encoding
 
 	// Str returns a string the record already holds (no copy is made).
-	Str func(r *flowlog.Record) (string, bool)
+	Str func(r *flowlog.Record, i int) (string, bool)
 	// AppendStr appends a string that must be built, such as an address.
-	AppendStr func(dst []byte, r *flowlog.Record) ([]byte, bool)
+	AppendStr func(dst []byte, r *flowlog.Record, i int) ([]byte, bool)
 	// Int returns an integer; timestamps are Unix milliseconds.
-	Int func(r *flowlog.Record) (int64, bool)
+	Int func(r *flowlog.Record, i int) (int64, bool)
 	// List appends the elements to dst; false is NULL, true with no
 	// elements is an empty array.
-	List func(dst []string, r *flowlog.Record) ([]string, bool)
+	List func(dst []string, r *flowlog.Record, i int) ([]string, bool)
 	// Map appends the entries to dst, like List.
-	Map func(dst []KV, r *flowlog.Record) ([]KV, bool)
+	Map func(dst []KV, r *flowlog.Record, i int) ([]KV, bool)
 }
 
 // Partition keys: the Hive partition columns of every object key, in order.
@@ -240,12 +243,12 @@ func FlowColumns() []Column {
 		Column{
 			Name: "start_time", Type: TypeTimestamp, Encoding: EncodingDelta,
 			Doc: "start as a UTC timestamp",
-			Int: func(r *flowlog.Record) (int64, bool) { return r.Start * 1000, r.Has(flowlog.FieldStart) },
+			Int: func(r *flowlog.Record, _ int) (int64, bool) { return r.Start * 1000, r.Has(flowlog.FieldStart) },
 		},
 		Column{
 			Name: "end_time", Type: TypeTimestamp, Encoding: EncodingDelta,
 			Doc: "end as a UTC timestamp",
-			Int: func(r *flowlog.Record) (int64, bool) { return r.End * 1000, r.Has(flowlog.FieldEnd) },
+			Int: func(r *flowlog.Record, _ int) (int64, bool) { return r.End * 1000, r.Has(flowlog.FieldEnd) },
 		},
 	)
 	return cols
@@ -257,7 +260,7 @@ func FieldColumn(f flowlog.Field) Column {
 	switch f.Kind() {
 	case flowlog.KindString:
 		c.Type = TypeString
-		c.Str = func(r *flowlog.Record) (string, bool) {
+		c.Str = func(r *flowlog.Record, _ int) (string, bool) {
 			if !r.Has(f) {
 				return "", false
 			}
@@ -265,13 +268,13 @@ func FieldColumn(f flowlog.Field) Column {
 		}
 	case flowlog.KindAction:
 		c.Type = TypeString
-		c.Str = func(r *flowlog.Record) (string, bool) { return r.Action.String(), r.Has(flowlog.FieldAction) }
+		c.Str = func(r *flowlog.Record, _ int) (string, bool) { return r.Action.String(), r.Has(flowlog.FieldAction) }
 	case flowlog.KindLogStatus:
 		c.Type = TypeString
-		c.Str = func(r *flowlog.Record) (string, bool) { return r.LogStatus.String(), r.Has(flowlog.FieldLogStatus) }
+		c.Str = func(r *flowlog.Record, _ int) (string, bool) { return r.LogStatus.String(), r.Has(flowlog.FieldLogStatus) }
 	case flowlog.KindAddr:
 		c.Type = TypeString
-		c.AppendStr = func(dst []byte, r *flowlog.Record) ([]byte, bool) {
+		c.AppendStr = func(dst []byte, r *flowlog.Record, _ int) ([]byte, bool) {
 			a, ok := r.Addr(f)
 			if !ok {
 				return dst, false
@@ -280,10 +283,10 @@ func FieldColumn(f flowlog.Field) Column {
 		}
 	case flowlog.KindInt64:
 		c.Type = TypeBigInt
-		c.Int = func(r *flowlog.Record) (int64, bool) { return r.Int(f) }
+		c.Int = func(r *flowlog.Record, _ int) (int64, bool) { return r.Int(f) }
 	default: // int32, port, protocol
 		c.Type = TypeInt
-		c.Int = func(r *flowlog.Record) (int64, bool) { return r.Int(f) }
+		c.Int = func(r *flowlog.Record, _ int) (int64, bool) { return r.Int(f) }
 	}
 	return c
 }

@@ -52,9 +52,9 @@ func newFileWriter(w io.Writer, s *Schema, pq *parquet.Schema, rgRows int, rgByt
 		}
 	}
 	fw := &fileWriter{
-		schema: s,
-		out:    cw,
-		pw:     parquet.NewWriter(cw, append(opts, pq)...),
+		schema:  s,
+		out:     cw,
+		pw:      parquet.NewWriter(cw, append(opts, pq)...),
 		rgMax:   rgRows,
 		rgBytes: rgBytes,
 	}
@@ -171,7 +171,7 @@ func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []f
 		case c.Str != nil:
 			vals = grow(vals, len(part))
 			for i, k := range part {
-				if s, ok := c.Str(&recs[k]); ok {
+				if s, ok := c.Str(&recs[k], int(k)); ok {
 					vals[i] = parquet.ByteArrayValue(bytesOf(s))
 					vals[i].SetDefinitionLevel(1)
 				} else {
@@ -185,7 +185,7 @@ func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []f
 			for _, k := range part {
 				var ok bool
 				n := len(arena)
-				if arena, ok = c.AppendStr(arena, &recs[k]); !ok {
+				if arena, ok = c.AppendStr(arena, &recs[k], int(k)); !ok {
 					arena = arena[:n]
 					offs = append(offs, -1)
 					continue
@@ -207,7 +207,7 @@ func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []f
 		case c.Int != nil && c.Type == TypeInt:
 			vals = grow(vals, len(part))
 			for i, k := range part {
-				if v, ok := c.Int(&recs[k]); ok {
+				if v, ok := c.Int(&recs[k], int(k)); ok {
 					vals[i] = parquet.Int32Value(int32(v))
 					vals[i].SetDefinitionLevel(1)
 				} else {
@@ -217,7 +217,7 @@ func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []f
 		case c.Int != nil:
 			vals = grow(vals, len(part))
 			for i, k := range part {
-				if v, ok := c.Int(&recs[k]); ok {
+				if v, ok := c.Int(&recs[k], int(k)); ok {
 					vals[i] = parquet.Int64Value(v)
 					vals[i].SetDefinitionLevel(1)
 				} else {
@@ -228,7 +228,7 @@ func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []f
 			// Levels: definition 0 NULL, 1 empty array, 2 an element;
 			// repetition 0 starts a row, 1 continues it.
 			for _, k := range part {
-				strs, ok := c.List(sc.strs[:0], &recs[k])
+				strs, ok := c.List(sc.strs[:0], &recs[k], int(k))
 				sc.strs = strs
 				switch {
 				case !ok:
@@ -245,7 +245,7 @@ func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []f
 			vals2 := sc.vals2[:0]
 			null2 := parquet.NullValue().Level(0, 0, li+1)
 			for _, k := range part {
-				kvs, ok := c.Map(sc.kvs[:0], &recs[k])
+				kvs, ok := c.Map(sc.kvs[:0], &recs[k], int(k))
 				sc.kvs = kvs
 				switch {
 				case !ok:
