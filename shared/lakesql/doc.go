@@ -1,0 +1,9 @@
+// Package lakesql queries a local lake with embedded DuckDB.
+//
+// Open exposes a lake folder as the view flows, the same name and the same
+// column types as the Athena table of package lake, so a query runs
+// unchanged in both places. Partition keys stay strings, as in Athena.
+//
+// DuckDB is a cgo dependency of some 70 MB: only the CLI and tests import
+// this package, never the ingest Lambdas (package lake does not).
+package lakesql

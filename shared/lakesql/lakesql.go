@@ -1,0 +1,78 @@
+package lakesql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+
+	"github.com/flowlake/flowlake/shared/lake"
+)
+
+// ErrEmptyLake is returned by Open for a folder that holds no Parquet file.
+var ErrEmptyLake = errors.New("no Parquet files in the lake (run flowlake convert first)")
+
+// Open opens an in-memory DuckDB with the lake under dir as the view
+// lake.TableName. Close the returned database when done.
+func Open(ctx context.Context, dir string, s *lake.Schema) (*sql.DB, error) {
+	if s == nil {
+		s = lake.DefaultSchema
+	}
+	found := false
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".parquet") {
+			found = true
+			return fs.SkipAll
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open lake %s: %w", dir, err)
+	}
+	if !found {
+		return nil, fmt.Errorf("open lake %s: %w", dir, ErrEmptyLake)
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, ViewSQL(s, dir)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create view %s: %w", lake.TableName, err)
+	}
+	return db, nil
+}
+
+// ViewSQL returns the CREATE VIEW statement that exposes the lake under dir
+// with the schema's columns, cast to the DuckDB types of their Athena types,
+// then the partition keys as strings.
+func ViewSQL(s *lake.Schema, dir string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS SELECT\n", ident(lake.TableName))
+	for _, c := range s.Columns() {
+		fmt.Fprintf(&b, "  CAST(%s AS %s) AS %s,\n", ident(c.Name), c.Type.DuckDB(), ident(c.Name))
+	}
+	keys := lake.PartitionKeys()
+	for i, k := range keys {
+		sep := ","
+		if i == len(keys)-1 {
+			sep = ""
+		}
+		fmt.Fprintf(&b, "  CAST(%s AS VARCHAR) AS %s%s\n", ident(k), ident(k), sep)
+	}
+	glob := filepath.ToSlash(filepath.Join(dir, "**", "*.parquet"))
+	fmt.Fprintf(&b, "FROM read_parquet(%s, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)", literal(glob))
+	return b.String()
+}
+
+func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
