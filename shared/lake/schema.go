@@ -271,7 +271,9 @@ func FieldColumn(f flowlog.Field) Column {
 		c.Str = func(r *flowlog.Record, _ int) (string, bool) { return r.Action.String(), r.Has(flowlog.FieldAction) }
 	case flowlog.KindLogStatus:
 		c.Type = TypeString
-		c.Str = func(r *flowlog.Record, _ int) (string, bool) { return r.LogStatus.String(), r.Has(flowlog.FieldLogStatus) }
+		c.Str = func(r *flowlog.Record, _ int) (string, bool) {
+			return r.LogStatus.String(), r.Has(flowlog.FieldLogStatus)
+		}
 	case flowlog.KindAddr:
 		c.Type = TypeString
 		c.AppendStr = func(dst []byte, r *flowlog.Record, _ int) ([]byte, bool) {
