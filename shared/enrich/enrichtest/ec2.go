@@ -1,8 +1,10 @@
 package enrichtest
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -108,7 +110,32 @@ func (s *EC2Server) Client() *ec2.Client {
 				o.RateLimiter = ratelimit.None
 			})
 		},
-	}, func(o *ec2.Options) { o.BaseEndpoint = aws.String(s.URL) })
+	}, func(o *ec2.Options) {
+		o.BaseEndpoint = aws.String(s.URL)
+		o.HTTPClient = &http.Client{Transport: bufferedBody{http.DefaultTransport.(*http.Transport).Clone()}}
+	})
+}
+
+// bufferedBody sends a copy of each request body. The SDK closes its body
+// as soon as RoundTrip returns, which can race net/http's final read of it
+// and tear the connection down mid-response; the SDK then retries, which is
+// harmless in production but would make the server's call counts flaky.
+type bufferedBody struct{ rt http.RoundTripper }
+
+func (b bufferedBody) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return b.rt.RoundTrip(r)
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("buffer request body: %w", err)
+	}
+	r2 := r.Clone(r.Context())
+	r2.Body = io.NopCloser(bytes.NewReader(body))
+	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r2.ContentLength = int64(len(body))
+	return b.rt.RoundTrip(r2)
 }
 
 func (s *EC2Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -168,9 +195,15 @@ func (s *EC2Server) serve(w http.ResponseWriter, r *http.Request) {
 	if end < len(match) {
 		resp.NextToken = "tok-" + strconv.Itoa(end)
 	}
+	body, err := xml.Marshal(resp)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "InternalError", err.Error())
+		return
+	}
+	body = append([]byte(xml.Header), body...)
 	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
-	_, _ = w.Write([]byte(xml.Header))
-	_ = xml.NewEncoder(w).Encode(resp)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body)
 }
 
 // requestedIDs returns the ids of the network-interface-id filters and
