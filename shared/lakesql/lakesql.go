@@ -34,7 +34,7 @@ func Open(ctx context.Context, dir string, s *lake.Schema) (*sql.DB, error) {
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("open lake %s: %w", dir, err)
 	}
 	if !found {

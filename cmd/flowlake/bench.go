@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2" // the "duckdb" driver
+
+	"github.com/flowlake/flowlake/shared/flowgen"
+)
+
+// runBench implements `flowlake bench`.
+func runBench(ctx context.Context, sio stdio, args []string) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(sio.err)
+	records := fs.Int("records", 2_000_000, "records to generate")
+	dir := fs.String("dir", "", "work folder (default: a temporary folder, removed at the end)")
+	input := fs.String("input", "", "use this flow-log file instead of generating one")
+	fs.Usage = func() {
+		fmt.Fprintln(sio.err, "usage: flowlake bench [--records N]\n\n"+
+			"Generates N records (rich format, header, gzip), then converts the file to\n"+
+			"Parquet (zstd) twice: with flowlake convert, in a child process whose peak\n"+
+			"RSS is measured, and with DuckDB's COPY ... TO (FORMAT parquet) at 1 and 2\n"+
+			"threads. Prints records/s for both, their ratio and our peak RSS, after\n"+
+			"checking that both outputs hold every row.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return 2
+	}
+	if err := bench(ctx, sio, *records, *dir, *input); err != nil {
+		fmt.Fprintf(sio.err, "flowlake bench: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+type benchRow struct {
+	name    string
+	elapsed time.Duration
+	rows    int64
+	rss     int64 // bytes, 0 if not measured
+	cpu     time.Duration
+	out     int64 // output bytes
+}
+
+func bench(ctx context.Context, sio stdio, records int, dir, input string) error {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "flowlake-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	src := input
+	if src == "" {
+		src = filepath.Join(dir, "flows.log.gz")
+		fmt.Fprintf(sio.err, "generating %d records (rich format, gzip) ...\n", records)
+		f, err := os.Create(src)
+		if err != nil {
+			return err
+		}
+		bw := bufio.NewWriterSize(f, 1<<20)
+		n, err := flowgen.Write(bw, flowgen.Config{Seed: 1, Records: records, Format: flowgen.RichFormat(), Header: true, Gzip: true})
+		if err == nil {
+			err = bw.Flush()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("generate: %w", err)
+		}
+		records = n
+	}
+	fi, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1) // SET threads applies to the connection
+
+	// Ours, in a child process so its peak RSS is its own.
+	fmt.Fprintln(sio.err, "converting with flowlake ...")
+	ours, err := benchOurs(ctx, src, filepath.Join(dir, "ours"))
+	if err != nil {
+		return err
+	}
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+sqlString(filepath.Join(dir, "ours", "**", "*.parquet"))+")").Scan(&ours.rows); err != nil {
+		return fmt.Errorf("count our rows: %w", err)
+	}
+	if ours.out, err = treeSize(filepath.Join(dir, "ours")); err != nil {
+		return err
+	}
+	results := []benchRow{ours}
+
+	// DuckDB, same file, same run, best of 1 and 2 threads.
+	best := -1
+	for _, threads := range []int{1, 2} {
+		fmt.Fprintf(sio.err, "converting with DuckDB, %d thread(s) ...\n", threads)
+		out := filepath.Join(dir, fmt.Sprintf("duckdb-%d.parquet", threads))
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("SET threads = %d", threads)); err != nil {
+			return err
+		}
+		var ru0, ru1 syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+		t0 := time.Now()
+		q := fmt.Sprintf("COPY (SELECT * FROM read_csv(%s, delim = ' ', header = true, nullstr = '-', compression = 'gzip')) TO %s (FORMAT parquet, COMPRESSION zstd)",
+			sqlString(src), sqlString(out))
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("duckdb copy: %w", err)
+		}
+		r := benchRow{name: fmt.Sprintf("duckdb COPY, threads=%d", threads), elapsed: time.Since(t0)}
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+		r.cpu = cpuTime(&ru1) - cpuTime(&ru0)
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+sqlString(out)+")").Scan(&r.rows); err != nil {
+			return fmt.Errorf("count duckdb rows: %w", err)
+		}
+		if st, err := os.Stat(out); err == nil {
+			r.out = st.Size()
+		}
+		results = append(results, r)
+		if best < 0 || r.elapsed < results[best].elapsed {
+			best = len(results) - 1
+		}
+	}
+
+	tw := tabwriter.NewWriter(sio.out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(sio.out, "input: %s, %d records, %.1f MiB gzip, GOMAXPROCS=%d\n\n", filepath.Base(src), records, mib(fi.Size()), runtime.GOMAXPROCS(0))
+	fmt.Fprintln(tw, "path\tseconds\trecords/s\tCPU s\tpeak RSS MiB\toutput MiB\trows\t")
+	for _, r := range results {
+		rss := "-"
+		if r.rss > 0 {
+			rss = fmt.Sprintf("%.0f", mib(r.rss))
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t%.0f\t%.2f\t%s\t%.1f\t%d\t\n", r.name, r.elapsed.Seconds(), float64(r.rows)/r.elapsed.Seconds(),
+			r.cpu.Seconds(), rss, mib(r.out), r.rows)
+	}
+	tw.Flush()
+	ratio := results[best].elapsed.Seconds() / ours.elapsed.Seconds()
+	fmt.Fprintf(sio.out, "\nflowlake / best DuckDB (%s): %.2fx records/s; peak RSS %.0f MiB\n", results[best].name, ratio, mib(ours.rss))
+	for _, r := range results {
+		if r.rows != int64(records) {
+			return fmt.Errorf("%s wrote %d rows; want %d", r.name, r.rows, records)
+		}
+	}
+	fmt.Fprintf(sio.out, "row counts: all %d\n", records)
+	return nil
+}
+
+// benchOurs runs `flowlake convert` on src in a child process.
+func benchOurs(ctx context.Context, src, lakeDir string) (benchRow, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return benchRow{}, err
+	}
+	cmd := exec.CommandContext(ctx, exe, "convert", "--quiet", "--lake", lakeDir, src)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	t0 := time.Now()
+	if err := cmd.Run(); err != nil {
+		return benchRow{}, fmt.Errorf("flowlake convert: %w: %s", err, stderr.String())
+	}
+	r := benchRow{name: "flowlake convert", elapsed: time.Since(t0)}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.rss = ru.Maxrss * 1024 // kilobytes on Linux
+		r.cpu = cpuTime(ru)
+	}
+	return r, nil
+}
+
+func cpuTime(ru *syscall.Rusage) time.Duration {
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func treeSize(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err == nil {
+			n += fi.Size()
+		}
+		return err
+	})
+	return n, err
+}
+
+func mib(n int64) float64 { return float64(n) / (1 << 20) }
+
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
