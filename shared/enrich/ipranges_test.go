@@ -247,7 +247,7 @@ func TestFileSourceRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk := newClock()
-	e, err := enrich.New(ctx, enrich.Config{IPRanges: enrich.FileSource{Path: path}, Now: clk.Now, RangesRefresh: time.Minute})
+	e, err := enrich.New(ctx, enrich.Config{IPRanges: enrich.FileSource{Path: path}, Now: clk.Now, RangesRefresh: time.Minute, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +369,7 @@ func TestS3Source(t *testing.T) {
 	}
 
 	clk := newClock()
-	e, err := enrich.New(ctx, enrich.Config{IPRanges: src, Now: clk.Now, RangesRefresh: time.Minute})
+	e, err := enrich.New(ctx, enrich.Config{IPRanges: src, Now: clk.Now, RangesRefresh: time.Minute, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
