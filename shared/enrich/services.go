@@ -101,12 +101,17 @@ var wellKnownServices = []struct {
 }
 
 // serviceIndex[t][port] is 1 + the index into wellKnownServices, or 0;
-// t is 0 for TCP and 1 for UDP.
-var serviceIndex = func() *[2][1 << 16]uint8 {
-	var t [2][1 << 16]uint8
+// t is 0 for TCP and 1 for UDP. The tables end at the highest port in
+// wellKnownServices, so ephemeral ports are rejected without a memory load.
+var serviceIndex = func() (t [2][]uint8) {
 	if len(wellKnownServices) > 255 {
 		panic("enrich: too many services for a uint8 index")
 	}
+	maxPort := 0
+	for _, s := range wellKnownServices {
+		maxPort = max(maxPort, int(s.port))
+	}
+	t[0], t[1] = make([]uint8, maxPort+1), make([]uint8, maxPort+1)
 	for i, s := range wellKnownServices {
 		if s.tcp {
 			t[0][s.port] = uint8(i + 1)
@@ -115,7 +120,7 @@ var serviceIndex = func() *[2][1 << 16]uint8 {
 			t[1][s.port] = uint8(i + 1)
 		}
 	}
-	return &t
+	return t
 }()
 
 const (
@@ -135,7 +140,11 @@ func ServiceName(protocol uint8, port uint16) string {
 	default:
 		return ""
 	}
-	if i := serviceIndex[t][port]; i != 0 {
+	tab := serviceIndex[t]
+	if int(port) >= len(tab) {
+		return ""
+	}
+	if i := tab[port]; i != 0 {
 		return wellKnownServices[i-1].name
 	}
 	return ""
