@@ -80,6 +80,8 @@ type Reader struct {
 	zipped bool // src is r.gz
 	format *Format
 	fields []Field
+	plan   []step
+	cuts   []int32 // scratch for spaces
 	line   int
 	recLn  int
 	in     interner
@@ -106,6 +108,7 @@ func (r *Reader) Reset(src io.Reader) {
 func (r *Reader) SetFormat(fm *Format) {
 	r.format = fm
 	r.fields = fm.fields
+	r.plan = compile(fm.fields)
 }
 
 // Format returns the format in effect: the one set, or the last header's.
@@ -268,6 +271,47 @@ func (r *Reader) wrapIOErr(err error) error {
 	return fmt.Errorf("gzip after line %d: %w", r.line, err)
 }
 
+// step is one field of the current format, precompiled for parse.
+type step struct {
+	off  uintptr // of the field in Record
+	max  uint64  // for integers: the largest value allowed
+	bit  FieldSet
+	kind Kind
+	f    Field
+}
+
+func compile(fs []Field) []step {
+	plan := make([]step, len(fs))
+	for i, f := range fs {
+		st := step{f: f, kind: f.Kind(), off: fieldOffset[f], bit: 1 << f}
+		switch st.kind {
+		case KindPort:
+			st.max = 65535
+		case KindProtocol:
+			st.max = 255
+		case KindInt32:
+			st.max = 1<<31 - 1
+		case KindInt64:
+			st.max = 1<<63 - 1
+		}
+		if f == FieldUnknown || f == FieldVersion {
+			st.kind = kindSlow // unknown columns are skipped; version has a lower bound
+		}
+		if f == FieldVersion {
+			st.kind = kindVersion
+		}
+		plan[i] = st
+	}
+	return plan
+}
+
+// Step kinds beyond the field kinds: kindSlow always takes setField;
+// kindVersion is an int32 of at least 2.
+const (
+	kindSlow    Kind = 255
+	kindVersion Kind = 254
+)
+
 // parse fills rec from one non-empty line in the current format.
 func (r *Reader) parse(line []byte, rec *Record) error {
 	*rec = Record{}
@@ -278,56 +322,144 @@ func (r *Reader) parse(line []byte, rec *Record) error {
 			}
 		}
 	}
-	fs := r.fields
-	i, n := 0, 0
-	for {
-		for i < len(line) && line[i] == ' ' {
+	plan := r.plan
+	base := unsafe.Pointer(rec)
+	var set FieldSet
+	// line is trimmed: it starts and ends with a non-space.
+	cuts := r.spaces(line)
+	n, i := 0, 0
+	for _, c := range cuts {
+		j := int(c)
+		if j == i { // a run of spaces
 			i++
+			continue
 		}
-		if i == len(line) {
-			break
-		}
-		j := i + indexSpace(line[i:])
-		if n >= len(fs) {
+		if n >= len(plan) {
 			return r.countErr(line, n)
 		}
-		if j-i != 1 || line[i] != '-' {
-			if err := r.setField(rec, fs[n], line[i:j]); err != nil {
-				return r.fieldErr(fs[n], n, line[i:j], err)
+		tok := line[i:j]
+		st := &plan[n]
+		n++
+		i = j + 1
+		if len(tok) == 1 && tok[0] == '-' {
+			continue
+		}
+		p := unsafe.Add(base, st.off)
+		switch st.kind {
+		case KindString:
+			if s := r.in.last[st.f]; equal(s, tok) {
+				*(*string)(p) = s
+			} else {
+				*(*string)(p) = r.in.get(st.f, tok)
+			}
+			set |= st.bit
+			continue
+		case KindInt64, KindInt32, KindPort, KindProtocol:
+			if len(tok) <= 19 {
+				var v uint64
+				ok := true
+				for _, c := range tok {
+					d := c - '0'
+					if d > 9 {
+						ok = false
+						break
+					}
+					v = v*10 + uint64(d)
+				}
+				if ok && v <= st.max {
+					switch st.kind {
+					case KindInt64:
+						*(*int64)(p) = int64(v)
+					case KindPort:
+						*(*uint16)(p) = uint16(v)
+					case KindProtocol:
+						*(*uint8)(p) = uint8(v)
+					default:
+						*(*int32)(p) = int32(v)
+					}
+					set |= st.bit
+					continue
+				}
+			}
+		case kindVersion:
+			if len(tok) == 1 && tok[0] >= '2' && tok[0] <= '9' {
+				*(*int32)(p) = int32(tok[0] - '0')
+				set |= st.bit
+				continue
+			}
+		case KindAction:
+			if len(tok) == 6 {
+				if string(tok) == "ACCEPT" {
+					rec.Action = ActionAccept
+					set |= st.bit
+					continue
+				}
+				if string(tok) == "REJECT" {
+					rec.Action = ActionReject
+					set |= st.bit
+					continue
+				}
+			}
+		case KindLogStatus:
+			if len(tok) == 2 && tok[0] == 'O' && tok[1] == 'K' {
+				rec.LogStatus = LogStatusOK
+				set |= st.bit
+				continue
+			}
+		case KindAddr:
+			if a, err := r.addrs.parse(tok); err == nil {
+				*(*netip.Addr)(p) = a
+				set |= st.bit
+				continue
 			}
 		}
-		n++
-		i = j
+		// Enums, version, unknown columns and every error take the slow path.
+		rec.Set = set
+		if err := r.setField(rec, st.f, tok); err != nil {
+			return r.fieldErr(st.f, n-1, tok, err)
+		}
+		set = rec.Set
 	}
-	if n != len(fs) {
+	rec.Set = set
+	if n != len(plan) {
 		return r.countErr(line, n)
 	}
 	return nil
 }
 
 const (
+	lo1 = 0x0101010101010101
 	lo7 = 0x7f7f7f7f7f7f7f7f
+	hi8 = 0x8080808080808080
 	sp8 = 0x2020202020202020
 )
 
-// indexSpace returns the index of the first ' ' in b, or len(b). It tests
-// eight bytes at a time.
-func indexSpace(b []byte) int {
+// spaces returns the offsets of every space in line, then len(line). It
+// tests eight bytes at a time and walks the set bits.
+func (r *Reader) spaces(line []byte) []int32 {
+	if cap(r.cuts) < len(line)+1 {
+		r.cuts = make([]int32, len(line)+1+len(line)/2)
+	}
+	cuts := r.cuts[:len(line)+1]
+	nc := 0
 	k := 0
-	for ; k+8 <= len(b); k += 8 {
-		x := binary.LittleEndian.Uint64(b[k:]) ^ sp8
-		// Exact zero-byte test: the high bit is set only in bytes that are 0.
-		m := ^((x&lo7 + lo7) | x | lo7)
-		if m != 0 {
-			return k + bits.TrailingZeros64(m)/8
+	for ; k+8 <= len(line); k += 8 {
+		x := binary.LittleEndian.Uint64(line[k:]) ^ sp8
+		m := ^((x&lo7 + lo7) | x | lo7) // exactly the high bit of each zero byte
+		for m != 0 {
+			*(*int32)(unsafe.Add(unsafe.Pointer(&cuts[0]), nc*4)) = int32(k + bits.TrailingZeros64(m)>>3)
+			nc++
+			m &= m - 1
 		}
 	}
-	for ; k < len(b); k++ {
-		if b[k] == ' ' {
-			return k
+	for ; k < len(line); k++ {
+		if line[k] == ' ' {
+			cuts[nc] = int32(k)
+			nc++
 		}
 	}
-	return len(b)
+	cuts[nc] = int32(len(line))
+	return cuts[:nc+1]
 }
 
 func (r *Reader) countErr(line []byte, _ int) error {
@@ -340,7 +472,9 @@ func (r *Reader) countErr(line []byte, _ int) error {
 			break
 		}
 		got++
-		i += indexSpace(line[i:])
+		for i < len(line) && line[i] != ' ' {
+			i++
+		}
 	}
 	return &ParseError{Line: r.recLn, Err: fmt.Errorf("%w: got %d, want %d", ErrFieldCount, got, len(r.fields))}
 }
@@ -494,30 +628,32 @@ func parseAddr(b []byte) (netip.Addr, error) {
 
 // parseIPv4 parses dotted-quad IPv4 with netip's rules (no leading zeros).
 func parseIPv4(b []byte) (netip.Addr, bool) {
-	var ip [4]byte
-	i := 0
-	for k := 0; k < 4; k++ {
-		if k > 0 {
-			if i >= len(b) || b[i] != '.' {
-				return netip.Addr{}, false
-			}
-			i++
-		}
-		st := i
-		v := 0
-		for i < len(b) && i-st < 3 && b[i] >= '0' && b[i] <= '9' {
-			v = v*10 + int(b[i]-'0')
-			i++
-		}
-		if i == st || v > 255 || (i-st > 1 && b[st] == '0') {
-			return netip.Addr{}, false
-		}
-		ip[k] = byte(v)
-	}
-	if i != len(b) {
+	if len(b) < 7 || len(b) > 15 {
 		return netip.Addr{}, false
 	}
-	return netip.AddrFrom4(ip), true
+	var ip, v uint32
+	digits, dots := 0, 0
+	for _, c := range b {
+		if c == '.' {
+			if digits == 0 || v > 255 {
+				return netip.Addr{}, false
+			}
+			ip, v, digits = ip<<8|v, 0, 0
+			dots++
+			continue
+		}
+		d := uint32(c - '0')
+		if d > 9 || (digits > 0 && v == 0) {
+			return netip.Addr{}, false
+		}
+		v = v*10 + d
+		digits++
+	}
+	if dots != 3 || digits == 0 || v > 255 {
+		return netip.Addr{}, false
+	}
+	ip = ip<<8 | v
+	return netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)}), true
 }
 
 // interner turns repeated byte strings into shared strings without
@@ -535,16 +671,7 @@ func (in *interner) get(f Field, b []byte) string {
 	if s := in.last[f]; equal(s, b) {
 		return s
 	}
-	h := uint64(len(b)) ^ uint64(f)<<56
-	if len(b) >= 8 {
-		h ^= binary.LittleEndian.Uint64(b[len(b)-8:])*0x9E3779B97F4A7C15 ^ binary.LittleEndian.Uint64(b)
-	} else {
-		for _, c := range b {
-			h = h<<8 | uint64(c)
-		}
-	}
-	h *= 0xff51afd7ed558ccd
-	slot := &in.slots[h>>(64-12)]
+	slot := &in.slots[hashBytes(b, uint64(f))>>(64-12)]
 	s := *slot
 	if !equal(s, b) {
 		var ok bool
@@ -564,46 +691,72 @@ func (in *interner) get(f Field, b []byte) string {
 	return s
 }
 
-// equal is s == string(b), with the common short cases compared a word at
-// a time and inline.
+// equal is s == string(b), comparing a word at a time without a call for
+// strings of 8 to 32 bytes, the length of AWS ids.
 func equal(s string, b []byte) bool {
 	n := len(b)
 	if len(s) != n {
 		return false
 	}
-	if n >= 8 && n <= 16 {
-		p := unsafe.StringData(s)
-		return *(*uint64)(unsafe.Pointer(p)) == binary.LittleEndian.Uint64(b) &&
-			*(*uint64)(unsafe.Add(unsafe.Pointer(p), n-8)) == binary.LittleEndian.Uint64(b[n-8:])
+	if n < 8 || n > 32 {
+		return s == string(b)
 	}
-	return s == string(b)
-}
-
-// addrCache remembers the last few addresses parsed, so the packet-level
-// addresses that repeat srcaddr and dstaddr cost a compare, not a parse.
-type addrCache struct {
-	next int
-	ent  [4]struct {
-		n   int
-		tok [40]byte
-		a   netip.Addr
-	}
-}
-
-func (c *addrCache) parse(tok []byte) (netip.Addr, error) {
-	for k := range c.ent {
-		e := &c.ent[k]
-		if e.n == len(tok) && string(e.tok[:e.n]) == string(tok) {
-			return e.a, nil
+	p := unsafe.Pointer(unsafe.StringData(s))
+	q := unsafe.Pointer(unsafe.SliceData(b))
+	for k := 0; k < n-8; k += 8 {
+		if *(*uint64)(unsafe.Add(p, k)) != *(*uint64)(unsafe.Add(q, k)) {
+			return false
 		}
 	}
+	return *(*uint64)(unsafe.Add(p, n-8)) == *(*uint64)(unsafe.Add(q, n-8))
+}
+
+// addrCache maps address tokens to parsed addresses in a direct-mapped
+// table. Flow logs repeat addresses heavily: one end of every record is the
+// interface's own address, and pkt-srcaddr/pkt-dstaddr mostly repeat
+// srcaddr/dstaddr.
+type addrCache struct {
+	ent *[addrSlots]addrEntry
+}
+
+type addrEntry struct {
+	s string // the token, in b
+	a netip.Addr
+	b [40]byte
+}
+
+const addrSlots = 1024
+
+func (c *addrCache) parse(tok []byte) (netip.Addr, error) {
+	if c.ent == nil {
+		c.ent = new([addrSlots]addrEntry)
+	}
+	e := &c.ent[hashBytes(tok, 0)>>(64-10)]
+	if equal(e.s, tok) {
+		return e.a, nil
+	}
 	a, err := parseAddr(tok)
-	if err != nil || len(tok) > len(c.ent[0].tok) {
+	if err != nil || len(tok) > len(e.b) {
 		return a, err
 	}
-	e := &c.ent[c.next&3]
-	c.next++
-	e.n = copy(e.tok[:], tok)
+	n := copy(e.b[:], tok)
+	e.s = unsafe.String(&e.b[0], n)
 	e.a = a
 	return a, nil
+}
+
+// hashBytes is a fast hash of short byte strings, seeded with seed.
+func hashBytes(b []byte, seed uint64) uint64 {
+	h := uint64(len(b)) ^ seed<<56
+	if len(b) >= 8 {
+		h ^= binary.LittleEndian.Uint64(b[len(b)-8:])*0x9E3779B97F4A7C15 ^ binary.LittleEndian.Uint64(b)
+		if len(b) > 16 {
+			h ^= binary.LittleEndian.Uint64(b[len(b)/2-4:]) * 0xc2b2ae3d27d4eb4f
+		}
+	} else {
+		for _, c := range b {
+			h = h<<8 | uint64(c)
+		}
+	}
+	return h * 0xff51afd7ed558ccd
 }
