@@ -137,7 +137,9 @@ func convertFile(ctx context.Context, store lake.Store, name string, fm *flowlog
 	if bar != nil {
 		r = io.TeeReader(f, bar)
 	}
-	rd := flowlog.NewReader(r)
+	ra := lake.ReadAhead(r) // gunzip on another core
+	defer ra.Close()
+	rd := flowlog.NewReader(ra)
 	if fm != nil {
 		rd.SetFormat(fm)
 	}

@@ -18,7 +18,7 @@ var (
 	benchGz   []byte
 )
 
-const benchRecords = 500_000
+const benchRecords = 2_000_000
 
 func benchInput(b *testing.B) []byte {
 	benchOnce.Do(func() {

@@ -91,6 +91,10 @@ type Column struct {
 	Type     Type
 	Doc      string
 	Encoding Encoding
+	// Field, when set, is the flow-log field the column is NULL without:
+	// rows in which no record carries it are written as NULLs without
+	// calling the accessor (most formats leave most fields out).
+	Field flowlog.Field
 
 	// Str returns a string the record already holds (no copy is made).
 	Str func(r *flowlog.Record, i int) (string, bool)
@@ -241,12 +245,12 @@ func FlowColumns() []Column {
 	}
 	cols = append(cols,
 		Column{
-			Name: "start_time", Type: TypeTimestamp, Encoding: EncodingDelta,
+			Name: "start_time", Type: TypeTimestamp, Encoding: EncodingDelta, Field: flowlog.FieldStart,
 			Doc: "start as a UTC timestamp",
 			Int: func(r *flowlog.Record, _ int) (int64, bool) { return r.Start * 1000, r.Has(flowlog.FieldStart) },
 		},
 		Column{
-			Name: "end_time", Type: TypeTimestamp, Encoding: EncodingDelta,
+			Name: "end_time", Type: TypeTimestamp, Encoding: EncodingDelta, Field: flowlog.FieldEnd,
 			Doc: "end as a UTC timestamp",
 			Int: func(r *flowlog.Record, _ int) (int64, bool) { return r.End * 1000, r.Has(flowlog.FieldEnd) },
 		},
@@ -256,7 +260,7 @@ func FlowColumns() []Column {
 
 // FieldColumn returns the column of one flow-log field.
 func FieldColumn(f flowlog.Field) Column {
-	c := Column{Name: f.Column(), Doc: f.Doc(), Encoding: encodingOf(f)}
+	c := Column{Name: f.Column(), Doc: f.Doc(), Encoding: encodingOf(f), Field: f}
 	switch f.Kind() {
 	case flowlog.KindString:
 		c.Type = TypeString

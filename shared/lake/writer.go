@@ -103,9 +103,13 @@ func (fw *fileWriter) write(recs []flowlog.Record, idx []int32, scr []*scratch) 
 func (fw *fileWriter) writeChunk(recs []flowlog.Record, idx []int32, scr []*scratch) error {
 	cols := fw.pw.ColumnWriters()
 	ncol := len(fw.schema.cols)
+	var present flowlog.FieldSet
+	for _, k := range idx {
+		present |= recs[k].Set
+	}
 	if len(scr) == 1 {
 		for ci := 0; ci < ncol; ci++ {
-			if err := fw.writeColumn(cols, ci, recs, idx, scr[0]); err != nil {
+			if err := fw.writeColumn(cols, ci, recs, idx, present, scr[0]); err != nil {
 				return err
 			}
 		}
@@ -123,7 +127,7 @@ func (fw *fileWriter) writeChunk(recs []flowlog.Record, idx []int32, scr []*scra
 				if ci >= ncol {
 					return
 				}
-				if err := fw.writeColumn(cols, ci, recs, idx, scr[w]); err != nil {
+				if err := fw.writeColumn(cols, ci, recs, idx, present, scr[w]); err != nil {
 					errs[w] = err
 					return
 				}
@@ -158,16 +162,25 @@ func (fw *fileWriter) close() error {
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // writeColumn encodes one column of the rows.
-func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []flowlog.Record, idx []int32, sc *scratch) error {
+func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []flowlog.Record, idx []int32, present flowlog.FieldSet, sc *scratch) error {
 	c := &fw.schema.cols[ci]
 	li := fw.leafStart[ci]
 	cw := cols[li]
 	null := parquet.NullValue().Level(0, 0, li)
+	allNull := c.Field != 0 && !present.Has(c.Field)
 	for len(idx) > 0 {
 		part := idx[:min(len(idx), chunkRows)]
 		idx = idx[len(part):]
 		vals := sc.vals[:0]
 		switch {
+		case allNull:
+			vals = grow(vals, len(part))
+			clear(vals)
+			if c.Type == TypeMapStringString {
+				if _, err := cols[li+1].WriteRowValues(vals); err != nil {
+					return fmt.Errorf("column %s: %w", c.Name, err)
+				}
+			}
 		case c.Str != nil:
 			vals = grow(vals, len(part))
 			for i, k := range part {

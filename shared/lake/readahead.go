@@ -1,0 +1,96 @@
+package lake
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// ReadAhead returns a reader of r's content that reads, and gunzips if r is
+// gzip, in its own goroutine, a few blocks ahead of the caller. It moves
+// decompression off the parsing goroutine, so a 75 MB gzip object is
+// inflated on one core while it is parsed on another. Memory is bounded:
+// four blocks of 1 MiB. Close stops the goroutine; it does not close r.
+func ReadAhead(r io.Reader) io.ReadCloser {
+	const blocks, blockSize = 4, 1 << 20
+	a := &aheadReader{
+		full: make(chan []byte, blocks),
+		free: make(chan []byte, blocks),
+		stop: make(chan struct{}),
+	}
+	for range blocks {
+		a.free <- make([]byte, blockSize)
+	}
+	go a.fill(r)
+	return a
+}
+
+type aheadReader struct {
+	full chan []byte
+	free chan []byte
+	stop chan struct{}
+	once sync.Once
+	cur  []byte // unread part of the current block
+	blk  []byte // the current block, to give back
+	err  error  // set by fill before it closes full
+}
+
+func (a *aheadReader) fill(r io.Reader) {
+	defer close(a.full)
+	br := bufio.NewReaderSize(r, 64<<10)
+	src := io.Reader(br)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			a.err = fmt.Errorf("gzip: %w", err)
+			return
+		}
+		src = zr
+	}
+	for {
+		var buf []byte
+		select {
+		case buf = <-a.free:
+		case <-a.stop:
+			return
+		}
+		n, err := io.ReadFull(src, buf[:cap(buf)])
+		if n > 0 {
+			a.full <- buf[:n]
+		}
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			a.err = io.EOF
+			return
+		}
+		if err != nil {
+			a.err = err
+			return
+		}
+	}
+}
+
+func (a *aheadReader) Read(p []byte) (int, error) {
+	for len(a.cur) == 0 {
+		if a.blk != nil {
+			a.free <- a.blk
+			a.blk = nil
+		}
+		blk, ok := <-a.full
+		if !ok {
+			return 0, a.err
+		}
+		a.blk, a.cur = blk, blk
+	}
+	n := copy(p, a.cur)
+	a.cur = a.cur[n:]
+	return n, nil
+}
+
+// Close stops reading ahead.
+func (a *aheadReader) Close() error {
+	a.once.Do(func() { close(a.stop) })
+	return nil
+}
