@@ -71,9 +71,13 @@ type eniCache struct {
 	negTTL time.Duration // ids EC2 did not return
 	errTTL time.Duration // ids whose lookup failed
 
-	mu sync.Mutex
-	m  map[string]*eniEntry
+	mu      sync.Mutex
+	m       map[string]*eniEntry
+	pruneAt int // prune expired entries when m grows to this size
 }
+
+// minPrune is the smallest cache size at which expired entries are pruned.
+const minPrune = 4096
 
 // eniEntry is one cached id. An entry is immutable once ready is closed;
 // a refresh replaces the entry in the map.
@@ -103,6 +107,9 @@ func (c *eniCache) resolve(ctx context.Context, ids []string, out []*eniEntry) (
 	c.mu.Lock()
 	if c.m == nil {
 		c.m = make(map[string]*eniEntry)
+	}
+	if len(c.m) >= max(c.pruneAt, minPrune) {
+		c.pruneLocked(now)
 	}
 	for i, id := range ids {
 		en := c.m[id]
@@ -164,6 +171,18 @@ func (c *eniCache) resolve(ctx context.Context, ids []string, out []*eniEntry) (
 		}
 	}
 	return st, err
+}
+
+// pruneLocked drops entries that expired and are not being fetched, and
+// sets the size for the next pruning to twice what is left, so the cost
+// is amortized over the insertions.
+func (c *eniCache) pruneLocked(now time.Time) {
+	for id, en := range c.m {
+		if en.done && !now.Before(en.expires) {
+			delete(c.m, id)
+		}
+	}
+	c.pruneAt = 2 * len(c.m)
 }
 
 // fetch describes ids, in chunks of eniChunk, following NextToken. It
