@@ -126,7 +126,7 @@ func TestGeoIP(t *testing.T) {
 	}
 	defer e.Close()
 	tests := []struct {
-		src, dst              string
+		src, dst               string
 		srcCountry, dstCountry string
 		srcASN, dstASN         int64
 		srcOrg, dstOrg         string
