@@ -18,7 +18,7 @@ var (
 	benchGz   []byte
 )
 
-const benchRecords = 2_000_000
+const benchRecords = 300_000
 
 func benchInput(b *testing.B) []byte {
 	benchOnce.Do(func() {
@@ -41,7 +41,9 @@ func BenchmarkConvert(b *testing.B) {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	b.ResetTimer()
 	for range b.N {
-		sum, err := Convert(context.Background(), DirStore{Root: dir}, Source{ID: "bench"}, flowlog.NewReader(bytes.NewReader(in)))
+		ra := ReadAhead(bytes.NewReader(in))
+		sum, err := Convert(context.Background(), DirStore{Root: dir}, Source{ID: "bench"}, flowlog.NewReader(ra))
+		ra.Close()
 		if err != nil || sum.Records != benchRecords {
 			b.Fatal(sum.Records, err)
 		}
@@ -88,7 +90,7 @@ func BenchmarkEncode(b *testing.B) {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	b.ResetTimer()
 	for range b.N {
-		fw := newFileWriter(io.Discard, DefaultSchema, DefaultSchema.parquetSchema(), 128<<10, 64<<20)
+		fw := newFileWriter(io.Discard, DefaultSchema.fileSchema(flowgen.RichFormat().Set()), 128<<10, 64<<20)
 		for k := 0; k+batchSize <= len(recs); k += batchSize {
 			if err := fw.write(recs[k:k+batchSize], idx, scr); err != nil {
 				b.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/flowlake/flowlake/shared/flowlog"
-	"github.com/parquet-go/parquet-go"
 )
 
 // RecordReader is what Convert reads: a flowlog.Reader, or anything that
@@ -74,9 +73,16 @@ func Convert(ctx context.Context, store Store, src Source, r RecordReader) (Summ
 const batchSize = 4096
 
 type batch struct {
-	recs []flowlog.Record
-	n    int
+	recs   []flowlog.Record
+	n      int
+	fields flowlog.FieldSet // union of the formats the records were read in
 }
+
+// formatter is implemented by flowlog.Reader: the format in effect.
+type formatter interface{ Format() *flowlog.Format }
+
+// allFields stands for "any field" when the reader does not tell its format.
+const allFields = ^flowlog.FieldSet(0)
 
 type readResult struct {
 	b   *batch
@@ -94,7 +100,7 @@ func (c *Converter) Convert(ctx context.Context, store Store, src Source, r Reco
 		s = DefaultSchema
 	}
 	cv := &conversion{
-		c: c, s: s, pq: s.parquetSchema(), store: store, src: src, hash: src.Hash(),
+		c: c, s: s, schemas: map[flowlog.FieldSet]*fileSchema{}, store: store, src: src, hash: src.Hash(),
 		open:  map[Partition]*partWriter{},
 		parts: map[Partition]int{},
 		keys:  map[string]bool{},
@@ -124,7 +130,7 @@ func (c *Converter) Convert(ctx context.Context, store Store, src Source, r Reco
 			err = c.Hook(ctx, res.b.recs[:res.b.n])
 		}
 		if err == nil && res.b != nil {
-			err = cv.route(ctx, res.b.recs[:res.b.n])
+			err = cv.route(ctx, res.b.recs[:res.b.n], res.b.fields)
 			sum.Records += int64(res.b.n)
 		}
 		if res.b != nil {
@@ -170,6 +176,9 @@ func cmpOr[T int | int64](v, def T) T {
 // end. Rejects are counted here, in line order.
 func (cv *conversion) read(ctx context.Context, r RecordReader, free chan *batch, full chan<- readResult, sum *Summary) {
 	defer close(full)
+	fr, _ := r.(formatter)
+	var fm *flowlog.Format
+	fields := allFields
 	for {
 		var b *batch
 		select {
@@ -177,11 +186,17 @@ func (cv *conversion) read(ctx context.Context, r RecordReader, free chan *batch
 		case <-ctx.Done():
 			return
 		}
-		b.n = 0
+		b.n, b.fields = 0, 0
 		var err error
 		for b.n < len(b.recs) {
 			err = r.ReadInto(&b.recs[b.n])
 			if err == nil {
+				if fr != nil {
+					if f := fr.Format(); f != fm {
+						fm, fields = f, f.Set()
+					}
+				}
+				b.fields |= fields
 				b.n++
 				continue
 			}
@@ -214,10 +229,10 @@ func (cv *conversion) read(ctx context.Context, r RecordReader, free chan *batch
 type conversion struct {
 	c        *Converter
 	s        *Schema
-	pq       *parquet.Schema
 	store    Store
 	src      Source
 	hash     string
+	schemas  map[flowlog.FieldSet]*fileSchema
 	scr      []*scratch
 	rgRows   int
 	rgBytes  int64
@@ -273,7 +288,8 @@ func (cv *conversion) partitionOf(r *flowlog.Record) Partition {
 }
 
 // route groups a batch's records by partition and writes each group.
-func (cv *conversion) route(ctx context.Context, recs []flowlog.Record) error {
+// fields are the fields the records' formats carry.
+func (cv *conversion) route(ctx context.Context, recs []flowlog.Record, fields flowlog.FieldSet) error {
 	runs := cv.runs[:0]
 	last := -1
 	for i := range recs {
@@ -295,16 +311,16 @@ func (cv *conversion) route(ctx context.Context, recs []flowlog.Record) error {
 	}
 	cv.runs = runs
 	for i := range runs {
-		if err := cv.write(ctx, runs[i].p, recs, runs[i].idx); err != nil {
+		if err := cv.write(ctx, runs[i].p, recs, runs[i].idx, fields); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (cv *conversion) write(ctx context.Context, p Partition, recs []flowlog.Record, idx []int32) error {
+func (cv *conversion) write(ctx context.Context, p Partition, recs []flowlog.Record, idx []int32, fields flowlog.FieldSet) error {
 	for len(idx) > 0 {
-		pw, err := cv.writerFor(ctx, p)
+		pw, err := cv.writerFor(ctx, p, fields)
 		if err != nil {
 			return err
 		}
@@ -323,12 +339,20 @@ func (cv *conversion) write(ctx context.Context, p Partition, recs []flowlog.Rec
 }
 
 // writerFor returns the open object of p, opening its next part (and
-// finishing the least recently used partition if too many are open).
-func (cv *conversion) writerFor(ctx context.Context, p Partition) (*partWriter, error) {
+// finishing the least recently used partition if too many are open). An
+// open object whose columns lack some of fields (a header switched to a
+// wider format) is finished, and the next part has the columns of both.
+func (cv *conversion) writerFor(ctx context.Context, p Partition, fields flowlog.FieldSet) (*partWriter, error) {
 	cv.tick++
 	if pw := cv.open[p]; pw != nil {
-		pw.lastUse = cv.tick
-		return pw, nil
+		if pw.fw.fs.fields|fields == pw.fw.fs.fields {
+			pw.lastUse = cv.tick
+			return pw, nil
+		}
+		fields |= pw.fw.fs.fields
+		if err := cv.finish(pw); err != nil {
+			return nil, err
+		}
 	}
 	if len(cv.open) >= cv.maxOpen {
 		var lru *partWriter
@@ -348,8 +372,13 @@ func (cv *conversion) writerFor(ctx context.Context, p Partition) (*partWriter, 
 	if err != nil {
 		return nil, err
 	}
+	fs := cv.schemas[fields]
+	if fs == nil {
+		fs = cv.s.fileSchema(fields)
+		cv.schemas[fields] = fs
+	}
 	pw := &partWriter{p: p, key: key, obj: obj, lastUse: cv.tick,
-		fw: newFileWriter(obj, cv.s, cv.pq, cv.rgRows, cv.rgBytes)}
+		fw: newFileWriter(obj, fs, cv.rgRows, cv.rgBytes)}
 	cv.open[p] = pw
 	return pw, nil
 }

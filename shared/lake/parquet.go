@@ -3,6 +3,8 @@ package lake
 import (
 	"reflect"
 
+	"github.com/flowlake/flowlake/shared/flowlog"
+
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
 )
@@ -61,16 +63,47 @@ func (c *Column) leaves() int {
 	return 1
 }
 
-// parquetSchema returns the Parquet schema of s, columns in order.
-func (s *Schema) parquetSchema() *parquet.Schema {
+// fileSchema is the layout of one Parquet object: the schema's columns
+// that the object's input can fill. A column derived from a flow-log field
+// that no format of the input carries is left out of the file; Athena and
+// DuckDB (union_by_name) read a column missing from a file as NULL, and
+// leaving it out saves encoding a NULL per row.
+type fileSchema struct {
+	fields flowlog.FieldSet // the fields the input's formats carry
+	cols   []*Column
+	pq     *parquet.Schema
+	opts   []parquet.WriterOption
+}
+
+// fileSchema returns the layout of an object whose input carries fields.
+func (s *Schema) fileSchema(fields flowlog.FieldSet) *fileSchema {
+	fs := &fileSchema{fields: fields}
 	g := orderedGroup{Group: parquet.Group{}}
+	fs.opts = []parquet.WriterOption{
+		parquet.Compression(compression),
+		parquet.CreatedBy("flowlake", "", ""),
+		// Page-header statistics are deprecated (the column index and the
+		// chunk statistics hold the same bounds) and cost a second pass.
+		parquet.DataPageStatistics(false),
+	}
 	for i := range s.cols {
 		c := &s.cols[i]
+		if c.Field != 0 && !fields.Has(c.Field) {
+			continue
+		}
+		fs.cols = append(fs.cols, c)
 		n := nodeOf(c)
 		g.Group[c.Name] = n
 		g.fields = append(g.fields, namedField{Node: n, name: c.Name})
+		// Min/max of strings cost a comparison per value and rarely prune
+		// anything; integers and times keep them.
+		if c.Type != TypeInt && c.Type != TypeBigInt && c.Type != TypeTimestamp {
+			fs.opts = append(fs.opts, parquet.SkipPageBounds(c.Name))
+		}
 	}
-	return parquet.NewSchema("flows", g)
+	fs.pq = parquet.NewSchema("flows", g)
+	fs.opts = append(fs.opts, fs.pq)
+	return fs
 }
 
 // compression is the codec of every column: zstd at its fastest level,

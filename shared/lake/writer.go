@@ -14,10 +14,10 @@ import (
 // fileWriter writes one Parquet object. Rows arrive in batches; each batch
 // is encoded column by column, the columns spread over worker goroutines.
 type fileWriter struct {
-	schema    *Schema
+	fs        *fileSchema
 	out       *countingWriter
 	pw        *parquet.Writer
-	leafStart []int // first leaf column of each schema column
+	leafStart []int // first leaf column of each column
 	rgRows    int   // rows in the open row group
 	rows      int64 // rows in the file
 	rgMax     int
@@ -35,33 +35,19 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func newFileWriter(w io.Writer, s *Schema, pq *parquet.Schema, rgRows int, rgBytes int64) *fileWriter {
+func newFileWriter(w io.Writer, fs *fileSchema, rgRows int, rgBytes int64) *fileWriter {
 	cw := &countingWriter{w: w}
-	opts := []parquet.WriterOption{
-		parquet.Compression(compression),
-		parquet.CreatedBy("flowlake", "", ""),
-		// Page-header statistics are deprecated (the column index and the
-		// chunk statistics hold the same bounds) and cost a second pass.
-		parquet.DataPageStatistics(false),
-	}
-	for i := range s.cols {
-		// Min/max of strings cost a comparison per value and rarely prune
-		// anything; integers and times keep them.
-		if s.cols[i].Type != TypeInt && s.cols[i].Type != TypeBigInt && s.cols[i].Type != TypeTimestamp {
-			opts = append(opts, parquet.SkipPageBounds(s.cols[i].Name))
-		}
-	}
 	fw := &fileWriter{
-		schema:  s,
+		fs:      fs,
 		out:     cw,
-		pw:      parquet.NewWriter(cw, append(opts, pq)...),
+		pw:      parquet.NewWriter(cw, fs.opts...),
 		rgMax:   rgRows,
 		rgBytes: rgBytes,
 	}
 	leaf := 0
-	for i := range s.cols {
+	for _, c := range fs.cols {
 		fw.leafStart = append(fw.leafStart, leaf)
-		leaf += s.cols[i].leaves()
+		leaf += c.leaves()
 	}
 	return fw
 }
@@ -102,7 +88,7 @@ func (fw *fileWriter) write(recs []flowlog.Record, idx []int32, scr []*scratch) 
 
 func (fw *fileWriter) writeChunk(recs []flowlog.Record, idx []int32, scr []*scratch) error {
 	cols := fw.pw.ColumnWriters()
-	ncol := len(fw.schema.cols)
+	ncol := len(fw.fs.cols)
 	var present flowlog.FieldSet
 	for _, k := range idx {
 		present |= recs[k].Set
@@ -163,7 +149,7 @@ func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)
 
 // writeColumn encodes one column of the rows.
 func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []flowlog.Record, idx []int32, present flowlog.FieldSet, sc *scratch) error {
-	c := &fw.schema.cols[ci]
+	c := fw.fs.cols[ci]
 	li := fw.leafStart[ci]
 	cw := cols[li]
 	null := parquet.NullValue().Level(0, 0, li)

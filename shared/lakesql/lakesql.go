@@ -44,20 +44,52 @@ func Open(ctx context.Context, dir string, s *lake.Schema) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb: %w", err)
 	}
-	if _, err := db.ExecContext(ctx, ViewSQL(s, dir)); err != nil {
+	have, err := fileColumns(ctx, db, dir)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open lake %s: %w", dir, err)
+	}
+	if _, err := db.ExecContext(ctx, ViewSQL(s, dir, have)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create view %s: %w", lake.TableName, err)
 	}
 	return db, nil
 }
 
+// fileColumns returns the names of the columns that some Parquet file of
+// the lake has.
+func fileColumns(ctx context.Context, db *sql.DB, dir string) (map[string]bool, error) {
+	rows, err := db.QueryContext(ctx, "SELECT name FROM parquet_schema("+literal(glob(dir))+")")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		have[name] = true
+	}
+	return have, rows.Err()
+}
+
+func glob(dir string) string { return filepath.ToSlash(filepath.Join(dir, "**", "*.parquet")) }
+
 // ViewSQL returns the CREATE VIEW statement that exposes the lake under dir
 // with the schema's columns, cast to the DuckDB types of their Athena types,
-// then the partition keys as strings.
-func ViewSQL(s *lake.Schema, dir string) string {
+// then the partition keys as strings. A column no file has (the lake's
+// files leave out the fields their formats lack) is a typed NULL, as
+// Athena reads it. have nil means every column is in some file.
+func ViewSQL(s *lake.Schema, dir string, have map[string]bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS SELECT\n", ident(lake.TableName))
 	for _, c := range s.Columns() {
+		if have != nil && !have[c.Name] {
+			fmt.Fprintf(&b, "  CAST(NULL AS %s) AS %s,\n", c.Type.DuckDB(), ident(c.Name))
+			continue
+		}
 		fmt.Fprintf(&b, "  CAST(%s AS %s) AS %s,\n", ident(c.Name), c.Type.DuckDB(), ident(c.Name))
 	}
 	keys := lake.PartitionKeys()
@@ -68,8 +100,7 @@ func ViewSQL(s *lake.Schema, dir string) string {
 		}
 		fmt.Fprintf(&b, "  CAST(%s AS VARCHAR) AS %s%s\n", ident(k), ident(k), sep)
 	}
-	glob := filepath.ToSlash(filepath.Join(dir, "**", "*.parquet"))
-	fmt.Fprintf(&b, "FROM read_parquet(%s, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)", literal(glob))
+	fmt.Fprintf(&b, "FROM read_parquet(%s, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)", literal(glob(dir)))
 	return b.String()
 }
 
