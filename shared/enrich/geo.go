@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"sync"
@@ -18,6 +19,7 @@ type geoDB struct {
 	asn     *maxminddb.Reader // nil: no ASN database
 
 	mu        sync.Mutex
+	addrs4    map[uint32]geoEntry // IPv4 addresses, as integers: cheaper to hash
 	addrs     map[netip.Addr]geoEntry
 	countries map[uintptr]string
 	asns      map[uintptr]asnEntry
@@ -50,6 +52,7 @@ type asnRecord struct {
 
 func openGeo(countryPath, asnPath string) (*geoDB, error) {
 	g := &geoDB{
+		addrs4:    make(map[uint32]geoEntry),
 		addrs:     make(map[netip.Addr]geoEntry),
 		countries: make(map[uintptr]string),
 		asns:      make(map[uintptr]asnEntry),
@@ -86,9 +89,17 @@ func (g *geoDB) close() error {
 // lookup returns the country and ASN of a. A broken record reads as
 // unknown: GeoIP is best effort.
 func (g *geoDB) lookup(a netip.Addr) geoEntry {
+	a = a.Unmap()
+	var k4 uint32
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if e, ok := g.addrs[a]; ok {
+	if a.Is4() {
+		b := a.As4()
+		k4 = binary.BigEndian.Uint32(b[:])
+		if e, ok := g.addrs4[k4]; ok {
+			return e
+		}
+	} else if e, ok := g.addrs[a]; ok {
 		return e
 	}
 	var e geoEntry
@@ -124,10 +135,17 @@ func (g *geoDB) lookup(a netip.Addr) geoEntry {
 			e.asn = n
 		}
 	}
-	if len(g.addrs) >= geoCacheMax {
-		clear(g.addrs)
+	if a.Is4() {
+		if len(g.addrs4) >= geoCacheMax {
+			clear(g.addrs4)
+		}
+		g.addrs4[k4] = e
+	} else {
+		if len(g.addrs) >= geoCacheMax {
+			clear(g.addrs)
+		}
+		g.addrs[a] = e
 	}
-	g.addrs[a] = e
 	return e
 }
 
