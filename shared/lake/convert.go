@@ -70,7 +70,7 @@ func Convert(ctx context.Context, store Store, src Source, r RecordReader) (Summ
 	return c.Convert(ctx, store, src, r)
 }
 
-const batchSize = 4096
+const batchSize = 1024
 
 type batch struct {
 	recs   []flowlog.Record
