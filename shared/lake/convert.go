@@ -144,6 +144,9 @@ func (c *Converter) Convert(ctx context.Context, store Store, src Source, r Reco
 		}
 	}
 	if err == nil {
+		err = ctx.Err() // canceled: the reader stopped early, so the objects are partial
+	}
+	if err == nil {
 		err = cv.closeAll()
 	}
 	if err != nil {

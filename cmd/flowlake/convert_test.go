@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const convertInput = `version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status
+2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK
+2 123456789010 eni-1235b8ca123456789 172.31.9.69 not-an-address 49761 3389 6 20 4249 1418530010 1418530070 REJECT OK
+2 123456789010 eni-1235b8ca123456789 2001:db8::1 2001:db8::2 34892 22 6 54 8589934592 1418530010 1418530070 ACCEPT OK
+2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA
+`
+
+// TestConvertQuery converts a file with a bad line twice, then queries the
+// lake as a table and as JSON.
+func TestConvertQuery(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "flows.log")
+	if err := os.WriteFile(in, []byte(convertInput), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lakeDir := filepath.Join(dir, "lake")
+	for run := range 2 {
+		code, out, errs := runCmd(t, "", "convert", "--lake", lakeDir, in)
+		if code != 1 {
+			t.Errorf("run %d: convert exit %d; want 1 (a line was rejected)", run, code)
+		}
+		if want := in + ":3: dstaddr: "; !strings.HasPrefix(errs, want) || strings.Count(errs, "\n") != 1 {
+			t.Errorf("run %d: stderr %q; want one line starting %q", run, errs, want)
+		}
+		for _, want := range []string{"records     3\n", "rejected    1\n", "partitions  2\n", "records/s"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("run %d: summary lacks %q:\n%s", run, want, out)
+			}
+		}
+	}
+
+	code, out, errs := runCmd(t, "", "query", "--lake", lakeDir,
+		`SELECT log_status, count(*) AS n, sum(bytes) AS bytes FROM flows GROUP BY log_status ORDER BY log_status`)
+	if code != 0 {
+		t.Fatalf("query exit %d: %s", code, errs)
+	}
+	golden(t, "query-table.golden", out)
+
+	code, out, errs = runCmd(t, "", "query", "--lake", lakeDir, "--json",
+		`SELECT srcaddr, bytes, start_time, aws_account, hour, tcp_flags FROM flows WHERE srcaddr LIKE '2001%'`)
+	if code != 0 {
+		t.Fatalf("query --json exit %d: %s", code, errs)
+	}
+	var row map[string]any
+	if err := json.Unmarshal([]byte(out), &row); err != nil {
+		t.Fatalf("query --json output %q: %v", out, err)
+	}
+	want := `{"srcaddr":"2001:db8::1","bytes":8589934592,"start_time":"2014-12-14T04:06:50Z","aws_account":"123456789010","hour":"04","tcp_flags":null}` + "\n"
+	if out != want {
+		t.Errorf("query --json = %s; want %s", out, want)
+	}
+}
+
+func TestQueryEmptyLake(t *testing.T) {
+	code, _, errs := runCmd(t, "", "query", "--lake", t.TempDir(), "SELECT 1")
+	if code != 1 || !strings.Contains(errs, "no Parquet files") {
+		t.Errorf("query on an empty lake: exit %d, %q; want 1 and a clear message", code, errs)
+	}
+}
+
+func TestDDL(t *testing.T) {
+	code, out, errs := runCmd(t, "", "ddl", "--location", "s3://lake-bucket/flows", "--accounts", "123456789010")
+	if code != 0 {
+		t.Fatalf("ddl exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"CREATE EXTERNAL TABLE IF NOT EXISTS `flows` (", "  `end` bigint", "LOCATION 's3://lake-bucket/flows/'",
+		"'projection.aws_account.values'='123456789010'", "'projection.day.format'='yyyy-MM-dd'"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ddl output lacks %q", want)
+		}
+	}
+}
