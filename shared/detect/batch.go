@@ -1,0 +1,277 @@
+package detect
+
+import (
+	"net/netip"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/flowlake/flowlake/shared/enrich"
+	"github.com/flowlake/flowlake/shared/finding"
+	"github.com/flowlake/flowlake/shared/flowlog"
+)
+
+// Batch is the batch engine: the ingest pipeline feeds it each batch of
+// records (Observe) and asks what they prove (Findings). It runs every
+// rule in Go over what it has observed, so it proves what a batch can: the
+// exposed ports, a single large flow, log gaps, and scans, sweeps or brute
+// force concentrated in the batch; windowed rules spread over many batches
+// are the lake engine's job.
+//
+// A Batch is not safe for concurrent use. Observe costs one address
+// classification per record and a few comparisons per rule; only the flows
+// a rule selects are grouped.
+type Batch struct {
+	set    *Set
+	groups map[groupKey]*group
+	keys   []groupKey // in creation order, for deterministic output
+}
+
+type groupKey struct {
+	rule    int
+	account string
+	window  int64
+	src     netip.Addr
+	dst     netip.Addr
+	port    uint16
+	eni     string
+}
+
+type group struct {
+	agg     Agg
+	ports   map[uint16]struct{}
+	hosts   map[netip.Addr]struct{}
+	sources map[netip.Addr]struct{}
+	conns   map[uint16]struct{}
+	hasProt bool
+}
+
+// NewBatch compiles cfg and returns an empty batch engine.
+func NewBatch(cfg Config) (*Batch, error) {
+	s, err := Compile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return s.NewBatch(), nil
+}
+
+// NewBatch returns an empty batch engine for the set's rules.
+func (s *Set) NewBatch() *Batch {
+	return &Batch{set: s, groups: map[groupKey]*group{}}
+}
+
+// Reset forgets everything observed.
+func (b *Batch) Reset() {
+	clear(b.groups)
+	b.keys = b.keys[:0]
+}
+
+// Observe adds records to the batch. enr, when not nil, holds their
+// enrichment (enr[i] for recs[i]): its address classes and direction are
+// used where set.
+func (b *Batch) Observe(recs []flowlog.Record, enr []enrich.Fields) {
+	if len(enr) != len(recs) {
+		enr = nil
+	}
+	var f flow
+	for i := range recs {
+		r := &recs[i]
+		if !r.Has(flowlog.FieldStart) {
+			continue
+		}
+		f = flow{r: r}
+		var srcClass, dstClass enrich.IPClass
+		var srcKnown, dstKnown bool
+		if enr != nil {
+			e := &enr[i]
+			srcClass, srcKnown = e.SrcIPClass, e.Has(enrich.ColSrcIPClass)
+			dstClass, dstKnown = e.DstIPClass, e.Has(enrich.ColDstIPClass)
+			if e.Has(enrich.ColDirection) {
+				f.dir = e.Direction.String()
+			}
+		}
+		if r.Has(flowlog.FieldSrcAddr) {
+			f.srcOK, f.srcInternal = b.set.cls.classOf(r.SrcAddr, srcClass, srcKnown)
+		}
+		if r.Has(flowlog.FieldDstAddr) {
+			f.dstOK, f.dstInternal = b.set.cls.classOf(r.DstAddr, dstClass, dstKnown)
+		}
+		if r.Has(flowlog.FieldFlowDirection) {
+			f.dir = r.FlowDirection
+		}
+	rules:
+		for ri := range b.set.rules {
+			c := &b.set.rules[ri]
+			for _, cond := range c.rule.When {
+				if !cond.match(&c.env, &f) {
+					continue rules
+				}
+			}
+			b.add(ri, c, &f)
+		}
+	}
+}
+
+func (b *Batch) add(ri int, c *compiled, f *flow) {
+	r := f.r
+	account := lakeUnknown
+	if r.Has(flowlog.FieldAccountID) {
+		account = r.AccountID
+	} else if b.set.cfg.Account != "" {
+		account = b.set.cfg.Account
+	}
+	w := int64(c.s.Window / time.Second)
+	k := groupKey{rule: ri, account: account, window: r.Start - r.Start%w}
+	for _, d := range c.rule.Entity {
+		switch d {
+		case DimSrc:
+			k.src = r.SrcAddr
+		case DimDst:
+			k.dst = r.DstAddr
+		case DimDstPort:
+			k.port = r.DstPort
+		case DimENI:
+			k.eni = r.InterfaceID
+		}
+	}
+	g := b.groups[k]
+	if g == nil {
+		g = &group{
+			ports: map[uint16]struct{}{}, hosts: map[netip.Addr]struct{}{},
+			sources: map[netip.Addr]struct{}{}, conns: map[uint16]struct{}{},
+		}
+		g.agg.Account = account
+		g.agg.WindowStart = k.window
+		g.agg.FirstSeen = r.Start
+		g.agg.PartAccount = b.set.cfg.Account
+		if g.agg.PartAccount == "" {
+			g.agg.PartAccount = account
+		}
+		g.agg.PartRegion = b.set.cfg.Region
+		if g.agg.PartRegion == "" && r.Has(flowlog.FieldRegion) {
+			g.agg.PartRegion = r.Region
+		}
+		b.groups[k] = g
+		b.keys = append(b.keys, k)
+	}
+	a := &g.agg
+	a.Flows++
+	if r.Has(flowlog.FieldAction) && r.Action == flowlog.ActionAccept {
+		a.Accepted++
+	}
+	if r.Has(flowlog.FieldBytes) {
+		a.Bytes += r.Bytes
+		a.MaxBytes = max(a.MaxBytes, r.Bytes)
+	}
+	if r.Has(flowlog.FieldPackets) {
+		a.Packets += r.Packets
+	}
+	if r.Has(flowlog.FieldInterfaceID) && (a.InterfaceID == "" || r.InterfaceID < a.InterfaceID) {
+		a.InterfaceID = r.InterfaceID
+	}
+	if r.Has(flowlog.FieldProtocol) && (!g.hasProt || int(r.Protocol) < a.Protocol) {
+		a.Protocol, g.hasProt = int(r.Protocol), true
+	}
+	if r.Has(flowlog.FieldDstPort) {
+		g.ports[r.DstPort] = struct{}{}
+	}
+	if r.Has(flowlog.FieldSrcPort) {
+		g.conns[r.SrcPort] = struct{}{}
+	}
+	if f.srcOK {
+		g.sources[r.SrcAddr] = struct{}{}
+	}
+	if f.dstOK {
+		g.hosts[r.DstAddr] = struct{}{}
+	}
+	a.FirstSeen = min(a.FirstSeen, r.Start)
+	if r.Has(flowlog.FieldEnd) {
+		a.LastSeen = max(a.LastSeen, r.End)
+	}
+	if len(a.Samples) < finding.MaxSampleFlows {
+		a.Samples = append(a.Samples, sampleOf(r))
+	}
+}
+
+// lakeUnknown is the account of a record that has none, as the lake
+// partitions it.
+const lakeUnknown = "unknown"
+
+func sampleOf(r *flowlog.Record) finding.Flow {
+	s := finding.Flow{
+		InterfaceID: r.InterfaceID,
+		Start:       time.Unix(r.Start, 0).UTC(),
+		End:         time.Unix(r.End, 0).UTC(),
+		SrcPort:     int(r.SrcPort), DstPort: int(r.DstPort), Protocol: int(r.Protocol),
+		Packets: r.Packets, Bytes: r.Bytes,
+	}
+	if r.Has(flowlog.FieldSrcAddr) {
+		s.SrcAddr = r.SrcAddr.String()
+	}
+	if r.Has(flowlog.FieldDstAddr) {
+		s.DstAddr = r.DstAddr.String()
+	}
+	if r.Has(flowlog.FieldAction) {
+		s.Action = r.Action.String()
+	}
+	if r.Has(flowlog.FieldLogStatus) {
+		s.LogStatus = r.LogStatus.String()
+	}
+	if r.Has(flowlog.FieldFlowDirection) {
+		s.FlowDirection = r.FlowDirection
+	}
+	return s
+}
+
+// minAddr returns the least address of a set by its text, as SQL's min()
+// over the text column orders them.
+func minAddr(set map[netip.Addr]struct{}) string {
+	best := ""
+	for a := range set {
+		if s := a.String(); best == "" || s < best {
+			best = s
+		}
+	}
+	return best
+}
+
+// Findings returns the findings of everything observed so far: every
+// group that reaches its rule's thresholds, ordered by window, rule and
+// ID. Calling it again after more Observe calls returns the groups again,
+// with their counts grown; dedup keeps that to one notification.
+func (b *Batch) Findings() []finding.Finding {
+	var out []finding.Finding
+	for _, k := range b.keys {
+		g := b.groups[k]
+		c := &b.set.rules[k.rule]
+		a := g.agg // a copy: the batch may go on
+		a.Ports, a.Hosts = int64(len(g.ports)), int64(len(g.hosts))
+		a.Sources, a.Conns = int64(len(g.sources)), int64(len(g.conns))
+		if !c.rule.fires(&c.s, &a) {
+			continue
+		}
+		a.Key = map[Dim]string{}
+		for _, d := range c.rule.Entity {
+			switch d {
+			case DimSrc:
+				a.Key[d] = k.src.String()
+			case DimDst:
+				a.Key[d] = k.dst.String()
+			case DimDstPort:
+				a.Key[d] = strconv.Itoa(int(k.port))
+			case DimENI:
+				a.Key[d] = k.eni
+			}
+		}
+		a.Src, a.Dst = minAddr(g.sources), minAddr(g.hosts)
+		a.PortList = make([]int, 0, len(g.ports))
+		for p := range g.ports {
+			a.PortList = append(a.PortList, int(p))
+		}
+		a.Samples = slices.Clone(a.Samples)
+		slices.SortStableFunc(a.Samples, func(x, y finding.Flow) int { return x.Start.Compare(y.Start) })
+		out = append(out, b.set.build(c, &a, finding.EngineBatch))
+	}
+	sortFindings(out)
+	return out
+}

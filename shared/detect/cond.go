@@ -1,0 +1,203 @@
+package detect
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/flowlake/flowlake/shared/flowlog"
+)
+
+// Cond is one condition of a rule's flow filter. It has a Go form, used by
+// the batch engine, and an SQL form, used over the lake; a rule's filter
+// is the AND of its conditions, so the two engines select the same flows
+// by construction.
+type Cond struct {
+	// Doc says what the condition means, for the rule's documentation.
+	Doc   string
+	match func(e *env, f *flow) bool
+	sql   func(e *env) string
+}
+
+// env is what conditions read: the rule's settings and the classifier.
+type env struct {
+	s   *Settings
+	cls *classifier
+}
+
+// flow is a record as the conditions see it, with its addresses
+// classified once.
+type flow struct {
+	r                  *flowlog.Record
+	srcOK, srcInternal bool
+	dstOK, dstInternal bool
+	dir                string // flow_direction, "" when NULL
+}
+
+func (f *flow) srcExternal() bool { return f.srcOK && !f.srcInternal }
+func (f *flow) dstExternal() bool { return f.dstOK && !f.dstInternal }
+
+func portList(ps []int) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = fmt.Sprint(p)
+	}
+	return strings.Join(s, ", ")
+}
+
+// Protocols keeps flows of the given IANA protocols.
+func Protocols(ps ...int) Cond {
+	return Cond{
+		Doc: "protocol in (" + portList(ps) + ")",
+		match: func(_ *env, f *flow) bool {
+			return f.r.Has(flowlog.FieldProtocol) && slices.Contains(ps, int(f.r.Protocol))
+		},
+		sql: func(*env) string { return "protocol IN (" + portList(ps) + ")" },
+	}
+}
+
+// DstPortIn keeps flows to the rule's ports (Settings.Ports).
+func DstPortIn() Cond {
+	return Cond{
+		Doc: "dstport in the rule's ports",
+		match: func(e *env, f *flow) bool {
+			return f.r.Has(flowlog.FieldDstPort) && slices.Contains(e.s.Ports, int(f.r.DstPort))
+		},
+		sql: func(e *env) string {
+			if len(e.s.Ports) == 0 {
+				return "FALSE"
+			}
+			return "dstport IN (" + portList(e.s.Ports) + ")"
+		},
+	}
+}
+
+// DstPortNotIn keeps flows to ports other than the rule's excluded ports
+// (Settings.Ports) and below Settings.MaxPort (the ephemeral range, where
+// replies to our own connections land).
+func DstPortNotIn() Cond {
+	return Cond{
+		Doc: "dstport not in the rule's excluded ports, and below max_port",
+		match: func(e *env, f *flow) bool {
+			if !f.r.Has(flowlog.FieldDstPort) || slices.Contains(e.s.Ports, int(f.r.DstPort)) {
+				return false
+			}
+			return e.s.MaxPort <= 0 || int(f.r.DstPort) < e.s.MaxPort
+		},
+		sql: func(e *env) string {
+			var parts []string
+			parts = append(parts, "dstport IS NOT NULL")
+			if len(e.s.Ports) > 0 {
+				parts = append(parts, "dstport NOT IN ("+portList(e.s.Ports)+")")
+			}
+			if e.s.MaxPort > 0 {
+				parts = append(parts, fmt.Sprintf("dstport < %d", e.s.MaxPort))
+			}
+			return strings.Join(parts, " AND ")
+		},
+	}
+}
+
+// Accepted keeps ACCEPTed flows.
+func Accepted() Cond {
+	return Cond{
+		Doc:   "action = ACCEPT",
+		match: func(_ *env, f *flow) bool { return f.r.Has(flowlog.FieldAction) && f.r.Action == flowlog.ActionAccept },
+		sql:   func(*env) string { return "action = 'ACCEPT'" },
+	}
+}
+
+// Short keeps flows of at most Settings.MaxPackets packets.
+func Short() Cond {
+	return Cond{
+		Doc: "packets <= max_packets",
+		match: func(e *env, f *flow) bool {
+			return f.r.Has(flowlog.FieldPackets) && f.r.Packets <= e.s.MaxPackets
+		},
+		sql: func(e *env) string { return fmt.Sprintf("packets <= %d", e.s.MaxPackets) },
+	}
+}
+
+// SrcInternal keeps flows from our own addresses.
+func SrcInternal() Cond {
+	return Cond{
+		Doc:   "srcaddr is internal",
+		match: func(_ *env, f *flow) bool { return f.srcOK && f.srcInternal },
+		sql:   func(e *env) string { return e.cls.sqlInternal("srcaddr") },
+	}
+}
+
+// SrcExternal keeps flows from the internet.
+func SrcExternal() Cond {
+	return Cond{
+		Doc:   "srcaddr is external (public)",
+		match: func(_ *env, f *flow) bool { return f.srcExternal() },
+		sql:   func(e *env) string { return e.cls.sqlExternal("srcaddr") },
+	}
+}
+
+// DstExternal keeps flows to the internet.
+func DstExternal() Cond {
+	return Cond{
+		Doc:   "dstaddr is external (public)",
+		match: func(_ *env, f *flow) bool { return f.dstExternal() },
+		sql:   func(e *env) string { return e.cls.sqlExternal("dstaddr") },
+	}
+}
+
+// HasAddrs keeps flows with both addresses.
+func HasAddrs() Cond {
+	return Cond{
+		Doc:   "srcaddr and dstaddr are set",
+		match: func(_ *env, f *flow) bool { return f.srcOK && f.dstOK },
+		sql:   func(*env) string { return "srcaddr IS NOT NULL AND dstaddr IS NOT NULL" },
+	}
+}
+
+// Inbound keeps flows into our network: flow_direction ingress, or, where
+// the format has no flow_direction, from an external to an internal
+// address.
+func Inbound() Cond {
+	return Cond{
+		Doc: "inbound: flow_direction = ingress, or without it external to internal",
+		match: func(_ *env, f *flow) bool {
+			if f.dir != "" {
+				return f.dir == "ingress"
+			}
+			return f.srcExternal() && f.dstOK && f.dstInternal
+		},
+		sql: func(e *env) string {
+			return "(flow_direction = 'ingress' OR (flow_direction IS NULL AND " +
+				e.cls.sqlExternal("srcaddr") + " AND " + e.cls.sqlInternal("dstaddr") + "))"
+		},
+	}
+}
+
+// Outbound keeps flows out of our network: flow_direction egress, or,
+// without it, from an internal to an external address.
+func Outbound() Cond {
+	return Cond{
+		Doc: "outbound: flow_direction = egress, or without it internal to external",
+		match: func(_ *env, f *flow) bool {
+			if f.dir != "" {
+				return f.dir == "egress"
+			}
+			return f.srcOK && f.srcInternal && f.dstExternal()
+		},
+		sql: func(e *env) string {
+			return "(flow_direction = 'egress' OR (flow_direction IS NULL AND " +
+				e.cls.sqlInternal("srcaddr") + " AND " + e.cls.sqlExternal("dstaddr") + "))"
+		},
+	}
+}
+
+// SkipData keeps SKIPDATA records: intervals AWS could not record.
+func SkipData() Cond {
+	return Cond{
+		Doc: "log_status = SKIPDATA",
+		match: func(_ *env, f *flow) bool {
+			return f.r.Has(flowlog.FieldLogStatus) && f.r.LogStatus == flowlog.LogStatusSkipData
+		},
+		sql: func(*env) string { return "log_status = 'SKIPDATA'" },
+	}
+}

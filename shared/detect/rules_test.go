@@ -1,0 +1,111 @@
+package detect_test
+
+import (
+	"context"
+	"io"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/flowlake/flowlake/shared/detect"
+	"github.com/flowlake/flowlake/shared/detect/duck"
+	"github.com/flowlake/flowlake/shared/finding"
+	"github.com/flowlake/flowlake/shared/flowlog"
+	"github.com/flowlake/flowlake/shared/lake"
+)
+
+var detectedAt = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+
+func fixedNow() time.Time { return detectedAt }
+
+// sliceReader feeds records to lake.Convert.
+type sliceReader struct {
+	recs []flowlog.Record
+	i    int
+}
+
+func (s *sliceReader) ReadInto(r *flowlog.Record) error {
+	if s.i >= len(s.recs) {
+		return io.EOF
+	}
+	*r = s.recs[s.i]
+	s.i++
+	return nil
+}
+
+// writeLake converts recs into a new local lake and returns its folder.
+func writeLake(t *testing.T, recs []flowlog.Record) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := lake.Convert(context.Background(), lake.DirStore{Root: dir}, lake.Source{ID: t.Name()}, &sliceReader{recs: recs}); err != nil {
+		t.Fatalf("lake.Convert: %v", err)
+	}
+	return dir
+}
+
+func ofRule(fs []finding.Finding, rule string) []finding.Finding {
+	var out []finding.Finding
+	for _, f := range fs {
+		if f.Rule == rule {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// TestRuleCases runs every case of every rule on both engines: the batch
+// engine in Go, and the lake engine's SQL in DuckDB over a lake written
+// with lake.Convert. Both must agree with the case and with each other.
+func TestRuleCases(t *testing.T) {
+	set := detect.MustCompile(detect.Config{Now: fixedNow})
+	for _, r := range detect.Rules {
+		if len(r.Cases) < 2 || !slices.ContainsFunc(r.Cases, func(c detect.Case) bool { return c.Fire }) ||
+			!slices.ContainsFunc(r.Cases, func(c detect.Case) bool { return !c.Fire }) {
+			t.Errorf("rule %s: needs should-fire and should-not-fire cases", r.ID)
+		}
+		for _, c := range r.Cases {
+			t.Run(r.ID+"/"+c.Name, func(t *testing.T) {
+				recs := c.Records()
+				b := set.NewBatch()
+				b.Observe(recs, nil)
+				batch := ofRule(b.Findings(), r.ID)
+
+				fs, err := duck.Detect(context.Background(), writeLake(t, recs), set, time.Time{}, time.Time{})
+				if err != nil {
+					t.Fatalf("lake engine: %v", err)
+				}
+				lakeFs := ofRule(fs, r.ID)
+
+				for name, got := range map[string][]finding.Finding{"batch": batch, "lake": lakeFs} {
+					if fired := len(got) > 0; fired != c.Fire {
+						t.Errorf("%s engine: fired = %v; want %v (%d findings)", name, fired, c.Fire, len(got))
+					}
+					for _, f := range got {
+						if err := f.Validate(); err != nil {
+							t.Errorf("%s engine: %v", name, err)
+						}
+						if c.Severity != "" && f.Severity != c.Severity {
+							t.Errorf("%s engine: severity = %s; want %s", name, f.Severity, c.Severity)
+						}
+						if len(f.Evidence.Samples) == 0 {
+							t.Errorf("%s engine: no sample flows", name)
+						}
+					}
+				}
+				if len(batch) != len(lakeFs) {
+					t.Fatalf("batch found %d, lake %d", len(batch), len(lakeFs))
+				}
+				for i := range batch {
+					bf, lf := batch[i], lakeFs[i]
+					if bf.ID != lf.ID || bf.Severity != lf.Severity || bf.Count != lf.Count || bf.Entity != lf.Entity ||
+						bf.Src != lf.Src || bf.Dst != lf.Dst || bf.InterfaceID != lf.InterfaceID ||
+						!slices.Equal(bf.Ports, lf.Ports) || bf.Evidence.Bytes != lf.Evidence.Bytes ||
+						bf.Evidence.DistinctHosts != lf.Evidence.DistinctHosts || bf.Description != lf.Description ||
+						bf.Query != lf.Query || len(bf.Evidence.Samples) != len(lf.Evidence.Samples) {
+						t.Errorf("engines disagree:\nbatch %+v\nlake  %+v", bf, lf)
+					}
+				}
+			})
+		}
+	}
+}
