@@ -248,12 +248,12 @@ type Agg struct {
 	SrcInternal             bool   // Src is one of ours: our side is the actor
 	Protocol                int
 
-	Flows, Accepted        int64
-	Bytes, Packets         int64
-	MaxBytes               int64
-	Ports, Hosts, Sources  int64 // distinct dstport, dstaddr, srcaddr
-	Conns                  int64 // distinct srcport
-	PortList               []int // distinct destination ports, sorted
-	FirstSeen, LastSeen    int64 // Unix seconds: least start, greatest end
-	Samples                []finding.Flow
+	Flows, Accepted       int64
+	Bytes, Packets        int64
+	MaxBytes              int64
+	Ports, Hosts, Sources int64 // distinct dstport, dstaddr, srcaddr
+	Conns                 int64 // distinct srcport
+	PortList              []int // distinct destination ports, sorted
+	FirstSeen, LastSeen   int64 // Unix seconds: least start, greatest end
+	Samples               []finding.Flow
 }

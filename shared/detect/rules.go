@@ -81,8 +81,8 @@ func bruteForce(id, service string, port int) Rule {
 		When:     []Cond{Protocols(6), DstPortIn(), Accepted(), Short(), HasAddrs()},
 		Severity: actorOr(finding.Medium),
 		Describe: func(s *Settings, a *Agg) string {
-			return fmt.Sprintf("%s opened %d short %s connections (at most %d packets) to %s within %v (threshold %d).",
-				a.Src, a.Conns, service, s.MaxPackets, hostsText(a), s.Window, s.Threshold)
+			return fmt.Sprintf("%s opened %d short %s connections (at most %d packets) to %s within %s (threshold %d).",
+				a.Src, a.Conns, service, s.MaxPackets, hostsText(a), durText(s.Window), s.Threshold)
 		},
 		Cases: []Case{
 			{Name: "internet source, accepted", Fire: true, Severity: finding.Medium, Flows: repeat(25, func(i int) F {
@@ -124,8 +124,8 @@ func exposed(id, what string, ports []int, sev finding.Severity) Rule {
 		When:     []Cond{Protocols(6), DstPortIn(), Accepted(), Inbound(), SrcExternal(), HasAddrs()},
 		Severity: fixed(sev, finding.RoleTarget),
 		Describe: func(s *Settings, a *Agg) string {
-			return fmt.Sprintf("%s port %s accepted %d flows from %d internet addresses (first %s) within %v.",
-				a.Dst, portsText(a), a.Flows, a.Sources, a.Src, s.Window)
+			return fmt.Sprintf("%s port %s accepted %d flows from %d internet addresses (first %s) within %s.",
+				a.Dst, portsText(a), a.Flows, a.Sources, a.Src, durText(s.Window))
 		},
 		Cases: []Case{
 			{Name: "accepted from the internet", Fire: true, Severity: sev, Flows: []F{
@@ -167,8 +167,8 @@ var Rules = []Rule{
 		When:     []Cond{Protocols(6, 17), DstPortNotIn(), HasAddrs()},
 		Severity: probe,
 		Describe: func(s *Settings, a *Agg) string {
-			return fmt.Sprintf("%s probed %d distinct ports on %s within %v (threshold %d); %d of %d flows accepted.",
-				a.Src, a.Ports, a.Dst, s.Window, s.Threshold, a.Accepted, a.Flows)
+			return fmt.Sprintf("%s probed %d distinct ports on %s within %s (threshold %d); %d of %d flows accepted.",
+				a.Src, a.Ports, a.Dst, durText(s.Window), s.Threshold, a.Accepted, a.Flows)
 		},
 		Cases: []Case{
 			{Name: "rejected probes from the internet are low", Fire: true, Severity: finding.Low, Flows: repeat(12, func(i int) F {
@@ -213,8 +213,8 @@ var Rules = []Rule{
 		When:     []Cond{Protocols(6, 17), DstPortNotIn(), HasAddrs()},
 		Severity: probe,
 		Describe: func(s *Settings, a *Agg) string {
-			return fmt.Sprintf("%s reached %d distinct hosts on port %s within %v (threshold %d); %d of %d flows accepted.",
-				a.Src, a.Hosts, portsText(a), s.Window, s.Threshold, a.Accepted, a.Flows)
+			return fmt.Sprintf("%s reached %d distinct hosts on port %s within %s (threshold %d); %d of %d flows accepted.",
+				a.Src, a.Hosts, portsText(a), durText(s.Window), s.Threshold, a.Accepted, a.Flows)
 		},
 		Cases: []Case{
 			{Name: "our instance sweeping SMB", Fire: true, Severity: finding.High, Flows: repeat(60, func(i int) F {
@@ -250,8 +250,8 @@ var Rules = []Rule{
 		When:     []Cond{Outbound(), DstExternal()},
 		Severity: fixed(finding.High, finding.RoleActor),
 		Describe: func(s *Settings, a *Agg) string {
-			return fmt.Sprintf("%s sent %s to %d internet hosts within %v (threshold %s); the largest flow was %s (threshold %s).",
-				a.InterfaceID, bytesText(a.Bytes), a.Hosts, s.Window, bytesText(s.Threshold), bytesText(a.MaxBytes), bytesText(s.FlowBytes))
+			return fmt.Sprintf("%s sent %s to %d internet hosts within %s (threshold %s); the largest flow was %s (threshold %s).",
+				a.InterfaceID, bytesText(a.Bytes), a.Hosts, durText(s.Window), bytesText(s.Threshold), bytesText(a.MaxBytes), bytesText(s.FlowBytes))
 		},
 		Cases: []Case{
 			{Name: "many flows add up", Fire: true, Severity: finding.High, Flows: repeat(11, func(i int) F {
@@ -284,8 +284,8 @@ var Rules = []Rule{
 		When:     []Cond{Protocols(6), DstPortIn(), Accepted(), Outbound(), SrcInternal(), DstExternal()},
 		Severity: fixed(finding.High, finding.RoleActor),
 		Describe: func(s *Settings, a *Agg) string {
-			return fmt.Sprintf("%s connected to %d internet hosts (first %s) on mining port %s: %d flows, %s, within %v.",
-				a.Src, a.Hosts, a.Dst, portsText(a), a.Flows, bytesText(a.Bytes), s.Window)
+			return fmt.Sprintf("%s connected to %d internet hosts (first %s) on mining port %s: %d flows, %s, within %s.",
+				a.Src, a.Hosts, a.Dst, portsText(a), a.Flows, bytesText(a.Bytes), durText(s.Window))
 		},
 		Cases: []Case{
 			{Name: "stratum to a pool", Fire: true, Severity: finding.High, Flows: []F{
@@ -317,8 +317,8 @@ var Rules = []Rule{
 		When:     []Cond{SkipData()},
 		Severity: fixed(finding.Medium, finding.RoleTarget),
 		Describe: func(s *Settings, a *Agg) string {
-			return fmt.Sprintf("%s has %d SKIPDATA records within %v: flows in those intervals were not recorded.",
-				a.InterfaceID, a.Flows, s.Window)
+			return fmt.Sprintf("%s has %d SKIPDATA records within %s: flows in those intervals were not recorded.",
+				a.InterfaceID, a.Flows, durText(s.Window))
 		},
 		Cases: []Case{
 			{Name: "one skipped interval", Fire: true, Severity: finding.Medium, Flows: []F{{SkipData: true}}},
@@ -368,4 +368,11 @@ func bytesText(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+func durText(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%d h", d/time.Hour)
+	}
+	return fmt.Sprintf("%d min", d/time.Minute)
 }
