@@ -54,10 +54,10 @@ type Converter struct {
 	// Workers is the number of goroutines encoding columns (default
 	// GOMAXPROCS).
 	Workers int
-	// Hook, if set, is called with each batch of records, in order,
-	// before any of them is encoded; column accessors get the index of
-	// their record in it. Enrichment uses it to look up a whole batch at
-	// once.
+	// Hook, if set, is called with each group of records of one
+	// partition (up to 1024) just before they are encoded; column
+	// accessors get the index of their record in that group. Enrichment
+	// uses it to look up a whole group at once.
 	Hook func(ctx context.Context, recs []flowlog.Record) error
 	// OnReject, if set, is called for each line that did not parse, in
 	// order, from the reading goroutine.
@@ -110,6 +110,10 @@ func (c *Converter) Convert(ctx context.Context, store Store, src Source, r Reco
 	cv.fileRows = cmpOr(c.FileRows, 8<<20)
 	cv.maxOpen = cmpOr(c.MaxOpen, 8)
 	workers := cmpOr(c.Workers, runtime.GOMAXPROCS(0))
+	cv.ident = make([]int32, batchSize)
+	for i := range cv.ident {
+		cv.ident[i] = int32(i)
+	}
 	for range workers {
 		cv.scr = append(cv.scr, &scratch{})
 	}
@@ -126,9 +130,6 @@ func (c *Converter) Convert(ctx context.Context, store Store, src Source, r Reco
 
 	var err error
 	for res := range full {
-		if err == nil && res.b != nil && c.Hook != nil {
-			err = c.Hook(ctx, res.b.recs[:res.b.n])
-		}
 		if err == nil && res.b != nil {
 			err = cv.route(ctx, res.b.recs[:res.b.n], res.b.fields)
 			sum.Records += int64(res.b.n)
@@ -145,6 +146,11 @@ func (c *Converter) Convert(ctx context.Context, store Store, src Source, r Reco
 	}
 	if err == nil {
 		err = ctx.Err() // canceled: the reader stopped early, so the objects are partial
+	}
+	for _, pg := range cv.pend {
+		if err == nil {
+			err = cv.encode(ctx, pg)
+		}
 	}
 	if err == nil {
 		err = cv.closeAll()
@@ -248,7 +254,8 @@ type conversion struct {
 	bytes int64
 	tick  int64
 
-	runs []run
+	pend  []*pending // in the order partitions were first seen
+	ident []int32    // 0, 1, 2, ...: the rows of a pending group
 }
 
 type partWriter struct {
@@ -257,11 +264,6 @@ type partWriter struct {
 	obj     Object
 	fw      *fileWriter
 	lastUse int64
-}
-
-type run struct {
-	p   Partition
-	idx []int32
 }
 
 // partitionOf returns the partition of a record.
@@ -290,35 +292,85 @@ func (cv *conversion) partitionOf(r *flowlog.Record) Partition {
 	return p
 }
 
-// route groups a batch's records by partition and writes each group.
-// fields are the fields the records' formats carry.
+// pending is the records of one partition waiting to be encoded: records
+// are copied out of the read batches into one contiguous group per
+// partition, so that a group is encoded in one pass over memory that is
+// its own, however the partitions interleave in the input.
+type pending struct {
+	p       Partition
+	recs    []flowlog.Record
+	n       int
+	fields  flowlog.FieldSet
+	lastUse int64
+}
+
+// route copies a batch's records to their partition's pending group and
+// encodes the groups that fill up. fields are the fields the records'
+// formats carry.
 func (cv *conversion) route(ctx context.Context, recs []flowlog.Record, fields flowlog.FieldSet) error {
-	runs := cv.runs[:0]
-	last := -1
+	var pg *pending
 	for i := range recs {
 		p := cv.partitionOf(&recs[i])
-		if last < 0 || runs[last].p != p {
-			last = slices.IndexFunc(runs, func(r run) bool { return r.p == p })
-			if last < 0 {
-				if len(runs) < cap(runs) {
-					runs = runs[:len(runs)+1]
-					runs[len(runs)-1].p = p
-					runs[len(runs)-1].idx = runs[len(runs)-1].idx[:0]
-				} else {
-					runs = append(runs, run{p: p})
-				}
-				last = len(runs) - 1
+		if pg == nil || pg.p != p {
+			var err error
+			if pg, err = cv.pendingFor(ctx, p); err != nil {
+				return err
 			}
 		}
-		runs[last].idx = append(runs[last].idx, int32(i))
-	}
-	cv.runs = runs
-	for i := range runs {
-		if err := cv.write(ctx, runs[i].p, recs, runs[i].idx, fields); err != nil {
-			return err
+		pg.recs[pg.n] = recs[i]
+		pg.n++
+		pg.fields |= fields
+		if pg.n == len(pg.recs) {
+			if err := cv.encode(ctx, pg); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// pendingFor returns the pending group of p. At most 2×MaxOpen (at least
+// 16) groups exist: a new partition takes over the least recently used
+// group, encoding it.
+func (cv *conversion) pendingFor(ctx context.Context, p Partition) (*pending, error) {
+	cv.tick++
+	var lru *pending
+	for _, pg := range cv.pend {
+		if pg.p == p {
+			pg.lastUse = cv.tick
+			return pg, nil
+		}
+		if lru == nil || pg.lastUse < lru.lastUse {
+			lru = pg
+		}
+	}
+	if len(cv.pend) < max(2*cv.maxOpen, 16) {
+		pg := &pending{p: p, recs: make([]flowlog.Record, batchSize), lastUse: cv.tick}
+		cv.pend = append(cv.pend, pg)
+		return pg, nil
+	}
+	if err := cv.encode(ctx, lru); err != nil {
+		return nil, err
+	}
+	lru.p, lru.lastUse = p, cv.tick
+	return lru, nil
+}
+
+// encode runs the hook on a pending group and writes it to its partition.
+func (cv *conversion) encode(ctx context.Context, pg *pending) error {
+	if pg.n == 0 {
+		return nil
+	}
+	recs := pg.recs[:pg.n]
+	if cv.c.Hook != nil {
+		if err := cv.c.Hook(ctx, recs); err != nil {
+			return err
+		}
+	}
+	err := cv.write(ctx, pg.p, recs, cv.ident[:pg.n], pg.fields)
+	clear(recs) // drop the strings
+	pg.n, pg.fields = 0, 0
+	return err
 }
 
 func (cv *conversion) write(ctx context.Context, p Partition, recs []flowlog.Record, idx []int32, fields flowlog.FieldSet) error {

@@ -141,7 +141,7 @@ var hiveKey = regexp.MustCompile(`^aws_account=\d{12}/aws_region=[a-z0-9-]+/day=
 func TestConvertIdempotent(t *testing.T) {
 	in := corpus(t, 30_000, true)
 	dir := t.TempDir()
-	c := Converter{RowGroupRows: 4000, FileRows: 10_000, MaxOpen: 2}
+	c := Converter{RowGroupRows: 4000, FileRows: 5_000, MaxOpen: 2}
 	var sums []Summary
 	var keys [][]string
 	var rows []int64
