@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/flowlake/flowlake/shared/flowgen"
@@ -28,12 +29,24 @@ func runGen(ctx context.Context, sio stdio, args []string) int {
 	enis := fs.Int("enis", 8, "network interfaces per account")
 	region := fs.String("region", "us-east-1", "region")
 	outPath := fs.String("o", "-", "output file, - for stdout")
+	scenario := fs.String("scenario", "", "a benign day with an injected attack: "+scenarioNames()+" (the span defaults to 24h)")
 	fs.Usage = func() {
 		fmt.Fprintln(sio.err, "usage: flowlake gen [flags]\n\nWrites a realistic, seeded flow-log corpus, as S3 delivery writes it.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *scenario != "" {
+		if _, ok := flowgen.LookupScenario(*scenario); !ok {
+			fmt.Fprintf(sio.err, "flowlake gen: --scenario: unknown %q (one of %s)\n", *scenario, scenarioNames())
+			return 2
+		}
+		spanSet := false
+		fs.Visit(func(f *flag.Flag) { spanSet = spanSet || f.Name == "span" })
+		if !spanSet {
+			*span = 24 * time.Hour
+		}
 	}
 	cfg := flowgen.Config{
 		Seed: *seed, Records: *records, Gzip: *gz, Header: !*noHeader, Span: *span,
@@ -68,7 +81,11 @@ func runGen(ctx context.Context, sio stdio, args []string) int {
 		w = f
 	}
 	bw := bufio.NewWriter(w)
-	if _, err := flowgen.Write(bw, cfg); err != nil {
+	write := flowgen.Write
+	if *scenario != "" {
+		write = func(w io.Writer, cfg flowgen.Config) (int, error) { return flowgen.WriteScenario(w, cfg, *scenario) }
+	}
+	if _, err := write(bw, cfg); err != nil {
 		fmt.Fprintf(sio.err, "flowlake gen: %v\n", err)
 		return 1
 	}
@@ -83,4 +100,12 @@ func runGen(ctx context.Context, sio stdio, args []string) int {
 		}
 	}
 	return 0
+}
+
+func scenarioNames() string {
+	names := make([]string, len(flowgen.Scenarios))
+	for i, s := range flowgen.Scenarios {
+		names[i] = s.Name
+	}
+	return strings.Join(names, ", ")
 }
