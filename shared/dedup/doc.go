@@ -1,0 +1,24 @@
+// Package dedup decides whether a finding is news, and remembers that it
+// was published, in DynamoDB with expiry.
+//
+// The same finding (same ID: rule, account, entity and window) is notified
+// once per window. Repeats add to its count and move its last_seen, and are
+// notified again only on escalation: a higher severity than was notified,
+// or a count ten times the notified one. Findings below the notify
+// severity (low, by default: rejected probes from the internet) are
+// remembered but not notified.
+//
+// The publisher uses it in two steps, so that state is committed only
+// after publishing succeeded:
+//
+//	d, err := store.Decide(ctx, f)
+//	if d.Notify { publish(f) }            // on failure: return, commit nothing
+//	err = store.Commit(ctx, f, d)         // ErrConflict: another run got there first; Decide again
+//
+// Commit is a conditional write on the revision Decide read, so two
+// publishers racing on the same finding cannot both commit a notification.
+// Items carry expires_at (Unix seconds), the table's TTL attribute; since
+// TTL deletion lags (and DynamoDB-compatible test servers ignore it), an
+// expired item is also treated as absent by Decide and by Commit's
+// condition.
+package dedup
