@@ -57,13 +57,18 @@ func (a *aheadReader) fill(r io.Reader) {
 		case <-a.stop:
 			return
 		}
-		n, err := io.ReadFull(src, buf[:cap(buf)])
+		// Fill the block; only a clean io.EOF ends the stream (a truncated
+		// gzip member is io.ErrUnexpectedEOF, an error).
+		buf = buf[:cap(buf)]
+		n := 0
+		var err error
+		for n < len(buf) && err == nil {
+			var m int
+			m, err = src.Read(buf[n:])
+			n += m
+		}
 		if n > 0 {
 			a.full <- buf[:n]
-		}
-		if err == io.ErrUnexpectedEOF || err == io.EOF {
-			a.err = io.EOF
-			return
 		}
 		if err != nil {
 			a.err = err
