@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -192,17 +193,28 @@ func benchOurs(ctx context.Context, src, lakeDir string) (benchRow, error) {
 	if err != nil {
 		return benchRow{}, err
 	}
-	cmd := exec.CommandContext(ctx, exe, "convert", "--quiet", "--lake", lakeDir, src)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	cmd := exec.CommandContext(ctx, exe, "convert", "--lake", lakeDir, src)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	t0 := time.Now()
 	if err := cmd.Run(); err != nil {
 		return benchRow{}, fmt.Errorf("flowlake convert: %w: %s", err, stderr.String())
 	}
 	r := benchRow{name: "flowlake convert", elapsed: time.Since(t0)}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.rss = ru.Maxrss * 1024 // kilobytes on Linux
 		r.cpu = cpuTime(ru)
+	}
+	// The child's own high-water mark (VmHWM), from its summary. Its
+	// ru_maxrss would include this process's (DuckDB's) peak, which Linux
+	// carries across exec.
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, "peak RSS"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " KiB"), 10, 64)
+			r.rss = kb << 10
+		}
+	}
+	if r.rss == 0 {
+		return benchRow{}, fmt.Errorf("flowlake convert did not report its peak RSS:\n%s", stdout.String())
 	}
 	return r, nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -116,6 +118,9 @@ func runConvert(ctx context.Context, sio stdio, args []string) int {
 	if !*quiet {
 		fmt.Fprintf(sio.out, "files       %d\nrecords     %d\nrejected    %d\npartitions  %d\nobjects     %d\nbytes       %d (%.1f MiB)\nelapsed     %s\nrecords/s   %.0f\n",
 			len(files), records, rejected, len(parts), keys, bytes, float64(bytes)/(1<<20), el.Round(time.Millisecond), float64(records)/el.Seconds())
+		if rss := peakRSS(); rss > 0 {
+			fmt.Fprintf(sio.out, "peak RSS    %d KiB\n", rss>>10)
+		}
 	}
 	return status
 }
@@ -149,4 +154,22 @@ func convertFile(ctx context.Context, store lake.Store, name string, fm *flowlog
 		return sum, fmt.Errorf("%s: %w", name, err)
 	}
 	return sum, nil
+}
+
+// peakRSS returns this process's peak resident set size in bytes, from
+// VmHWM in /proc/self/status (0 where there is none). Unlike ru_maxrss,
+// it is the high-water mark of this program's memory only: a child started
+// by a large parent inherits the parent's ru_maxrss across exec.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
