@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/athena"
+	"github.com/aws/aws-sdk-go-v2/service/athena/types"
+
+	"github.com/flowlake/flowlake/shared/detect"
+)
+
+type (
+	startFunc   func(context.Context, *athena.StartQueryExecutionInput, ...func(*athena.Options)) (*athena.StartQueryExecutionOutput, error)
+	getFunc     func(context.Context, *athena.GetQueryExecutionInput, ...func(*athena.Options)) (*athena.GetQueryExecutionOutput, error)
+	resultsFunc func(context.Context, *athena.GetQueryResultsInput, ...func(*athena.Options)) (*athena.GetQueryResultsOutput, error)
+)
+
+// fakeAthena is the Athena client as three functions.
+type fakeAthena struct {
+	start   startFunc
+	get     getFunc
+	results resultsFunc
+}
+
+func (f fakeAthena) StartQueryExecution(ctx context.Context, in *athena.StartQueryExecutionInput, o ...func(*athena.Options)) (*athena.StartQueryExecutionOutput, error) {
+	return f.start(ctx, in, o...)
+}
+func (f fakeAthena) GetQueryExecution(ctx context.Context, in *athena.GetQueryExecutionInput, o ...func(*athena.Options)) (*athena.GetQueryExecutionOutput, error) {
+	return f.get(ctx, in, o...)
+}
+func (f fakeAthena) GetQueryResults(ctx context.Context, in *athena.GetQueryResultsInput, o ...func(*athena.Options)) (*athena.GetQueryResultsOutput, error) {
+	return f.results(ctx, in, o...)
+}
+
+func resultRows(cols []string, rows ...[]string) *types.ResultSet {
+	rs := &types.ResultSet{ResultSetMetadata: &types.ResultSetMetadata{}}
+	for _, c := range cols {
+		rs.ResultSetMetadata.ColumnInfo = append(rs.ResultSetMetadata.ColumnInfo, types.ColumnInfo{Name: aws.String(c)})
+	}
+	for _, r := range rows {
+		var row types.Row
+		for _, v := range r {
+			d := types.Datum{}
+			if v != "NULL" {
+				d.VarCharValue = aws.String(v)
+			}
+			row.Data = append(row.Data, d)
+		}
+		rs.Rows = append(rs.Rows, row)
+	}
+	return rs
+}
+
+var aggCols = []string{"rule", "account", "window_start", "key_src", "key_dst", "part_account", "part_region", "interface_id",
+	"src", "dst", "protocol", "flows", "accepted", "bytes", "packets", "max_bytes", "ports", "hosts", "sources", "conns",
+	"port_list", "first_seen", "last_seen"}
+
+// TestHandlerPortScan runs one scheduled event against a fake Athena that
+// finds a port scan: the handler queries the last complete hour in the
+// workgroup, polls until the query succeeds, reads paginated results, and
+// returns the same finding the batch engine gives for the same flows.
+func TestHandlerPortScan(t *testing.T) {
+	ws := time.Date(2026, 11, 24, 6, 0, 0, 0, time.UTC).Unix()
+	var queries []string
+	polls := map[string]int{}
+	fake := fakeAthena{
+		start: func(_ context.Context, in *athena.StartQueryExecutionInput, _ ...func(*athena.Options)) (*athena.StartQueryExecutionOutput, error) {
+			if aws.ToString(in.WorkGroup) != "flowlake" || aws.ToString(in.QueryExecutionContext.Database) != "flowlake_db" {
+				t.Errorf("StartQueryExecution workgroup %q database %q", aws.ToString(in.WorkGroup), aws.ToString(in.QueryExecutionContext.Database))
+			}
+			queries = append(queries, aws.ToString(in.QueryString))
+			return &athena.StartQueryExecutionOutput{QueryExecutionId: aws.String(fmt.Sprint("q", len(queries)-1))}, nil
+		},
+		get: func(_ context.Context, in *athena.GetQueryExecutionInput, _ ...func(*athena.Options)) (*athena.GetQueryExecutionOutput, error) {
+			id := aws.ToString(in.QueryExecutionId)
+			polls[id]++
+			state := types.QueryExecutionStateRunning
+			if polls[id] > 1 {
+				state = types.QueryExecutionStateSucceeded
+			}
+			return &athena.GetQueryExecutionOutput{QueryExecution: &types.QueryExecution{Status: &types.QueryExecutionStatus{State: state}}}, nil
+		},
+		results: func(_ context.Context, in *athena.GetQueryResultsInput, _ ...func(*athena.Options)) (*athena.GetQueryResultsOutput, error) {
+			var i int
+			fmt.Sscanf(aws.ToString(in.QueryExecutionId), "q%d", &i)
+			q := queries[i]
+			switch {
+			case strings.HasPrefix(q, "SELECT 'port-scan'") && in.NextToken == nil:
+				// page 1: the header only, then a token
+				return &athena.GetQueryResultsOutput{ResultSet: resultRows(aggCols, aggCols), NextToken: aws.String("p2")}, nil
+			case strings.HasPrefix(q, "SELECT 'port-scan'"):
+				return &athena.GetQueryResultsOutput{ResultSet: resultRows(aggCols, []string{
+					"port-scan", "111122223333", fmt.Sprint(ws), "45.155.205.10", "10.0.1.5", "111122223333", "us-east-1",
+					"eni-0c0ffee0000000001", "45.155.205.10", "10.0.1.5", "6", "12", "0", "1200", "12", "100", "12", "1", "1", "1",
+					"[1000, 1007, 1014, 1021, 1028, 1035, 1042, 1049, 1056, 1063, 1070, 1077]", fmt.Sprint(ws), fmt.Sprint(ws + 690),
+				})}, nil
+			case strings.HasPrefix(q, "SELECT interface_id"): // the sample flows
+				cols := []string{"interface_id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol", "packets", "bytes", "start", "end", "action", "log_status", "flow_direction"}
+				return &athena.GetQueryResultsOutput{ResultSet: resultRows(cols, cols,
+					[]string{"eni-0c0ffee0000000001", "45.155.205.10", "10.0.1.5", "40000", "1000", "6", "1", "100", fmt.Sprint(ws), fmt.Sprint(ws + 30), "REJECT", "OK", "NULL"})}, nil
+			}
+			return &athena.GetQueryResultsOutput{ResultSet: resultRows(aggCols, aggCols)}, nil
+		},
+	}
+	h, err := configFromEnv(func(k string) string {
+		return map[string]string{"ATHENA_WORKGROUP": "flowlake", "ATHENA_DATABASE": "flowlake_db", "DETECT_ACCOUNTS": "111122223333"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Athena, h.Poll = fake, time.Millisecond
+	res, err := h.Handle(context.Background(), events.EventBridgeEvent{Time: time.Date(2026, 11, 24, 7, 20, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(queries) != len(detect.Rules)+1 {
+		t.Errorf("%d queries; want one per rule and one for samples", len(queries))
+	}
+	if !strings.Contains(queries[0], `("day" = '2026-11-24' AND "hour" IN ('06'))`) || !strings.Contains(queries[0], "aws_account IN ('111122223333')") {
+		t.Errorf("query does not prune to the hour and account:\n%s", queries[0])
+	}
+	if len(res.Findings) != 1 {
+		t.Fatalf("%d findings; want 1", len(res.Findings))
+	}
+	f := res.Findings[0]
+	want := detect.Rules[0].Sample() // the same flows through the batch engine
+	if f.ID != want.ID || f.Severity != want.Severity || f.Count != want.Count || f.Description != want.Description {
+		t.Errorf("finding %+v\nwant like %+v", f, want)
+	}
+	if err := f.Validate(); err != nil || len(f.Evidence.Samples) != 1 {
+		t.Errorf("finding: %v, %d samples", err, len(f.Evidence.Samples))
+	}
+}
+
+func TestHandlerQueryFailed(t *testing.T) {
+	h, err := configFromEnv(func(k string) string {
+		return map[string]string{"ATHENA_WORKGROUP": "w", "ATHENA_DATABASE": "d"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Athena = fakeAthena{
+		start: func(context.Context, *athena.StartQueryExecutionInput, ...func(*athena.Options)) (*athena.StartQueryExecutionOutput, error) {
+			return &athena.StartQueryExecutionOutput{QueryExecutionId: aws.String("q")}, nil
+		},
+		get: func(context.Context, *athena.GetQueryExecutionInput, ...func(*athena.Options)) (*athena.GetQueryExecutionOutput, error) {
+			return &athena.GetQueryExecutionOutput{QueryExecution: &types.QueryExecution{Status: &types.QueryExecutionStatus{
+				State: types.QueryExecutionStateFailed, StateChangeReason: aws.String("SYNTAX_ERROR")}}}, nil
+		},
+	}
+	if _, err := h.Handle(context.Background(), events.EventBridgeEvent{Time: time.Now()}); !errors.Is(err, ErrQueryFailed) {
+		t.Errorf("Handle = %v; want ErrQueryFailed", err)
+	}
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	for name, env := range map[string]map[string]string{
+		"no workgroup": {"ATHENA_DATABASE": "d"},
+		"bad setting":  {"ATHENA_WORKGROUP": "w", "ATHENA_DATABASE": "d", "DETECT_SETTINGS": "port-scan.nope=1"},
+		"bad lag":      {"ATHENA_WORKGROUP": "w", "ATHENA_DATABASE": "d", "DETECT_LAG": "soon"},
+	} {
+		if _, err := configFromEnv(func(k string) string { return env[k] }); err == nil {
+			t.Errorf("%s: configFromEnv succeeded", name)
+		}
+	}
+	h, err := configFromEnv(func(k string) string {
+		return map[string]string{"ATHENA_WORKGROUP": "w", "ATHENA_DATABASE": "d", "DETECT_SETTINGS": "port-scan.threshold=20;ssh-brute-force.window=5m"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := h.Set.Settings("port-scan"); s.Threshold != 20 {
+		t.Errorf("port-scan threshold = %d; want 20", s.Threshold)
+	}
+}
+
+// TestNoDuckDB keeps DuckDB (cgo, about 68 MB) out of the Lambda binary.
+func TestNoDuckDB(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "duckdb") {
+		t.Error("functions/detect depends on DuckDB")
+	}
+}
