@@ -49,7 +49,9 @@ type Converter struct {
 	FileRows int64
 	// MaxOpen bounds the partitions with an open object (default 8): the
 	// least recently used is finished when a new one is needed, and its
-	// later rows go to its next part.
+	// later rows go to its next part. Records wait in groups of 1024 per
+	// partition, at most 2×MaxOpen (at least 16) groups. Memory is about
+	// 10 MiB per open object plus 1 MiB per group, whatever the input size.
 	MaxOpen int
 	// Workers is the number of goroutines encoding columns (default
 	// GOMAXPROCS).
