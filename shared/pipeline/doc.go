@@ -1,0 +1,34 @@
+// Package pipeline is the one path flow logs take into the lake, for every
+// entry point: both ingest Lambdas, the flowlake CLI (invoke) and the
+// integration tests run it.
+//
+//	event ─▶ decode ─▶ parse ─▶ enrich ─▶ write Parquet ─▶ detect ─▶ publish
+//	(handlers)  (flowlog)  (Enricher) (lake.Converter)  (Detector) (Publisher)
+//
+// The handlers decode the trigger's event: CloudWatchHandler takes a
+// CloudWatch Logs subscription batch, S3Handler takes S3 ObjectCreated
+// notifications delivered through SQS (with partial batch failures),
+// directly, or through EventBridge. Each hands a lake.Source and a record
+// stream to Pipeline.Process, which converts it with a lake.Converter whose
+// Hook enriches each group of records and shows it to the Detector; after
+// the Parquet objects are committed, the findings go to the Publisher.
+//
+// Idempotence: object keys derive from the source (bucket, key and ETag or
+// version; or the log-event ids of a CloudWatch batch), so a redelivered
+// event overwrites the same objects and never duplicates rows. The sample
+// of rejected lines goes to <RejectsPrefix>/<source hash>.jsonl, also
+// overwritten on retry.
+//
+// Streaming: an S3 object is read once, gunzipped ahead on another core
+// (lake.ReadAhead) and parsed as it arrives; memory is bounded by the
+// converter's row groups, not by the object. Limits guard against hostile
+// input: an object over MaxObjectBytes, or one that inflates past
+// MaxInflatedBytes or MaxInflateRatio times its size, fails with
+// ErrTooLarge and a reason.
+//
+// The small interfaces the pipeline needs are declared here (Enricher,
+// Detector, Publisher, GetObjectAPI); each main.go plugs in real clients,
+// tests plug in function types. Logs are slog JSON with the Lambda request
+// ID (NewLogger); metrics are CloudWatch Embedded Metric Format lines
+// (Metrics).
+package pipeline
