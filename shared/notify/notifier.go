@@ -1,0 +1,137 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/flowlake/flowlake/shared/dedup"
+	"github.com/flowlake/flowlake/shared/finding"
+)
+
+// Deduper is the part of *dedup.Store the Notifier uses.
+type Deduper interface {
+	Decide(ctx context.Context, f finding.Finding) (dedup.Decision, error)
+	Commit(ctx context.Context, f finding.Finding, d dedup.Decision) error
+}
+
+// Notifier publishes the findings that are news, and remembers them:
+// for each finding it runs Decide, publishes those to notify, and Commits
+// only what was published (or needed no publishing). A finding whose
+// publishing failed leaves no state behind, so the next run (or the
+// trigger's retry) decides it afresh and publishes it.
+//
+// Notifier is itself a Publisher: the pipeline and the detector take it
+// in place of the bare *SNS.
+type Notifier struct {
+	Dedup     Deduper
+	Publisher Publisher
+}
+
+// maxConflicts bounds how often one finding is decided again after
+// another publisher committed first.
+const maxConflicts = 3
+
+// Publish decides, publishes and commits fs. Its error joins the
+// publisher's (see Publisher) with any dedup failures; findings that
+// failed to publish were not committed.
+func (n *Notifier) Publish(ctx context.Context, fs []finding.Finding) error {
+	var errs []error
+	// Findings with the same ID in one call go in separate rounds, so
+	// each round's decisions are independent.
+	for rest := fs; len(rest) > 0; {
+		var round []finding.Finding
+		round, rest = splitDuplicates(rest)
+		if err := n.round(ctx, round); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (n *Notifier) round(ctx context.Context, fs []finding.Finding) error {
+	var errs []error
+	type item struct {
+		f finding.Finding
+		d dedup.Decision
+	}
+	var items []item
+	var send []finding.Finding
+	for _, f := range fs {
+		d, err := n.Dedup.Decide(ctx, f)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("decide %s: %w", f.ID, err))
+			continue
+		}
+		items = append(items, item{f, d})
+		if d.Notify {
+			send = append(send, f)
+		}
+		slog.DebugContext(ctx, "dedup decision", "id", f.ID, "rule", f.Rule, "notify", d.Notify, "reason", d.Reason)
+	}
+	var failed map[string]bool
+	allFailed := false
+	if len(send) > 0 {
+		if err := n.Publisher.Publish(ctx, send); err != nil {
+			errs = append(errs, err)
+			var known bool
+			failed, known = FailedIDs(err)
+			allFailed = !known
+		}
+	}
+	for _, it := range items {
+		published := it.d.Notify && !allFailed && !failed[it.f.ID]
+		if it.d.Notify && !published {
+			slog.WarnContext(ctx, "not published: dedup state left as it was", "id", it.f.ID)
+			continue
+		}
+		if err := n.commit(ctx, it.f, it.d, published); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// commit commits f. On a conflict (another publisher committed since
+// Decide) it decides again: if f was published, the new state records that
+// notification; if not, and the fresh decision says to notify, it
+// publishes f first.
+func (n *Notifier) commit(ctx context.Context, f finding.Finding, d dedup.Decision, published bool) error {
+	for attempt := 1; ; attempt++ {
+		err := n.Dedup.Commit(ctx, f, d)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, dedup.ErrConflict) || attempt == maxConflicts {
+			return fmt.Errorf("commit %s: %w", f.ID, err)
+		}
+		slog.InfoContext(ctx, "dedup conflict, deciding again", "id", f.ID, "attempt", attempt)
+		if d, err = n.Dedup.Decide(ctx, f); err != nil {
+			return fmt.Errorf("decide %s again: %w", f.ID, err)
+		}
+		switch {
+		case published:
+			d.Notify = true
+		case d.Notify:
+			if err := n.Publisher.Publish(ctx, []finding.Finding{f}); err != nil {
+				return err
+			}
+			published = true
+		}
+	}
+}
+
+// splitDuplicates returns the first finding of each ID, and the rest.
+func splitDuplicates(fs []finding.Finding) (first, rest []finding.Finding) {
+	seen := make(map[string]bool, len(fs))
+	for _, f := range fs {
+		if seen[f.ID] {
+			rest = append(rest, f)
+			continue
+		}
+		seen[f.ID] = true
+		first = append(first, f)
+	}
+	return first, rest
+}
