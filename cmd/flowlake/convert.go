@@ -26,6 +26,7 @@ func runConvert(ctx context.Context, sio stdio, args []string) int {
 	account := fs.String("account", "", "partition every record under this account (default: each record's account-id)")
 	region := fs.String("region", "", "partition every record under this region (default: each record's region)")
 	quiet := fs.Bool("quiet", false, "no progress and no summary")
+	ef := addEnrichFlags(fs, true)
 	fs.Usage = func() {
 		fmt.Fprintln(sio.err, "usage: flowlake convert --lake DIR [--format FORMAT] FILE...\n\n"+
 			"Converts flow-log files (plain or gzip, with or without a header) into the\n"+
@@ -50,6 +51,14 @@ func runConvert(ctx context.Context, sio stdio, args []string) int {
 			fmt.Fprintf(sio.err, "flowlake convert: --format: %v\n", err)
 			return 2
 		}
+	}
+	enr, err := ef.open(ctx)
+	if err != nil {
+		fmt.Fprintf(sio.err, "flowlake convert: %v\n", err)
+		return 2
+	}
+	if enr != nil {
+		defer enr.Close()
 	}
 	files := fs.Args()
 	var total int64
@@ -84,7 +93,7 @@ func runConvert(ctx context.Context, sio stdio, args []string) int {
 		if ctx.Err() != nil {
 			return 130
 		}
-		sum, err := convertFile(ctx, store, name, fm, *account, *region, bar, func(pe *flowlog.ParseError) {
+		sum, err := convertFile(ctx, store, name, fm, *account, *region, ef.enrichment(enr), bar, func(pe *flowlog.ParseError) {
 			if bar != nil {
 				bar.Clear()
 			}
@@ -127,7 +136,7 @@ func runConvert(ctx context.Context, sio stdio, args []string) int {
 
 // convertFile converts one file into store.
 func convertFile(ctx context.Context, store lake.Store, name string, fm *flowlog.Format, account, region string,
-	bar *progressbar.ProgressBar, onReject func(*flowlog.ParseError)) (lake.Summary, error) {
+	en *lake.Enrichment, bar *progressbar.ProgressBar, onReject func(*flowlog.ParseError)) (lake.Summary, error) {
 	src, err := lake.FileSource(name)
 	if err != nil {
 		return lake.Summary{}, err
@@ -149,6 +158,9 @@ func convertFile(ctx context.Context, store lake.Store, name string, fm *flowlog
 		rd.SetFormat(fm)
 	}
 	c := lake.Converter{OnReject: onReject}
+	if en != nil {
+		c.Hook, c.Schema = en.Hook, en.Schema()
+	}
 	sum, err := c.Convert(ctx, store, src, rd)
 	if err != nil {
 		return sum, fmt.Errorf("%s: %w", name, err)

@@ -32,7 +32,7 @@ func runDDL(_ context.Context, sio stdio, args []string) int {
 		fs.Usage()
 		return 2
 	}
-	t := lake.DefaultSchema.Table(lake.TableOptions{
+	t := lake.TableSchema.Table(lake.TableOptions{
 		Name: *table, Location: *location, Accounts: split(*accounts), Regions: split(*regions), FirstDay: *firstDay,
 	})
 	io.WriteString(sio.out, lake.DDL(t))

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/flowlog"
 )
 
@@ -19,6 +21,7 @@ func runParse(ctx context.Context, sio stdio, args []string) int {
 	fs := flag.NewFlagSet("parse", flag.ContinueOnError)
 	fs.SetOutput(sio.err)
 	format := fs.String("format", "", "flow-log format string (\"${version} ${srcaddr} ...\"); default: the v2 default format, until a header line says otherwise")
+	ef := addEnrichFlags(fs, false)
 	fs.Usage = func() {
 		fmt.Fprintln(sio.err, "usage: flowlake parse [--format FORMAT] [FILE...]\n\nReads flow-log text (plain or gzip) from the files, or stdin, and writes one JSON\nobject per record. Rejected lines go to stderr as FILE:LINE: FIELD: reason;\nthe exit status is 1 when any line was rejected.\n\nflags:")
 		fs.PrintDefaults()
@@ -34,9 +37,17 @@ func runParse(ctx context.Context, sio stdio, args []string) int {
 			return 2
 		}
 	}
+	enr, err := ef.open(ctx)
+	if err != nil {
+		fmt.Fprintf(sio.err, "flowlake parse: %v\n", err)
+		return 2
+	}
+	if enr != nil {
+		defer enr.Close()
+	}
 	out := bufio.NewWriterSize(sio.out, 64<<10)
 	defer out.Flush()
-	p := &jsonPrinter{out: out, errw: sio.err}
+	p := &jsonPrinter{out: out, errw: sio.err, enr: enr}
 	files := fs.Args()
 	if len(files) == 0 {
 		files = []string{"-"}
@@ -74,9 +85,11 @@ func runParse(ctx context.Context, sio stdio, args []string) int {
 }
 
 type jsonPrinter struct {
-	out  *bufio.Writer
-	errw io.Writer
-	line []byte
+	out   *bufio.Writer
+	errw  io.Writer
+	enr   *enrich.Enricher // nil: no enrichment fields
+	line  []byte
+	pairs []enrich.Pair
 }
 
 // print writes src's records as JSON lines and reports rejected lines.
@@ -99,6 +112,12 @@ func (p *jsonPrinter) print(name string, src io.Reader, fm *flowlog.Format) (rej
 			return rejected, err
 		}
 		p.line = appendRecordJSON(p.line[:0], &rec, r.Format())
+		if p.enr != nil {
+			var f enrich.Fields
+			p.enr.EnrichRecord(context.Background(), &rec, &f)
+			p.pairs = f.AppendPairs(p.pairs[:0])
+			p.line = appendPairsJSON(p.line, p.pairs)
+		}
 		p.line = append(p.line, '\n')
 		if _, err := p.out.Write(p.line); err != nil {
 			return rejected, err
@@ -158,6 +177,28 @@ func appendValueJSON(dst []byte, rec *flowlog.Record, f flowlog.Field) []byte {
 	}
 	v, _ := rec.Int(f)
 	return strconv.AppendInt(dst, v, 10)
+}
+
+// appendPairsJSON adds the enrichment pairs to the JSON object that ends
+// dst, before its closing brace. Set columns only: NULL ones are left out.
+func appendPairsJSON(dst []byte, pairs []enrich.Pair) []byte {
+	if len(pairs) == 0 {
+		return dst
+	}
+	dst = dst[:len(dst)-1]
+	for _, p := range pairs {
+		if dst[len(dst)-1] != '{' {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, p.Name)
+		dst = append(dst, ':')
+		v, err := json.Marshal(p.Value)
+		if err != nil {
+			v = []byte("null")
+		}
+		dst = append(dst, v...)
+	}
+	return append(dst, '}')
 }
 
 // appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.

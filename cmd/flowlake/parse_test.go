@@ -116,3 +116,25 @@ func TestGenThenParse(t *testing.T) {
 		}
 	}
 }
+
+func TestParseEnrich(t *testing.T) {
+	code, out, errs := runCmd(t, "", "parse", "--enrich", "../../shared/flowlog/testdata/aws-examples.log")
+	if code != 0 || errs != "" {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	golden(t, "parse-enrich.golden", out)
+	for i, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+	}
+	if !strings.Contains(out, `"protocol_name":"tcp","tcp_flag_names":["fin","syn-ack"],"src_ip_class":"public","dst_ip_class":"private","direction":"ingress"`) {
+		t.Errorf("the v5 S3 example lacks its enrichment:\n%s", out)
+	}
+	// Without --enrich only the record's own fields are written.
+	_, plain, _ := runCmd(t, "", "parse", "../../shared/flowlog/testdata/aws-examples.log")
+	if strings.Contains(plain, "protocol_name") {
+		t.Error("parse without --enrich wrote enrichment fields")
+	}
+}

@@ -21,7 +21,7 @@ var ErrEmptyLake = errors.New("no Parquet files in the lake (run flowlake conver
 // lake.TableName. Close the returned database when done.
 func Open(ctx context.Context, dir string, s *lake.Schema) (*sql.DB, error) {
 	if s == nil {
-		s = lake.DefaultSchema
+		s = lake.TableSchema
 	}
 	found := false
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {

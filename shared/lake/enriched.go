@@ -1,0 +1,220 @@
+package lake
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/flowlake/flowlake/shared/enrich"
+	"github.com/flowlake/flowlake/shared/flowlog"
+)
+
+// TableSchema is the whole table: the flow-log columns of DefaultSchema,
+// then the enrichment columns. It is what the Glue table, the Athena DDL and
+// the DuckDB view describe. Its enrichment accessors read nothing (NULL);
+// a conversion that enriches writes with Enrichment.Schema instead.
+var TableSchema = func() *Schema {
+	s, err := DefaultSchema.Extend(EnrichColumns(nil, nil)...)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()
+
+// Enrichment runs an enricher on each group of records a Converter encodes
+// (as its Hook) and provides the columns that read the result. One
+// Enrichment serves one conversion at a time.
+type Enrichment struct {
+	Enricher *enrich.Enricher
+	// Groups, if not nil, are the enrichment groups (enrich.GroupRecord,
+	// GroupIPRanges, ...) whose columns are written; nil writes them all.
+	// Leaving out the groups that have no source (no mmdb, no EC2) keeps
+	// their always-NULL columns out of the files, which read them as NULL
+	// anyway.
+	Groups []string
+
+	mu    sync.Mutex
+	out   []enrich.Fields
+	stats enrich.Stats
+}
+
+// Hook enriches recs; set it as Converter.Hook.
+func (e *Enrichment) Hook(ctx context.Context, recs []flowlog.Record) error {
+	if cap(e.out) < len(recs) {
+		e.out = make([]enrich.Fields, len(recs))
+	}
+	e.out = e.out[:len(recs)]
+	st := e.Enricher.Enrich(ctx, recs, e.out)
+	e.mu.Lock()
+	e.stats.Add(st)
+	e.mu.Unlock()
+	return nil
+}
+
+// Stats returns the enricher's counters summed over every hook call.
+func (e *Enrichment) Stats() enrich.Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stats
+}
+
+// Schema returns DefaultSchema extended with the enrichment columns of
+// e.Groups, reading what Hook computed.
+func (e *Enrichment) Schema() *Schema {
+	s, err := DefaultSchema.Extend(EnrichColumns(func(i int) *enrich.Fields { return &e.out[i] }, e.Groups)...)
+	if err != nil {
+		panic(err) // the columns are fixed and checked by TableSchema
+	}
+	return s
+}
+
+// EnrichColumns returns the lake columns of enrichment, in enrich's column
+// order, restricted to groups when it is not nil. get returns the fields of
+// the record at index i of the group being encoded; a nil get gives
+// columns that are always NULL (for table definitions).
+func EnrichColumns(get func(i int) *enrich.Fields, groups []string) []Column {
+	var cols []Column
+	for _, c := range enrich.Columns() {
+		if groups != nil && !slices.Contains(groups, c.Group()) {
+			continue
+		}
+		cols = append(cols, enrichColumn(c, get))
+	}
+	return cols
+}
+
+// enrichDependsOn is the flow-log field without which a column is NULL, so
+// files whose format lacks it leave the column out.
+var enrichDependsOn = map[enrich.Column]flowlog.Field{
+	enrich.ColProtocolName:  flowlog.FieldProtocol,
+	enrich.ColTCPFlagNames:  flowlog.FieldTCPFlags,
+	enrich.ColSrcIPClass:    flowlog.FieldSrcAddr,
+	enrich.ColDstIPClass:    flowlog.FieldDstAddr,
+	enrich.ColSrcAWSService: flowlog.FieldSrcAddr,
+	enrich.ColSrcAWSRegion:  flowlog.FieldSrcAddr,
+	enrich.ColDstAWSService: flowlog.FieldDstAddr,
+	enrich.ColDstAWSRegion:  flowlog.FieldDstAddr,
+	enrich.ColSrcCountry:    flowlog.FieldSrcAddr,
+	enrich.ColDstCountry:    flowlog.FieldDstAddr,
+	enrich.ColSrcASN:        flowlog.FieldSrcAddr,
+	enrich.ColDstASN:        flowlog.FieldDstAddr,
+	enrich.ColSrcASOrg:      flowlog.FieldSrcAddr,
+	enrich.ColDstASOrg:      flowlog.FieldDstAddr,
+}
+
+func enrichColumn(c enrich.Column, get func(i int) *enrich.Fields) Column {
+	col := Column{Name: c.Name(), Doc: c.Doc(), Field: enrichDependsOn[c]}
+	if c.Group() == enrich.GroupENI {
+		col.Field = flowlog.FieldInterfaceID
+	}
+	if get == nil {
+		get = func(int) *enrich.Fields { return &enrich.Fields{} }
+	}
+	str := func(v func(f *enrich.Fields) string) func(*flowlog.Record, int) (string, bool) {
+		return func(_ *flowlog.Record, i int) (string, bool) {
+			f := get(i)
+			return v(f), f.Has(c)
+		}
+	}
+	switch c.Type() {
+	case "string":
+		col.Type, col.Encoding = TypeString, EncodingDict
+		switch c {
+		case enrich.ColPeerAddr:
+			col.AppendStr = func(dst []byte, _ *flowlog.Record, i int) ([]byte, bool) {
+				f := get(i)
+				if !f.Has(c) {
+					return dst, false
+				}
+				return f.PeerAddr.AppendTo(dst), true
+			}
+		case enrich.ColSrcIPClass:
+			col.Str = str(func(f *enrich.Fields) string { return f.SrcIPClass.String() })
+		case enrich.ColDstIPClass:
+			col.Str = str(func(f *enrich.Fields) string { return f.DstIPClass.String() })
+		case enrich.ColDirection:
+			col.Str = str(func(f *enrich.Fields) string { return f.Direction.String() })
+		default:
+			p := stringField(c)
+			col.Str = str(func(f *enrich.Fields) string { return *p(f) })
+		}
+	case "bigint":
+		col.Type = TypeBigInt
+		col.Int = func(_ *flowlog.Record, i int) (int64, bool) {
+			f := get(i)
+			if c == enrich.ColSrcASN {
+				return f.SrcASN, f.Has(c)
+			}
+			return f.DstASN, f.Has(c)
+		}
+	case "array<string>":
+		col.Type = TypeArrayString
+		col.List = func(dst []string, _ *flowlog.Record, i int) ([]string, bool) {
+			f := get(i)
+			if !f.Has(c) {
+				return dst, false
+			}
+			if c == enrich.ColTCPFlagNames {
+				return append(dst, f.TCPFlagNames...), true
+			}
+			return append(dst, f.ENISecurityGroupIDs...), true
+		}
+	case "map<string,string>":
+		col.Type = TypeMapStringString
+		col.Map = func(dst []KV, _ *flowlog.Record, i int) ([]KV, bool) {
+			f := get(i)
+			if !f.Has(c) {
+				return dst, false
+			}
+			n := len(dst)
+			for k, v := range f.ENITags {
+				dst = append(dst, KV{k, v})
+			}
+			slices.SortFunc(dst[n:], func(a, b KV) int { return strings.Compare(a.Key, b.Key) })
+			return dst, true
+		}
+	default:
+		panic("lake: enrichment column " + c.Name() + " has unknown type " + c.Type())
+	}
+	return col
+}
+
+// stringField returns the accessor of a plain string enrichment column.
+func stringField(c enrich.Column) func(f *enrich.Fields) *string {
+	switch c {
+	case enrich.ColProtocolName:
+		return func(f *enrich.Fields) *string { return &f.ProtocolName }
+	case enrich.ColSrcService:
+		return func(f *enrich.Fields) *string { return &f.SrcService }
+	case enrich.ColDstService:
+		return func(f *enrich.Fields) *string { return &f.DstService }
+	case enrich.ColSrcAWSService:
+		return func(f *enrich.Fields) *string { return &f.SrcAWSService }
+	case enrich.ColSrcAWSRegion:
+		return func(f *enrich.Fields) *string { return &f.SrcAWSRegion }
+	case enrich.ColDstAWSService:
+		return func(f *enrich.Fields) *string { return &f.DstAWSService }
+	case enrich.ColDstAWSRegion:
+		return func(f *enrich.Fields) *string { return &f.DstAWSRegion }
+	case enrich.ColSrcCountry:
+		return func(f *enrich.Fields) *string { return &f.SrcCountry }
+	case enrich.ColDstCountry:
+		return func(f *enrich.Fields) *string { return &f.DstCountry }
+	case enrich.ColSrcASOrg:
+		return func(f *enrich.Fields) *string { return &f.SrcASOrg }
+	case enrich.ColDstASOrg:
+		return func(f *enrich.Fields) *string { return &f.DstASOrg }
+	case enrich.ColENIInstanceID:
+		return func(f *enrich.Fields) *string { return &f.ENIInstanceID }
+	case enrich.ColENIType:
+		return func(f *enrich.Fields) *string { return &f.ENIType }
+	case enrich.ColENIVPCID:
+		return func(f *enrich.Fields) *string { return &f.ENIVPCID }
+	case enrich.ColENISubnetID:
+		return func(f *enrich.Fields) *string { return &f.ENISubnetID }
+	case enrich.ColENIDescription:
+		return func(f *enrich.Fields) *string { return &f.ENIDescription }
+	}
+	panic("lake: no string accessor for enrichment column " + c.Name())
+}
