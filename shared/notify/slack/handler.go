@@ -41,6 +41,41 @@ type Handler struct {
 // ErrNotFinding is returned for a delivered message that is not a finding.
 var ErrNotFinding = errors.New("message is not a finding")
 
+// Handle takes either event, by its records' eventSource ("aws:sns" or
+// "aws:sqs"), so one function serves a topic subscription and a queue. It
+// returns the SQS batch response for an SQS event, nil for SNS.
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*events.SQSEventResponse, error) {
+	var probe struct {
+		Records []struct {
+			EventSource  string `json:"EventSource"`
+			EventSourceL string `json:"eventSource"`
+		} `json:"Records"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, fmt.Errorf("decode event: %w", err)
+	}
+	if len(probe.Records) == 0 {
+		return nil, nil
+	}
+	switch src := probe.Records[0].EventSource + probe.Records[0].EventSourceL; src {
+	case "aws:sns":
+		var ev events.SNSEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("decode sns event: %w", err)
+		}
+		return nil, h.HandleSNS(ctx, ev)
+	case "aws:sqs":
+		var ev events.SQSEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("decode sqs event: %w", err)
+		}
+		resp, err := h.HandleSQS(ctx, ev)
+		return &resp, err
+	default:
+		return nil, fmt.Errorf("event source %q: want aws:sns or aws:sqs", src)
+	}
+}
+
 // HandleSNS posts the findings of an SNS event (one record in practice).
 // Any failure is returned, so SNS retries the delivery and, after its
 // retries, sends it to the subscription's dead-letter queue.

@@ -355,3 +355,19 @@ func TestHandleSQS(t *testing.T) {
 		t.Errorf("digest posted %d messages, text %q", len(digests), digests[0].Text)
 	}
 }
+
+func TestHandleDispatches(t *testing.T) {
+	posts := 0
+	h := &slack.Handler{Poster: slack.PostFunc(func(context.Context, slack.Message) error { posts++; return nil })}
+	resp, err := h.Handle(context.Background(), event(t, "sns.json"))
+	if err != nil || resp != nil || posts != 1 {
+		t.Errorf("Handle(sns) = %v, %v, %d posts", resp, err, posts)
+	}
+	resp, err = h.Handle(context.Background(), event(t, "sqs.json"))
+	if err != nil || resp == nil || len(resp.BatchItemFailures) != 1 || posts != 4 {
+		t.Errorf("Handle(sqs) = %+v, %v, %d posts", resp, err, posts)
+	}
+	if _, err := h.Handle(context.Background(), []byte(`{"Records":[{"eventSource":"aws:s3"}]}`)); err == nil {
+		t.Errorf("Handle(s3) = nil; want an error")
+	}
+}
