@@ -32,6 +32,7 @@ var commands = []command{
 	{"gen", "generate a realistic, seeded flow-log corpus", runGen},
 	{"convert", "convert flow-log files into the partitioned Parquet lake", runConvert}, {"query", "run SQL on the lake with embedded DuckDB (table flows)", runQuery}, {"ddl", "print the Athena CREATE TABLE with partition projection", runDDL}, {"bench", "time gzip to Parquet against DuckDB, with peak RSS", runBench},
 	{"detect", "run the detection rules over the lake and print findings", runDetect},
+	{"notify", "preview what a finding's email, Slack or SNS message would be", runNotify},
 }
 
 func main() {
