@@ -53,6 +53,13 @@
 //		Publisher: &notify.SNS{Client: snsClient, TopicARN: arn, DeadLetter: &notify.S3DeadLetter{...}},
 //	}
 //
+// The ingest pipeline's Publisher also receives the lake.Source of the
+// findings; adapt with
+//
+//	pipeline.PublishFunc(func(ctx context.Context, _ lake.Source, fs []finding.Finding) error {
+//		return pub.Publish(ctx, fs)
+//	})
+//
 // The renderers live in the subpackages email and slack; slack.Handler
-// is the notify-slack function.
+// is the notify-slack function, and secret.Cache reads its webhook URL.
 package notify
