@@ -1,0 +1,245 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogsdestinations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/flowlake/flowlake/shared/flowlog"
+)
+
+// FlowLogsProps configures the flow logs.
+type FlowLogsProps struct {
+	VPCs, Subnets, ENIs []string
+	TrafficType         string // ACCEPT, REJECT or ALL
+	AggregationSeconds  int    // 60 or 600
+	Format              *flowlog.Format
+
+	// Bucket, if set, receives the flow logs as gzipped text files with a
+	// header line, under AWSLogs/ at its root.
+	Bucket awss3.IBucket
+	// CloudWatch sends the flow logs to a log group kept RetentionDays,
+	// subscribed to Subscriber when set.
+	CloudWatch    bool
+	RetentionDays int
+	Subscriber    awslambda.IFunction
+}
+
+// FlowLogs enables VPC Flow Logs on every VPC, subnet and network interface
+// of the scope, to S3, to CloudWatch Logs, or both (one flow log per
+// resource and destination).
+type FlowLogs struct {
+	constructs.Construct
+	FlowLogs []awsec2.FlowLog
+	LogGroup awslogs.LogGroup // nil without CloudWatch
+	Role     awsiam.Role      // the delivery role to CloudWatch Logs; nil without
+}
+
+// NewFlowLogs creates the flow logs and, for CloudWatch, the log group, its
+// delivery role, the subscription and the Logs Insights saved queries.
+func NewFlowLogs(scope constructs.Construct, id string, p FlowLogsProps) *FlowLogs {
+	f := &FlowLogs{Construct: constructs.NewConstruct(scope, jsii.String(id))}
+	stack := awscdk.Stack_Of(f.Construct)
+
+	var dests []struct {
+		name string
+		dest awsec2.FlowLogDestination
+	}
+	if p.Bucket != nil {
+		dests = append(dests, struct {
+			name string
+			dest awsec2.FlowLogDestination
+		}{"S3", awsec2.FlowLogDestination_ToS3(p.Bucket, nil, nil)})
+		// The delivery service writes with the bucket's policy. Granting it
+		// here keeps the grant under CloudFormation: otherwise AWS appends
+		// it at flow-log creation, and the next update of the stack's bucket
+		// policy would drop it.
+		cond := &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+			"ArnLike": map[string]any{"aws:SourceArn": stack.FormatArn(&awscdk.ArnComponents{
+				Service: jsii.String("logs"), Resource: jsii.String("*"),
+			})},
+		}
+		delivery := awsiam.NewServicePrincipal(jsii.String("delivery.logs.amazonaws.com"), nil)
+		p.Bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("AWSLogDeliveryAclCheck"),
+			Principals: &[]awsiam.IPrincipal{delivery},
+			Actions:    jsii.Strings("s3:GetBucketAcl", "s3:ListBucket"),
+			Resources:  &[]*string{p.Bucket.BucketArn()},
+			Conditions: cond,
+		}))
+		write := map[string]any{}
+		for k, v := range *cond {
+			write[k] = v
+		}
+		write["StringEquals"] = map[string]any{"aws:SourceAccount": stack.Account(), "s3:x-amz-acl": "bucket-owner-full-control"}
+		p.Bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("AWSLogDeliveryWrite"),
+			Principals: &[]awsiam.IPrincipal{delivery},
+			Actions:    jsii.Strings("s3:PutObject"),
+			Resources:  &[]*string{p.Bucket.ArnForObjects(jsii.String("AWSLogs/" + *stack.Account() + "/*"))},
+			Conditions: &write,
+		}))
+	}
+	if p.CloudWatch {
+		f.LogGroup = awslogs.NewLogGroup(f.Construct, jsii.String("LogGroup"), &awslogs.LogGroupProps{
+			Retention:     retention(p.RetentionDays),
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		})
+		// The delivery role trusts the flow-logs service only on behalf of
+		// this account's flow logs (confused-deputy guard).
+		f.Role = awsiam.NewRole(f.Construct, jsii.String("DeliveryRole"), &awsiam.RoleProps{
+			Description: jsii.String("VPC Flow Logs delivery to the flowlake log group"),
+			AssumedBy: awsiam.NewServicePrincipal(jsii.String("vpc-flow-logs.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+				Conditions: &map[string]any{
+					"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+					"ArnLike": map[string]any{"aws:SourceArn": stack.FormatArn(&awscdk.ArnComponents{
+						Service: jsii.String("ec2"), Resource: jsii.String("vpc-flow-log"), ResourceName: jsii.String("*"),
+					})},
+				},
+			}),
+		})
+		dests = append(dests, struct {
+			name string
+			dest awsec2.FlowLogDestination
+		}{"CloudWatch", awsec2.FlowLogDestination_ToCloudWatchLogs(f.LogGroup, f.Role)})
+	}
+
+	interval := awsec2.FlowLogMaxAggregationInterval_TEN_MINUTES
+	if p.AggregationSeconds == 60 {
+		interval = awsec2.FlowLogMaxAggregationInterval_ONE_MINUTE
+	}
+	type target struct {
+		id  string
+		res awsec2.FlowLogResourceType
+	}
+	var targets []target
+	for _, v := range p.VPCs {
+		vpc := awsec2.Vpc_FromVpcAttributes(f.Construct, jsii.String("Import-"+v), &awsec2.VpcAttributes{
+			VpcId: jsii.String(v), AvailabilityZones: stack.AvailabilityZones(), // unused: only the id matters
+		})
+		targets = append(targets, target{v, awsec2.FlowLogResourceType_FromVpc(vpc)})
+	}
+	for _, s := range p.Subnets {
+		sn := awsec2.Subnet_FromSubnetId(f.Construct, jsii.String("Import-"+s), jsii.String(s))
+		targets = append(targets, target{s, awsec2.FlowLogResourceType_FromSubnet(sn)})
+	}
+	for _, e := range p.ENIs {
+		targets = append(targets, target{e, awsec2.FlowLogResourceType_FromNetworkInterfaceId(jsii.String(e))})
+	}
+	for _, t := range targets {
+		for _, d := range dests {
+			fl := awsec2.NewFlowLog(f.Construct, jsii.String(d.name+"-"+t.id), &awsec2.FlowLogProps{
+				ResourceType:           t.res,
+				Destination:            d.dest,
+				TrafficType:            awsec2.FlowLogTrafficType(p.TrafficType),
+				MaxAggregationInterval: interval,
+				LogFormat:              &[]awsec2.LogFormat{awsec2.LogFormat_Custom(jsii.String(p.Format.String()))},
+			})
+			if d.name == "S3" {
+				// Text files with a header line, daily, non-Hive paths (the
+				// defaults), stated explicitly. CloudFormation wants
+				// PascalCase keys, all three together; the L2 would write
+				// camelCase ones, which its schema rejects.
+				fl.Node().DefaultChild().(awsec2.CfnFlowLog).AddPropertyOverride(jsii.String("DestinationOptions"), map[string]any{
+					"FileFormat": "plain-text", "HiveCompatiblePartitions": false, "PerHourPartition": false,
+				})
+			}
+			awscdk.Tags_Of(fl).Add(jsii.String("Name"), jsii.String(fmt.Sprintf("flowlake-%s-%s", strings.ToLower(d.name), t.id)), nil)
+			f.FlowLogs = append(f.FlowLogs, fl)
+		}
+	}
+
+	if f.LogGroup != nil {
+		if p.Subscriber != nil {
+			awslogs.NewSubscriptionFilter(f.Construct, jsii.String("Subscription"), &awslogs.SubscriptionFilterProps{
+				LogGroup:      f.LogGroup,
+				Destination:   awslogsdestinations.NewLambdaDestination(p.Subscriber, nil),
+				FilterPattern: awslogs.FilterPattern_AllEvents(),
+				FilterName:    jsii.String("flowlake-ingest-cwlogs"),
+			})
+		}
+		for _, q := range InsightsQueries(p.Format) {
+			awslogs.NewCfnQueryDefinition(f.Construct, jsii.String("Query-"+q.Name), &awslogs.CfnQueryDefinitionProps{
+				Name:          jsii.String("flowlake/" + q.Name),
+				QueryString:   jsii.String(q.Query),
+				LogGroupNames: &[]any{f.LogGroup.LogGroupName()},
+			})
+		}
+	}
+	return f
+}
+
+// InsightsQuery is a CloudWatch Logs Insights saved query.
+type InsightsQuery struct {
+	Name  string
+	Query string
+	Needs []string // the flow-log fields it reads
+}
+
+// InsightsQueries returns the Logs Insights queries for flow logs of format
+// fm, the guide's "top rejected destination ports" first. Each begins with a
+// parse statement that names every field of the format (as the lake's
+// columns do: '-' as '_'), so the field names match the flow log's format
+// whatever it is; a query whose fields the format lacks is left out.
+func InsightsQueries(fm *flowlog.Format) []InsightsQuery {
+	names := fm.Names()
+	globs := make([]string, len(names))
+	cols := make([]string, len(names))
+	for i, n := range names {
+		globs[i] = "*"
+		cols[i] = strings.ReplaceAll(n, "-", "_")
+	}
+	parse := fmt.Sprintf("parse @message \"%s\" as %s", strings.Join(globs, " "), strings.Join(cols, ", "))
+	private := `not isIpv4InSubnet(srcaddr, "10.0.0.0/8") and not isIpv4InSubnet(srcaddr, "172.16.0.0/12")` +
+		` and not isIpv4InSubnet(srcaddr, "192.168.0.0/16") and not isIpv4InSubnet(srcaddr, "100.64.0.0/10")`
+	all := []InsightsQuery{
+		{"top-rejected-destination-ports", `filter action = "REJECT"
+| stats count(*) as rejected_flows, count_distinct(srcaddr) as sources by dstport, protocol
+| sort rejected_flows desc
+| limit 25`, []string{"action", "dstport", "protocol", "srcaddr"}},
+		{"top-talkers-by-bytes", `filter log_status = "OK"
+| stats sum(bytes) as total_bytes, sum(packets) as total_packets, count(*) as flows by srcaddr, dstaddr
+| sort total_bytes desc
+| limit 25`, []string{"log-status", "bytes", "packets", "srcaddr", "dstaddr"}},
+		{"rejected-ssh-rdp-from-internet", `filter action = "REJECT" and protocol = "6" and dstport in ["22", "3389"]
+| filter ` + private + `
+| stats count(*) as attempts, count_distinct(dstaddr) as targets by srcaddr, dstport
+| sort attempts desc
+| limit 100`, []string{"action", "protocol", "dstport", "srcaddr", "dstaddr"}},
+		{"traffic-by-aws-service", `filter pkt_src_aws_service != "-" or pkt_dst_aws_service != "-"
+| stats sum(bytes) as total_bytes, count(*) as flows by pkt_src_aws_service, pkt_dst_aws_service, flow_direction
+| sort total_bytes desc
+| limit 50`, []string{"pkt-src-aws-service", "pkt-dst-aws-service", "flow-direction", "bytes"}},
+		{"nodata-skipdata-by-eni", `filter log_status in ["NODATA", "SKIPDATA"]
+| stats count(*) as records by interface_id, log_status
+| sort records desc
+| limit 100`, []string{"log-status", "interface-id"}},
+		{"egress-to-internet-by-instance", `filter action = "ACCEPT" and flow_direction = "egress" and traffic_path in ["2", "8"]
+| stats sum(bytes) as total_bytes, count_distinct(dstaddr) as destinations by instance_id, interface_id
+| sort total_bytes desc
+| limit 25`, []string{"action", "flow-direction", "traffic-path", "bytes", "dstaddr", "instance-id", "interface-id"}},
+	}
+	var out []InsightsQuery
+	for _, q := range all {
+		ok := true
+		for _, n := range q.Needs {
+			f, known := flowlog.LookupField(n)
+			ok = ok && known && fm.Has(f)
+		}
+		if ok {
+			q.Query = parse + "\n| " + q.Query
+			out = append(out, q)
+		}
+	}
+	return out
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "flowlake infra:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	cfg, err := ConfigFromContext(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) })
+	if err != nil {
+		return fmt.Errorf("configuration (cdk.json context):\n%w", err)
+	}
+	root, err := RepoRoot(".")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "flowlake-bootstrap-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	code, err := BuildFunctions(root, FunctionNames(cfg), tmp)
+	if err != nil {
+		return fmt.Errorf("building the Lambda functions: %w", err)
+	}
+	if _, err := NewStack(app, cfg.StackName, StackProps{
+		StackProps: awscdk.StackProps{
+			Env: &awscdk.Environment{Account: env("CDK_DEFAULT_ACCOUNT"), Region: env("CDK_DEFAULT_REGION")},
+		},
+		Config: cfg,
+		Code:   code,
+	}); err != nil {
+		return err
+	}
+	ApplyNag(app)
+	app.Synth(nil)
+	return nil
+}
+
+// env returns the variable's value, or nil (unknown to the CDK) when unset.
+func env(name string) *string {
+	if v := os.Getenv(name); v != "" {
+		return &v
+	}
+	return nil
+}

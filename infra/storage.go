@@ -1,0 +1,122 @@
+package main
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Key prefixes inside the buckets.
+const (
+	// RawPrefix is where VPC Flow Logs writes in the raw bucket (AWS adds
+	// AWSLogs/<account>/vpcflowlogs/<region>/yyyy/MM/dd/ under the
+	// destination, which is the bucket's root).
+	RawPrefix = "AWSLogs/"
+	// LakePrefix holds the Parquet data; the Glue table's location.
+	LakePrefix = "flows/"
+	// RejectsPrefix holds the samples of rejected lines.
+	RejectsPrefix = "rejects/"
+	// ResultsPrefix holds Athena's query results.
+	ResultsPrefix = "athena/"
+)
+
+// StorageProps configures the buckets.
+type StorageProps struct {
+	RawExpirationDays       int
+	LakeTransitionDays      int
+	LakeStorageClass        string // STANDARD_IA, INTELLIGENT_TIERING or GLACIER_IR
+	LakeExpirationDays      int    // 0: never
+	AccessLogExpirationDays int
+}
+
+// Storage is the lake's buckets: raw flow-log files, Parquet lake, Athena
+// results, and the bucket their server access logs go to. Every bucket
+// blocks public access, enforces TLS 1.2+, is encrypted (SSE-S3) and owned
+// by the bucket owner alone (no ACLs).
+type Storage struct {
+	constructs.Construct
+	Logs, Raw, Lake, Results awss3.Bucket
+}
+
+// NewStorage creates the buckets.
+func NewStorage(scope constructs.Construct, id string, p StorageProps) *Storage {
+	s := &Storage{Construct: constructs.NewConstruct(scope, jsii.String(id))}
+	days := func(n int) awscdk.Duration { return awscdk.Duration_Days(jsii.Number(n)) }
+
+	// The access-log bucket: server access logging needs SSE-S3 and the
+	// logging service's bucket policy, which the L2 adds when another
+	// bucket names it as ServerAccessLogsBucket.
+	s.Logs = awss3.NewBucket(s.Construct, jsii.String("AccessLogs"), &awss3.BucketProps{
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		MinimumTLSVersion: jsii.Number(1.2),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("expire-access-logs"),
+			Expiration:                          days(p.AccessLogExpirationDays),
+			AbortIncompleteMultipartUploadAfter: days(1),
+		}},
+	})
+	secure := func(id, logPrefix string, versioned bool, rules ...*awss3.LifecycleRule) awss3.Bucket {
+		return awss3.NewBucket(s.Construct, jsii.String(id), &awss3.BucketProps{
+			BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+			Encryption:             awss3.BucketEncryption_S3_MANAGED,
+			EnforceSSL:             jsii.Bool(true),
+			MinimumTLSVersion:      jsii.Number(1.2),
+			ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+			Versioned:              jsii.Bool(versioned),
+			ServerAccessLogsBucket: s.Logs,
+			ServerAccessLogsPrefix: jsii.String(logPrefix),
+			RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
+			LifecycleRules:         &rules,
+		})
+	}
+
+	// Raw flow-log files: the source of truth for a re-ingest, so
+	// versioned (an overwrite or delete stays recoverable for a week), and
+	// expired after RawExpirationDays.
+	s.Raw = secure("Raw", "raw/", true, &awss3.LifecycleRule{
+		Id:                                  jsii.String("expire-raw"),
+		Expiration:                          days(p.RawExpirationDays),
+		NoncurrentVersionExpiration:         days(7),
+		AbortIncompleteMultipartUploadAfter: days(1),
+	})
+
+	// The lake: versioned, since a re-ingest overwrites objects in place;
+	// old versions go after a week. Data moves to a cheaper class Athena
+	// still reads directly, and expires when configured.
+	lakeRule := &awss3.LifecycleRule{
+		Id: jsii.String("lake-tiering"),
+		Transitions: &[]*awss3.Transition{{
+			StorageClass:    storageClass(p.LakeStorageClass),
+			TransitionAfter: days(p.LakeTransitionDays),
+		}},
+		NoncurrentVersionExpiration:         days(7),
+		AbortIncompleteMultipartUploadAfter: days(1),
+	}
+	if p.LakeExpirationDays > 0 {
+		lakeRule.Expiration = days(p.LakeExpirationDays)
+	}
+	s.Lake = secure("Lake", "lake/", true, lakeRule)
+
+	// Athena results: scratch, kept a week.
+	s.Results = secure("AthenaResults", "athena-results/", false, &awss3.LifecycleRule{
+		Id:                                  jsii.String("expire-results"),
+		Expiration:                          days(7),
+		AbortIncompleteMultipartUploadAfter: days(1),
+	})
+	return s
+}
+
+func storageClass(name string) awss3.StorageClass {
+	switch name {
+	case "INTELLIGENT_TIERING":
+		return awss3.StorageClass_INTELLIGENT_TIERING()
+	case "GLACIER_IR":
+		return awss3.StorageClass_GLACIER_INSTANT_RETRIEVAL()
+	}
+	return awss3.StorageClass_INFREQUENT_ACCESS()
+}
