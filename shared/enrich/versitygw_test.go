@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/flowlake/flowlake/integration/stack"
 	"io"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,20 +18,11 @@ import (
 	"github.com/flowlake/flowlake/shared/enrich"
 )
 
-// versitygw finds the versitygw binary on PATH or in GOPATH/bin.
+// versitygw returns the pinned versitygw binary, installing it into the
+// repository's .cache/bin when missing (the test fails if it cannot).
 func versitygw(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p
-	}
-	if gp, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		p := filepath.Join(string(bytes.TrimSpace(gp)), "bin", "versitygw")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skip("versitygw not installed (go install github.com/versity/versitygw/cmd/versitygw@v1.8.0)")
-	return ""
+	return stack.Tool(t, stack.VersityGW)
 }
 
 // TestS3SourceVersityGW reads ip-ranges.json through S3Source from a real

@@ -1,15 +1,13 @@
 package notify_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/flowlake/flowlake/integration/stack"
 	"io"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -22,17 +20,10 @@ import (
 )
 
 // versitygwS3 starts versitygw (an S3-compatible server) on loopback and
-// returns a client; it skips the test when versitygw is not installed.
+// returns a client; versitygw is installed into .cache/bin when missing.
 func versitygwS3(t *testing.T, ctx context.Context) *s3.Client {
 	t.Helper()
-	bin, err := exec.LookPath("versitygw")
-	if err != nil {
-		gp, _ := exec.Command("go", "env", "GOPATH").Output()
-		bin = filepath.Join(string(bytes.TrimSpace(gp)), "bin", "versitygw")
-		if _, err := os.Stat(bin); err != nil {
-			t.Skip("versitygw not installed (go install github.com/versity/versitygw/cmd/versitygw@v1.8.0)")
-		}
-	}
+	bin := stack.Tool(t, stack.VersityGW)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
