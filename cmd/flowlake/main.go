@@ -30,9 +30,13 @@ type command struct {
 var commands = []command{
 	{"parse", "read flow-log text and print one JSON object per record", runParse},
 	{"gen", "generate a realistic, seeded flow-log corpus", runGen},
-	{"convert", "convert flow-log files into the partitioned Parquet lake", runConvert}, {"query", "run SQL on the lake with embedded DuckDB (table flows)", runQuery}, {"ddl", "print the Athena CREATE TABLE with partition projection", runDDL}, {"bench", "time gzip to Parquet against DuckDB, with peak RSS", runBench},
+	{"convert", "convert flow-log files into the partitioned Parquet lake", runConvert},
+	{"query", "run SQL on the lake with embedded DuckDB (table flows)", runQuery},
+	{"ddl", "print the Athena CREATE TABLE with partition projection", runDDL},
+	{"bench", "time gzip to Parquet against DuckDB, with peak RSS", runBench},
 	{"detect", "run the detection rules over the lake and print findings", runDetect},
 	{"notify", "preview what a finding's email, Slack or SNS message would be", runNotify},
+	{"docs", "print the README's generated sections (schema, rules)", runDocs},
 }
 
 func main() {
