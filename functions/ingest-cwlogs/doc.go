@@ -1,0 +1,35 @@
+// Command ingest-cwlogs is the Lambda function that turns CloudWatch Logs
+// subscription batches of a flow-log log group into the Parquet lake.
+//
+// Trigger: a subscription filter on the flow log's log group. The work is
+// done by pipeline.CloudWatchHandler: the payload is decoded (base64,
+// gzip, JSON), a CONTROL_MESSAGE is acknowledged and ignored, and each log
+// event's message is parsed as one record in the configured format (no
+// header). Output keys derive from the batch's log group, stream and
+// first and last log-event ids, so CloudWatch Logs' retries (for up to
+// 24 h) overwrite instead of duplicating. An error makes CloudWatch retry.
+//
+// Environment (set by the CDK app):
+//
+//	FLOWLAKE_FLOW_LOG_FORMAT     the ${...} format the flow log was created with (default: the v2 default format)
+//	FLOWLAKE_LAKE_BUCKET         required: the lake bucket (Parquet and rejects)
+//	FLOWLAKE_LAKE_PREFIX         Parquet key prefix (default "flows")
+//	FLOWLAKE_REJECTS_PREFIX      key prefix of rejected-line samples (default "rejects")
+//	FLOWLAKE_IP_RANGES           s3://bucket/key of AWS ip-ranges.json (default: none)
+//	FLOWLAKE_METRICS_NAMESPACE   EMF namespace (default "flowlake")
+//	FLOWLAKE_LOG_LEVEL           debug, info (default), warn or error
+//	FLOWLAKE_S3_ENDPOINT         local testing only: S3-compatible endpoint, path style
+//	GOMEMLIMIT                   default: 85% of AWS_LAMBDA_FUNCTION_MEMORY_SIZE
+//
+// IAM: s3:PutObject and s3:AbortMultipartUpload on the lake bucket
+// (s3:GetObject on the ip-ranges object); lambda:InvokeFunction for
+// logs.amazonaws.com. Exclude this function's own log group from any
+// account-level subscription policy.
+//
+// Logs are JSON (slog) with the request ID; metrics are CloudWatch EMF
+// lines on stdout (dimension Function=ingest-cwlogs): Records, Bytes,
+// ParquetBytes, RejectedLines, NoDataRecords, SkipDataRecords, Duration,
+// DeliveryLag.
+//
+// Build: GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -o bootstrap ./functions/ingest-cwlogs
+package main

@@ -1,0 +1,45 @@
+// Command ingest-s3 is the Lambda function that turns flow-log files that
+// VPC Flow Logs writes to S3 into the Parquet lake.
+//
+// Trigger: S3 ObjectCreated notifications of the raw bucket delivered
+// through SQS (with a DLQ and ReportBatchItemFailures on the event source
+// mapping: one bad object fails only its own message). A direct S3
+// notification, an EventBridge "Object Created" event and an SNS envelope
+// in SQS work too; s3:TestEvent is acknowledged. The work is done by
+// pipeline.S3Handler: each object is streamed (GetObject → gunzip → parse
+// → Parquet), its format taken from its header line; objects that are not
+// flow-log text files (another prefix, the lake's own output, AWS-native
+// Parquet delivery, no header) are skipped with a logged reason; an object
+// over the size limits fails with a reason. Output keys derive from
+// bucket, key and ETag (or version), so redeliveries overwrite.
+//
+// Environment (set by the CDK app):
+//
+//	FLOWLAKE_LAKE_BUCKET         required: the lake bucket (Parquet and rejects)
+//	FLOWLAKE_LAKE_PREFIX         Parquet key prefix (default "flows")
+//	FLOWLAKE_REJECTS_PREFIX      key prefix of rejected-line samples (default "rejects")
+//	FLOWLAKE_RAW_PREFIX          only keys under this prefix are read (default: any)
+//	FLOWLAKE_IP_RANGES           s3://bucket/key of AWS ip-ranges.json (default: none)
+//	FLOWLAKE_MAX_OBJECT_BYTES    largest object read (default 134217728)
+//	FLOWLAKE_MAX_INFLATED_BYTES  most text an object may inflate to (default 3221225472)
+//	FLOWLAKE_MAX_INFLATE_RATIO   most text bytes per stored byte (default 100)
+//	FLOWLAKE_METRICS_NAMESPACE   EMF namespace (default "flowlake")
+//	FLOWLAKE_LOG_LEVEL           debug, info (default), warn or error
+//	FLOWLAKE_S3_ENDPOINT         local testing only: S3-compatible endpoint, path style
+//	GOMEMLIMIT                   default: 85% of AWS_LAMBDA_FUNCTION_MEMORY_SIZE
+//
+// Keep the raw bucket (or FLOWLAKE_RAW_PREFIX) apart from the lake: the
+// function skips anything under the lake prefixes of FLOWLAKE_LAKE_BUCKET
+// (and the whole bucket when FLOWLAKE_LAKE_PREFIX is "/"), and every
+// .parquet key, so it never reads its own output.
+//
+// IAM: s3:GetObject on the raw bucket (and the ip-ranges object),
+// s3:PutObject and s3:AbortMultipartUpload on the lake bucket.
+//
+// Logs are JSON (slog) with the request ID; metrics are CloudWatch EMF
+// lines on stdout (namespace above, dimension Function=ingest-s3):
+// Records, Bytes, ParquetBytes, RejectedLines, NoDataRecords,
+// SkipDataRecords, ObjectsSkipped, Duration, DeliveryLag.
+//
+// Build: GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -o bootstrap ./functions/ingest-s3
+package main

@@ -1,0 +1,160 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/flowlake/flowlake/shared/enrich"
+	"github.com/flowlake/flowlake/shared/flowlog"
+	"github.com/flowlake/flowlake/shared/lake"
+)
+
+// Environment variables of the ingest functions, set by the CDK app.
+const (
+	EnvLakeBucket       = "FLOWLAKE_LAKE_BUCKET"        // required: the lake's bucket
+	EnvLakePrefix       = "FLOWLAKE_LAKE_PREFIX"        // Parquet key prefix, default "flows"
+	EnvRejectsPrefix    = "FLOWLAKE_REJECTS_PREFIX"     // rejected-line samples, default "rejects"
+	EnvRawPrefix        = "FLOWLAKE_RAW_PREFIX"         // ingest-s3: only keys under it are read; default any
+	EnvFormat           = "FLOWLAKE_FLOW_LOG_FORMAT"    // ingest-cwlogs: the flow log's ${...} format; default the v2 default
+	EnvIPRanges         = "FLOWLAKE_IP_RANGES"          // s3://bucket/key of ip-ranges.json; default none (those columns NULL)
+	EnvMaxObjectBytes   = "FLOWLAKE_MAX_OBJECT_BYTES"   // default 134217728 (128 MiB)
+	EnvMaxInflatedBytes = "FLOWLAKE_MAX_INFLATED_BYTES" // default 3221225472 (3 GiB)
+	EnvMaxInflateRatio  = "FLOWLAKE_MAX_INFLATE_RATIO"  // default 100
+	EnvMetricsNamespace = "FLOWLAKE_METRICS_NAMESPACE"  // EMF namespace, default "flowlake"
+	EnvLogLevel         = "FLOWLAKE_LOG_LEVEL"          // debug, info (default), warn, error
+	EnvS3Endpoint       = "FLOWLAKE_S3_ENDPOINT"        // local testing only: an S3-compatible endpoint (path style)
+)
+
+// DefaultLakePrefix is the Parquet key prefix when FLOWLAKE_LAKE_PREFIX is
+// unset.
+const DefaultLakePrefix = "flows"
+
+// Env is the configuration of an ingest function, from its environment.
+type Env struct {
+	LakeBucket    string
+	LakePrefix    string
+	RejectsPrefix string
+	RawPrefix     string
+	Format        *flowlog.Format // nil: unset
+	IPRangesURL   string
+	Limits        Limits
+	Namespace     string
+	LogLevel      slog.Level
+	S3Endpoint    string
+}
+
+// LoadEnv reads the configuration with getenv (os.Getenv). It makes no
+// network call.
+func LoadEnv(getenv func(string) string) (Env, error) {
+	e := Env{
+		LakeBucket:    getenv(EnvLakeBucket),
+		LakePrefix:    strings.Trim(getenv(EnvLakePrefix), "/"),
+		RejectsPrefix: strings.Trim(getenv(EnvRejectsPrefix), "/"),
+		RawPrefix:     strings.Trim(getenv(EnvRawPrefix), "/"),
+		IPRangesURL:   getenv(EnvIPRanges),
+		Namespace:     getenv(EnvMetricsNamespace),
+		S3Endpoint:    getenv(EnvS3Endpoint),
+	}
+	if e.LakeBucket == "" {
+		return e, fmt.Errorf("%s is required", EnvLakeBucket)
+	}
+	if getenv(EnvLakePrefix) == "" {
+		e.LakePrefix = DefaultLakePrefix
+	}
+	if e.RejectsPrefix == "" {
+		e.RejectsPrefix = DefaultRejectsPrefix
+	}
+	if e.RejectsPrefix == e.LakePrefix {
+		return e, fmt.Errorf("%s and %s must differ (%q)", EnvLakePrefix, EnvRejectsPrefix, e.LakePrefix)
+	}
+	if f := getenv(EnvFormat); f != "" {
+		fm, err := flowlog.ParseFormat(f)
+		if err != nil {
+			return e, fmt.Errorf("%s: %w", EnvFormat, err)
+		}
+		e.Format = fm
+	}
+	if e.IPRangesURL != "" {
+		if _, _, err := lake.ParseS3URL(e.IPRangesURL); err != nil {
+			return e, fmt.Errorf("%s: %w", EnvIPRanges, err)
+		}
+	}
+	for _, v := range []struct {
+		name string
+		dst  *int64
+	}{{EnvMaxObjectBytes, &e.Limits.MaxObjectBytes}, {EnvMaxInflatedBytes, &e.Limits.MaxInflatedBytes}, {EnvMaxInflateRatio, &e.Limits.MaxInflateRatio}} {
+		if s := getenv(v.name); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n <= 0 {
+				return e, fmt.Errorf("%s: %q is not a positive integer", v.name, s)
+			}
+			*v.dst = n
+		}
+	}
+	if s := getenv(EnvLogLevel); s != "" {
+		if err := e.LogLevel.UnmarshalText([]byte(s)); err != nil {
+			return e, fmt.Errorf("%s: %w", EnvLogLevel, err)
+		}
+	}
+	return e, nil
+}
+
+// S3Client returns the S3 client of the functions: the default AWS
+// configuration (no network call until first use), with the endpoint
+// override for local testing.
+func (e Env) S3Client(ctx context.Context) (*s3.Client, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if e.S3Endpoint != "" {
+			o.BaseEndpoint = aws.String(e.S3Endpoint)
+			o.UsePathStyle = true
+		}
+	}), nil
+}
+
+// Pipeline returns the pipeline of a function named function: the lake in
+// LakeBucket through client, JSON logs to logs, EMF metrics to metrics, and
+// an Enricher built on first use (from ip-ranges when configured).
+func (e Env) Pipeline(client *s3.Client, function string, logs, metrics io.Writer) *Pipeline {
+	log := NewLogger(logs, e.LogLevel)
+	cfg := enrich.Config{Logger: log}
+	if e.IPRangesURL != "" {
+		b, k, _ := lake.ParseS3URL(e.IPRangesURL)
+		cfg.IPRanges = enrich.S3Source{Client: client, Bucket: b, Key: k}
+	}
+	return &Pipeline{
+		Store:         &lake.S3Store{Client: client, Bucket: e.LakeBucket},
+		Prefix:        e.LakePrefix,
+		RejectsPrefix: e.RejectsPrefix,
+		Enricher:      &LazyEnricher{Config: cfg, Log: log},
+		Limits:        e.Limits,
+		Log:           log,
+		Metrics:       &Metrics{W: metrics, Namespace: e.Namespace, Function: function},
+	}
+}
+
+// SetMemoryLimit sets the Go soft memory limit to 85% of the Lambda's
+// memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, in MB), unless GOMEMLIMIT is
+// set, so the collector works harder before the function runs out.
+func SetMemoryLimit(getenv func(string) string) {
+	if getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	mb, err := strconv.ParseInt(getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), 10, 64)
+	if err != nil || mb <= 0 {
+		return
+	}
+	debug.SetMemoryLimit(mb << 20 * 85 / 100)
+}
