@@ -194,25 +194,30 @@ type build struct {
 // Bootstrap builds the Lambda function in pkg (such as
 // "./functions/ingest-s3", relative to the repository) as a bootstrap for
 // linux/amd64, with the deploy flags (CGO_ENABLED=0, -tags lambda.norpc,
-// -trimpath), once per test binary, and returns its path.
+// -trimpath), once per test binary, into .cache/build/<name>/bootstrap
+// (replaced atomically), and returns its path.
 func Bootstrap(t testing.TB, pkg string) string {
 	t.Helper()
 	root := RepoRoot(t)
 	v, _ := builds.LoadOrStore(pkg, &build{})
 	b := v.(*build)
 	b.once.Do(func() {
-		dir, err := os.MkdirTemp("", "flowlake-bootstrap-")
-		if err != nil {
+		dir := filepath.Join(root, ".cache", "build", filepath.Base(pkg))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			b.err = err
 			return
 		}
 		b.path = filepath.Join(dir, "bootstrap")
-		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", b.path, pkg)
+		tmp := fmt.Sprintf("%s.%d", b.path, os.Getpid())
+		defer os.Remove(tmp)
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", tmp, pkg)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			b.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+			return
 		}
+		b.err = os.Rename(tmp, b.path)
 	})
 	if b.err != nil {
 		t.Fatal(b.err)
@@ -273,15 +278,11 @@ func (f *Function) Invoke(t testing.TB, payload []byte) []byte {
 // BootstrapPID returns the process id of the running bootstrap, the
 // emulator's child (0 before the first invocation).
 func (f *Function) BootstrapPID() int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", f.cmd.Process.Pid, f.cmd.Process.Pid))
-	if err == nil {
-		for _, s := range strings.Fields(string(b)) {
-			if pid, err := strconv.Atoi(s); err == nil {
-				return pid
-			}
-		}
+	isBootstrap := func(pid int) bool {
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		return err == nil && strings.TrimSpace(string(comm)) == "bootstrap"
 	}
-	// The child may have been started from another thread of the emulator.
+	// The child may have been started from any thread of the emulator.
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -289,7 +290,7 @@ func (f *Function) BootstrapPID() int {
 			continue
 		}
 		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-		if err == nil && strings.Contains(string(st), fmt.Sprintf("\nPPid:\t%d\n", f.cmd.Process.Pid)) {
+		if err == nil && strings.Contains(string(st), fmt.Sprintf("\nPPid:\t%d\n", f.cmd.Process.Pid)) && isBootstrap(pid) {
 			return pid
 		}
 	}
