@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3notifications"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
@@ -182,6 +183,7 @@ func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, erro
 	if c.S3() {
 		s.Storage.Raw.AddEventNotification(awss3.EventType_OBJECT_CREATED, awss3notifications.NewSqsDestination(s.IngestQueue),
 			&awss3.NotificationKeyFilter{Prefix: jsii.String(RawPrefix)})
+		s.retainHandlerLogs(c)
 	}
 	s.IngestS3.Function.AddEventSource(awslambdaeventsources.NewSqsEventSource(s.IngestQueue, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(10),
@@ -421,4 +423,23 @@ func slackEnv(c Config) map[string]*string {
 		env[envSlackMinSev] = jsii.String(string(c.SlackMinSeverity))
 	}
 	return env
+}
+
+// retainHandlerLogs gives the CDK's BucketNotificationsHandler (the
+// deploy-time function that sets the raw bucket's notification) a log
+// group with the functions' retention, instead of the implicit one that
+// would never expire.
+func (s *Stack) retainHandlerLogs(c Config) {
+	for _, child := range *s.Node().Children() {
+		ch := child.(constructs.IConstruct)
+		if !strings.HasPrefix(*ch.Node().Id(), "BucketNotificationsHandler") {
+			continue
+		}
+		lg := awslogs.NewLogGroup(s.Stack, jsii.String("BucketNotificationsHandlerLogs"), &awslogs.LogGroupProps{
+			Retention:     retention(c.FunctionLogRetentionDays),
+			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+		})
+		ch.Node().DefaultChild().(awscdk.CfnResource).AddPropertyOverride(jsii.String("LoggingConfig"),
+			map[string]any{"LogGroup": lg.LogGroupName()})
+	}
 }
