@@ -1,8 +1,6 @@
 package main
 
 import (
-	"slices"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsathena"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
@@ -10,7 +8,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/lake"
 	"github.com/flowlake/flowlake/shared/queries"
 )
@@ -37,18 +34,12 @@ type Catalog struct {
 	DatabaseName string
 }
 
-// LakeTable returns the Glue table of the lake at location: the lake
-// schema's columns (every flow-log field, start_time, end_time) and the
-// enrichment columns the ingest functions add, with partition projection
-// over the given accounts.
+// LakeTable returns the Glue table of the lake at location, from the one
+// schema definition (lake.TableSchema: every flow-log field, start_time,
+// end_time and the enrichment columns), with partition projection over
+// the given accounts.
 func LakeTable(location string, accounts []string) lake.Table {
-	t := lake.DefaultSchema.Table(lake.TableOptions{Location: location, Accounts: accounts})
-	for _, c := range enrich.Columns() {
-		if !slices.ContainsFunc(t.Columns, func(tc lake.TableColumn) bool { return tc.Name == c.Name() }) {
-			t.Columns = append(t.Columns, lake.TableColumn{Name: c.Name(), Type: c.Type(), Comment: c.Doc()})
-		}
-	}
-	return t
+	return lake.TableSchema.Table(lake.TableOptions{Location: location, Accounts: accounts})
 }
 
 // NewCatalog creates the database, the table, the workgroup and one named

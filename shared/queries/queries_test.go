@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/lake"
 	"github.com/flowlake/flowlake/shared/queries"
 )
@@ -105,11 +104,8 @@ func TestAthenaSyntaxAndColumns(t *testing.T) {
 		t.Fatalf("node output: %v\n%s", err, out)
 	}
 	known := map[string]bool{}
-	for _, c := range lake.DefaultSchema.Columns() {
+	for _, c := range lake.TableSchema.Columns() {
 		known[c.Name] = true
-	}
-	for _, c := range enrich.Columns() {
-		known[c.Name()] = true
 	}
 	for _, k := range lake.PartitionKeys() {
 		known[k] = true
