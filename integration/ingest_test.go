@@ -22,6 +22,7 @@ import (
 	"github.com/flowlake/flowlake/integration/stack"
 	"github.com/flowlake/flowlake/shared/flowgen"
 	"github.com/flowlake/flowlake/shared/flowlog"
+	"github.com/flowlake/flowlake/shared/lake"
 	"github.com/flowlake/flowlake/shared/lakesql"
 )
 
@@ -226,6 +227,16 @@ func TestIngest(t *testing.T) {
 		}
 		if n := e.count(t, "333333333333"); n != 3 {
 			t.Errorf("rows = %d; want 3 good rows", n)
+		}
+		// The function enriches: the record-derived columns are there.
+		db, err := lakesql.Open(context.Background(), filepath.Join(e.lakeDir, "flows"), lake.TableSchema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var tcp int
+		if err := db.QueryRow("SELECT count(*) FROM flows WHERE aws_account = '333333333333' AND protocol_name = 'tcp'").Scan(&tcp); err != nil || tcp != 2 {
+			t.Errorf("tcp rows by protocol_name = %d, %v; want 2", tcp, err)
 		}
 		var rejects []string
 		for _, f := range e.files(t) {

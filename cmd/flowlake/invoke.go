@@ -19,7 +19,7 @@ import (
 	"github.com/flowlake/flowlake/shared/pipeline"
 )
 
-const invokeUsage = `usage: flowlake invoke cwlogs|s3 EVENT.json [--format F] [--lake DIR | --bucket NAME --endpoint URL] [--raw DIR]
+const invokeUsage = `usage: flowlake invoke cwlogs|s3 EVENT.json [--format F] [--lake DIR | --bucket NAME --endpoint URL] [--raw DIR] [enrichment flags]
 
 Runs the ingest functions' handler code on an event file, as the Lambda
 would: cwlogs takes a CloudWatch Logs subscription event, s3 an SQS batch of
@@ -45,6 +45,7 @@ func runInvoke(ctx context.Context, sio stdio, args []string) int {
 	raw := fs.String("raw", "", "s3: the folder of the raw objects, DIR/bucket/key")
 	prefix := fs.String("prefix", pipeline.DefaultLakePrefix, "the lake's Parquet key prefix")
 	verbose := fs.Bool("v", false, "log every step (JSON, to stderr)")
+	ef := addEnrichFlags(fs, true)
 	fs.Usage = func() {
 		fmt.Fprintln(sio.err, invokeUsage)
 		fs.PrintDefaults()
@@ -85,6 +86,15 @@ func runInvoke(ctx context.Context, sio stdio, args []string) int {
 		level = slog.LevelInfo
 	}
 	p := &pipeline.Pipeline{Prefix: *prefix, Log: pipeline.NewLogger(sio.err, level)}
+	e, err := ef.open(ctx)
+	if err != nil {
+		fmt.Fprintf(sio.err, "flowlake invoke: %v\n", err)
+		return 2
+	}
+	if e != nil {
+		defer e.Close()
+		p.Enricher, p.EnrichGroups = e, ef.enrichment(e).Groups
+	}
 	if *lakeDir != "" {
 		p.Store = lake.DirStore{Root: *lakeDir}
 	} else {

@@ -130,15 +130,18 @@ func (e Env) S3Client(ctx context.Context) (*s3.Client, error) {
 func (e Env) Pipeline(client *s3.Client, function string, logs, metrics io.Writer) *Pipeline {
 	log := NewLogger(logs, e.LogLevel)
 	cfg := enrich.Config{Logger: log}
+	groups := []string{enrich.GroupRecord}
 	if e.IPRangesURL != "" {
 		b, k, _ := lake.ParseS3URL(e.IPRangesURL)
 		cfg.IPRanges = enrich.S3Source{Client: client, Bucket: b, Key: k}
+		groups = append(groups, enrich.GroupIPRanges)
 	}
 	return &Pipeline{
 		Store:         &lake.S3Store{Client: client, Bucket: e.LakeBucket},
 		Prefix:        e.LakePrefix,
 		RejectsPrefix: e.RejectsPrefix,
 		Enricher:      &LazyEnricher{Config: cfg, Log: log},
+		EnrichGroups:  groups,
 		Limits:        e.Limits,
 		Log:           log,
 		Metrics:       &Metrics{W: metrics, Namespace: e.Namespace, Function: function},

@@ -397,13 +397,46 @@ func TestDetectAndPublishSeam(t *testing.T) {
 	if saw != 4 || len(published) != 1 || out.Result.Findings != 1 || out.Result.Enrichment.Records != 4 {
 		t.Errorf("detector saw %d records, published %d, result %+v", saw, len(published), out.Result)
 	}
-	if schemaSaw == nil || schemaSaw.At(0) == nil || schemaSaw.At(0).Set == 0 {
+	if schemaSaw == nil || schemaSaw.At(0).Set == 0 {
 		t.Errorf("the schema's enrichment does not see the last group's fields")
 	}
 
 	tl.p.Publisher = PublishFunc(func(context.Context, lake.Source, []finding.Finding) error { return errors.New("sns down") })
 	if _, err := h.Handle(context.Background(), ev); err == nil || !strings.Contains(err.Error(), "sns down") {
 		t.Errorf("a publish failure must fail the batch (for a retry): %v", err)
+	}
+}
+
+func TestDefaultEnrichedSchema(t *testing.T) {
+	tl := newTestLake(t)
+	e, err := enrich.New(context.Background(), enrich.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl.p.Enricher = e
+	tl.p.EnrichGroups = []string{enrich.GroupRecord}
+	h := &CloudWatchHandler{Pipeline: tl.p}
+	var ev events.CloudwatchLogsEvent
+	json.Unmarshal(loadEvent(t, "cwlogs-data.json"), &ev)
+	out, err := h.Handle(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(tl.dir, filepath.FromSlash(out.Keys[0])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := pf.Schema().Lookup("protocol_name"); !ok {
+		t.Errorf("schema %v lacks protocol_name", pf.Schema())
+	}
+	if _, ok := pf.Schema().Lookup("src_aws_service"); ok {
+		t.Errorf("schema has ip-ranges columns, a group left out")
 	}
 }
 

@@ -60,11 +60,11 @@ type Enrichment struct {
 	fields []enrich.Fields
 }
 
-// At returns the enrichment of record i of the current group, or nil when
-// the pipeline has no Enricher.
+// At returns the enrichment of record i of the current group: all NULL
+// when the pipeline has no Enricher.
 func (e *Enrichment) At(i int) *enrich.Fields {
 	if i < 0 || i >= len(e.fields) {
-		return nil
+		return &enrich.Fields{}
 	}
 	return &e.fields[i]
 }
@@ -88,8 +88,14 @@ type Pipeline struct {
 	// OnReject are set by the pipeline.
 	Converter lake.Converter
 	// Schema returns the lake schema of one conversion, whose enrichment
-	// columns read e. Nil: lake.DefaultSchema.
+	// columns read e. Nil: lake.DefaultSchema, extended with the
+	// enrichment columns of EnrichGroups (lake.EnrichColumns) when there
+	// is an Enricher.
 	Schema func(e *Enrichment) *lake.Schema
+	// EnrichGroups are the enrichment groups (enrich.GroupRecord, ...)
+	// whose columns the default schema writes; nil: all of them. Leave
+	// out the groups with no source: their columns are always NULL.
+	EnrichGroups []string
 	// Enricher, Detector and Publisher are optional steps: nil skips them.
 	Enricher  Enricher
 	Detector  Detector
@@ -161,8 +167,15 @@ func (p *Pipeline) Process(ctx context.Context, src lake.Source, r lake.RecordRe
 	c := p.Converter
 	c.Prefix = p.Prefix
 	c.Schema = nil
-	if p.Schema != nil {
+	switch {
+	case p.Schema != nil:
 		c.Schema = p.Schema(enr)
+	case p.Enricher != nil:
+		s, err := lake.DefaultSchema.Extend(lake.EnrichColumns(enr.At, p.EnrichGroups)...)
+		if err != nil {
+			return res, fmt.Errorf("enriched schema: %w", err)
+		}
+		c.Schema = s
 	}
 	c.OnReject = nil
 	c.Hook = func(ctx context.Context, recs []flowlog.Record) error {
