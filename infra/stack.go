@@ -144,15 +144,11 @@ func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, erro
 		return out
 	}
 	// grantIngest gives an ingest function what the pipeline does: write
-	// the lake's two prefixes, describe ENIs, publish findings, use the
+	// the lake's two prefixes (PutObject and AbortMultipartUpload), describe ENIs, publish findings, use the
 	// dedup store.
 	grantIngest := func(g *GoFunction) {
 		s.Storage.Lake.GrantPut(g.Role, jsii.String(LakePrefix+"*"))
 		s.Storage.Lake.GrantPut(g.Role, jsii.String(RejectsPrefix+"*"))
-		g.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("s3:AbortMultipartUpload"),
-			Resources: jsii.Strings(*s.Storage.Lake.ArnForObjects(jsii.String(LakePrefix + "*"))),
-		}))
 		g.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("ec2:DescribeNetworkInterfaces"),
 			Resources: jsii.Strings("*"),

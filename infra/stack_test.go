@@ -91,7 +91,11 @@ func setup() (map[string]string, error) {
 		}
 		realBuild = true
 	}
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(filepath.Join(tmp, "cdk.out"))})
+	// As in cdk.json: CloudFormation schema violations fail the synth.
+	app := awscdk.NewApp(&awscdk.AppProps{
+		Outdir:  jsii.String(filepath.Join(tmp, "cdk.out")),
+		Context: &map[string]any{"@aws-cdk/core:validateAgainstDefaultRules": true},
+	})
 	mk := func(kv map[string]any) (*Stack, error) {
 		cfg, err := ConfigFromContext(func(k string) any { return kv[k] })
 		if err != nil {
