@@ -5,10 +5,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"github.com/flowlake/flowlake/integration/stack"
 	"io"
 	"math/rand/v2"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -23,44 +23,12 @@ import (
 	"github.com/flowlake/flowlake/shared/flowlog"
 )
 
-// versitygwVersion is the S3-compatible server the S3 store is tested with.
-const versitygwVersion = "github.com/versity/versitygw/cmd/versitygw@v1.8.0"
-
-// versitygw returns the path of the versitygw binary: on PATH, or in the
-// repository's .cache/bin, where it is installed with go install if
-// missing. It fails the test if it cannot get one: the S3 store is never
-// left untested.
+// versitygw returns the pinned versitygw binary, installed into the
+// repository's .cache/bin when missing. It fails the test if it cannot get
+// one: the S3 store is never left untested.
 func versitygw(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("versitygw: no go.mod above the test's folder")
-		}
-		dir = parent
-	}
-	bin := filepath.Join(dir, ".cache", "bin")
-	exe := filepath.Join(bin, "versitygw")
-	if _, err := os.Stat(exe); err == nil {
-		return exe
-	}
-	t.Logf("installing %s into %s (about a minute, once)", versitygwVersion, bin)
-	cmd := exec.Command("go", "install", versitygwVersion)
-	cmd.Env = append(os.Environ(), "GOBIN="+bin)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go install %s: %v\n%s", versitygwVersion, err, out)
-	}
-	return exe
+	return stack.Tool(t, stack.VersityGW)
 }
 
 // s3Server starts versitygw on loopback with a posix backend in a temporary
