@@ -745,18 +745,17 @@ func (c *addrCache) parse(tok []byte) (netip.Addr, error) {
 	return a, nil
 }
 
-// hashBytes is a fast hash of short byte strings, seeded with seed.
+// hashBytes is a fast hash of short byte strings, seeded with seed. Ids
+// and addresses differ most in their last bytes, so it mixes the last
+// eight with the length; collisions only cost a miss, never a wrong value.
 func hashBytes(b []byte, seed uint64) uint64 {
-	h := uint64(len(b)) ^ seed<<56
+	h := uint64(len(b))<<56 ^ seed<<48
 	if len(b) >= 8 {
-		h ^= binary.LittleEndian.Uint64(b[len(b)-8:])*0x9E3779B97F4A7C15 ^ binary.LittleEndian.Uint64(b)
-		if len(b) > 16 {
-			h ^= binary.LittleEndian.Uint64(b[len(b)/2-4:]) * 0xc2b2ae3d27d4eb4f
-		}
+		h ^= binary.LittleEndian.Uint64(b[len(b)-8:])
 	} else {
 		for _, c := range b {
 			h = h<<8 | uint64(c)
 		}
 	}
-	return h * 0xff51afd7ed558ccd
+	return h * 0x9E3779B97F4A7C15
 }
