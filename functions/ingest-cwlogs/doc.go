@@ -19,10 +19,23 @@
 //	FLOWLAKE_METRICS_NAMESPACE   EMF namespace (default "flowlake")
 //	FLOWLAKE_LOG_LEVEL           debug, info (default), warn or error
 //	FLOWLAKE_S3_ENDPOINT         local testing only: S3-compatible endpoint, path style
+//	FLOWLAKE_FINDINGS_TOPIC_ARN  the findings SNS topic: set, each batch runs through the batch detection engine and its findings are published (default: none, no detection here)
+//	FLOWLAKE_DEDUP_TABLE         the DynamoDB dedup table: findings go through notify.Notifier, so each is published once (default: none)
+//	FLOWLAKE_SNS_SINGLE          local testing only: "true" publishes one finding per call, for SNS servers without PublishBatch
+//	DETECT_SETTINGS              semicolon-separated rule.field=value overrides, as functions/detect
+//	DETECT_DISABLED              comma-separated rule IDs not to run
+//	DETECT_INTERNAL              comma-separated address blocks of ours besides the private ranges (the VPCs' IPv6 blocks)
 //	GOMEMLIMIT                   default: 85% of AWS_LAMBDA_FUNCTION_MEMORY_SIZE
 //
+// With FLOWLAKE_FINDINGS_TOPIC_ARN set, the findings of a batch are
+// published after its rows are committed; a failed publish fails the
+// batch, so its retry rewrites the same objects and publishes again (the
+// dedup table keeps that to one message per finding).
+//
 // IAM: s3:PutObject and s3:AbortMultipartUpload on the lake bucket
-// (s3:GetObject on the ip-ranges object); lambda:InvokeFunction for
+// (s3:GetObject on the ip-ranges object); sns:Publish on the findings
+// topic and dynamodb:GetItem and dynamodb:PutItem on the dedup table, when
+// set; lambda:InvokeFunction for
 // logs.amazonaws.com. Exclude this function's own log group from any
 // account-level subscription policy.
 //

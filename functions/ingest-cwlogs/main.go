@@ -22,8 +22,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ingest-cwlogs:", err)
 		os.Exit(1)
 	}
+	p := env.Pipeline(client, "ingest-cwlogs", os.Stderr, os.Stdout)
+	if err := env.AddFindings(context.Background(), p); err != nil {
+		fmt.Fprintln(os.Stderr, "ingest-cwlogs: findings:", err)
+		os.Exit(1)
+	}
 	h := &pipeline.CloudWatchHandler{
-		Pipeline: env.Pipeline(client, "ingest-cwlogs", os.Stderr, os.Stdout),
+		Pipeline: p,
 		Format:   env.Format,
 	}
 	lambda.Start(h.Handle)

@@ -26,6 +26,12 @@
 //	FLOWLAKE_METRICS_NAMESPACE   EMF namespace (default "flowlake")
 //	FLOWLAKE_LOG_LEVEL           debug, info (default), warn or error
 //	FLOWLAKE_S3_ENDPOINT         local testing only: S3-compatible endpoint, path style
+//	FLOWLAKE_FINDINGS_TOPIC_ARN  the findings SNS topic: set, each batch runs through the batch detection engine and its findings are published (default: none, no detection here)
+//	FLOWLAKE_DEDUP_TABLE         the DynamoDB dedup table: findings go through notify.Notifier, so each is published once (default: none)
+//	FLOWLAKE_SNS_SINGLE          local testing only: "true" publishes one finding per call, for SNS servers without PublishBatch
+//	DETECT_SETTINGS              semicolon-separated rule.field=value overrides, as functions/detect
+//	DETECT_DISABLED              comma-separated rule IDs not to run
+//	DETECT_INTERNAL              comma-separated address blocks of ours besides the private ranges (the VPCs' IPv6 blocks)
 //	GOMEMLIMIT                   default: 85% of AWS_LAMBDA_FUNCTION_MEMORY_SIZE
 //
 // Keep the raw bucket (or FLOWLAKE_RAW_PREFIX) apart from the lake: the
@@ -33,8 +39,15 @@
 // (and the whole bucket when FLOWLAKE_LAKE_PREFIX is "/"), and every
 // .parquet key, so it never reads its own output.
 //
+// With FLOWLAKE_FINDINGS_TOPIC_ARN set, the findings of a batch are
+// published after its rows are committed; a failed publish fails the
+// batch, so its retry rewrites the same objects and publishes again (the
+// dedup table keeps that to one message per finding).
+//
 // IAM: s3:GetObject on the raw bucket (and the ip-ranges object),
-// s3:PutObject and s3:AbortMultipartUpload on the lake bucket.
+// s3:PutObject and s3:AbortMultipartUpload on the lake bucket; sns:Publish
+// on the findings topic and dynamodb:GetItem and dynamodb:PutItem on the
+// dedup table, when set.
 //
 // Logs are JSON (slog) with the request ID; metrics are CloudWatch EMF
 // lines on stdout (namespace above, dimension Function=ingest-s3):

@@ -22,8 +22,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ingest-s3:", err)
 		os.Exit(1)
 	}
+	p := env.Pipeline(client, "ingest-s3", os.Stderr, os.Stdout)
+	if err := env.AddFindings(context.Background(), p); err != nil {
+		fmt.Fprintln(os.Stderr, "ingest-s3: findings:", err)
+		os.Exit(1)
+	}
 	h := &pipeline.S3Handler{
-		Pipeline:   env.Pipeline(client, "ingest-s3", os.Stderr, os.Stdout),
+		Pipeline:   p,
 		S3:         client,
 		LakeBucket: env.LakeBucket,
 		RawPrefix:  env.RawPrefix,

@@ -26,6 +26,12 @@
 // MaxInflatedBytes or MaxInflateRatio times its size, fails with
 // ErrTooLarge and a reason.
 //
+// Detection at ingest: NewDetector gives each source its own detector;
+// BatchDetectors runs the batch engine (detect.Batch) over the whole
+// source and Process publishes what it proves. Env.AddFindings wires it
+// from the environment (FLOWLAKE_FINDINGS_TOPIC_ARN, FLOWLAKE_DEDUP_TABLE,
+// DETECT_*): SNS through notify.Notifier with the dedup table.
+//
 // The small interfaces the pipeline needs are declared here (Enricher,
 // Detector, Publisher, GetObjectAPI); each main.go plugs in real clients,
 // tests plug in function types. Logs are slog JSON with the Lambda request

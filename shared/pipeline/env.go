@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/flowlake/flowlake/shared/detect"
 	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/flowlog"
 	"github.com/flowlake/flowlake/shared/lake"
@@ -32,6 +33,15 @@ const (
 	EnvMetricsNamespace = "FLOWLAKE_METRICS_NAMESPACE"  // EMF namespace, default "flowlake"
 	EnvLogLevel         = "FLOWLAKE_LOG_LEVEL"          // debug, info (default), warn, error
 	EnvS3Endpoint       = "FLOWLAKE_S3_ENDPOINT"        // local testing only: an S3-compatible endpoint (path style)
+
+	// Findings: with the topic set, each source runs through the batch
+	// detection engine and its findings are published (see AddFindings).
+	EnvFindingsTopicARN = "FLOWLAKE_FINDINGS_TOPIC_ARN" // the findings SNS topic; default none (no detection at ingest)
+	EnvDedupTable       = "FLOWLAKE_DEDUP_TABLE"        // DynamoDB dedup table (notify.Notifier); default none (every finding is published)
+	EnvSNSSingle        = "FLOWLAKE_SNS_SINGLE"         // local testing only: "true" publishes one finding per call (no PublishBatch)
+	EnvDetectSettings   = "DETECT_SETTINGS"             // semicolon-separated rule.field=value, as functions/detect
+	EnvDetectDisabled   = "DETECT_DISABLED"             // comma-separated rule IDs not to run
+	EnvDetectInternal   = "DETECT_INTERNAL"             // comma-separated address blocks of ours besides the private ranges
 )
 
 // DefaultLakePrefix is the Parquet key prefix when FLOWLAKE_LAKE_PREFIX is
@@ -50,6 +60,12 @@ type Env struct {
 	Namespace     string
 	LogLevel      slog.Level
 	S3Endpoint    string
+	// FindingsTopicARN, DedupTable, SNSSingle and Detect configure
+	// detection and publishing at ingest (AddFindings).
+	FindingsTopicARN string
+	DedupTable       string
+	SNSSingle        bool
+	Detect           detect.Config
 }
 
 // LoadEnv reads the configuration with getenv (os.Getenv). It makes no
@@ -63,6 +79,9 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		IPRangesURL:   getenv(EnvIPRanges),
 		Namespace:     getenv(EnvMetricsNamespace),
 		S3Endpoint:    getenv(EnvS3Endpoint),
+
+		FindingsTopicARN: strings.TrimSpace(getenv(EnvFindingsTopicARN)),
+		DedupTable:       strings.TrimSpace(getenv(EnvDedupTable)),
 	}
 	if e.LakeBucket == "" {
 		return e, fmt.Errorf("%s is required", EnvLakeBucket)
@@ -99,6 +118,20 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 			}
 			*v.dst = n
 		}
+	}
+	if s := getenv(EnvSNSSingle); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return e, fmt.Errorf("%s: %w", EnvSNSSingle, err)
+		}
+		e.SNSSingle = b
+	}
+	if e.DedupTable != "" && e.FindingsTopicARN == "" {
+		return e, fmt.Errorf("%s needs %s", EnvDedupTable, EnvFindingsTopicARN)
+	}
+	var err error
+	if e.Detect, err = parseDetect(getenv); err != nil {
+		return e, err
 	}
 	if s := getenv(EnvLogLevel); s != "" {
 		if err := e.LogLevel.UnmarshalText([]byte(s)); err != nil {

@@ -100,6 +100,11 @@ type Pipeline struct {
 	Enricher  Enricher
 	Detector  Detector
 	Publisher Publisher
+	// NewDetector, if set, makes the Detector of each source (one per
+	// Process call) in place of Detector, for a detector that keeps state
+	// across the source's groups; when it is also a Flusher, its Flush
+	// findings are added once the source is read (BatchDetectors).
+	NewDetector func() Detector
 	// Limits bound what an object may cost (see Limits).
 	Limits Limits
 	// Log receives one line per source and per skip (default
@@ -178,6 +183,10 @@ func (p *Pipeline) Process(ctx context.Context, src lake.Source, r lake.RecordRe
 		c.Schema = s
 	}
 	c.OnReject = nil
+	det := p.Detector
+	if p.NewDetector != nil {
+		det = p.NewDetector()
+	}
 	c.Hook = func(ctx context.Context, recs []flowlog.Record) error {
 		for i := range recs {
 			rec := &recs[i]
@@ -206,8 +215,8 @@ func (p *Pipeline) Process(ctx context.Context, src lake.Source, r lake.RecordRe
 			res.Enrichment.Add(p.Enricher.Enrich(ctx, recs, fields))
 		}
 		enr.fields = fields
-		if p.Detector != nil {
-			fs, err := p.Detector.Detect(ctx, recs, fields)
+		if det != nil {
+			fs, err := det.Detect(ctx, recs, fields)
 			if err != nil {
 				return fmt.Errorf("detect: %w", err)
 			}
@@ -226,6 +235,13 @@ func (p *Pipeline) Process(ctx context.Context, src lake.Source, r lake.RecordRe
 	}
 	if err != nil {
 		return res, err
+	}
+	if fl, ok := det.(Flusher); ok {
+		fs, err := fl.Flush(ctx)
+		if err != nil {
+			return res, fmt.Errorf("detect %s: %w", src.ID, err)
+		}
+		findings = append(findings, fs...)
 	}
 	if sum.Rejected > 0 {
 		key := p.RejectsKey(src)
