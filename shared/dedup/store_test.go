@@ -1,21 +1,14 @@
 package dedup_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
+	"github.com/flowlake/flowlake/integration/stack"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/flowlake/flowlake/shared/dedup"
@@ -23,75 +16,13 @@ import (
 	"github.com/flowlake/flowlake/shared/finding"
 )
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's folder")
-		}
-		dir = parent
-	}
-}
-
 // dynalite starts the DynamoDB-compatible server on loopback (installing
 // the repository's npm dev dependencies first if they are missing) and
 // returns a client. It fails the test if the server cannot start: the
 // store is never left untested.
 func dynalite(t *testing.T) *dynamodb.Client {
 	t.Helper()
-	root := repoRoot(t)
-	cli := filepath.Join(root, "node_modules", "dynalite", "cli.js")
-	if _, err := os.Stat(cli); err != nil {
-		t.Logf("node_modules/dynalite missing: running npm ci in %s", root)
-		cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci: %v\n%s", err, out)
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().(*net.TCPAddr)
-	l.Close()
-	cmd := exec.Command("node", cli, "--port", strconv.Itoa(addr.Port), "--host", "127.0.0.1", "--createTableMs", "0")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start dynalite: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("dynalite output:\n%s", logs.String())
-		}
-	})
-	for deadline := time.Now().Add(15 * time.Second); ; {
-		c, err := net.DialTimeout("tcp", addr.String(), 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dynalite did not listen on %s: %v\n%s", addr, err, logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String("http://" + addr.String()),
-		Credentials:  credentials.NewStaticCredentialsProvider("flowlake", "flowlake-secret", ""),
-	})
+	return stack.StartDynamoDB(t)
 }
 
 type clock struct{ t time.Time }

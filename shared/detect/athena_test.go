@@ -3,6 +3,7 @@ package detect_test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/flowlake/flowlake/integration/stack"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,41 +14,12 @@ import (
 	"github.com/flowlake/flowlake/shared/detect"
 )
 
-// repoRoot returns the folder of go.mod above the test.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's folder")
-		}
-		dir = parent
-	}
-}
-
 // nodeModules makes sure the repository's npm dev dependencies are
 // installed (npm ci from package-lock.json), and fails the test if they
 // cannot be: the Athena syntax check is never skipped.
 func nodeModules(t *testing.T, pkg string) string {
 	t.Helper()
-	root := repoRoot(t)
-	if _, err := os.Stat(filepath.Join(root, "node_modules", pkg, "package.json")); err == nil {
-		return root
-	}
-	t.Logf("node_modules/%s missing: running npm ci in %s", pkg, root)
-	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("npm ci: %v\n%s", err, out)
-	}
-	return root
+	return stack.NodeModules(t, pkg)
 }
 
 type namedSQL struct {

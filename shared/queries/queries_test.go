@@ -3,6 +3,7 @@ package queries_test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/flowlake/flowlake/integration/stack"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,25 +43,6 @@ func TestQueriesAreWellFormed(t *testing.T) {
 	}
 }
 
-// repoRoot returns the folder of go.mod above the test.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's folder")
-		}
-		dir = parent
-	}
-}
-
 type parsed struct {
 	Name    string   `json:"name"`
 	Error   string   `json:"error"`
@@ -74,14 +56,7 @@ type parsed struct {
 // alias the query itself defines. A broken query must fail, or the check
 // proves nothing.
 func TestAthenaSyntaxAndColumns(t *testing.T) {
-	root := repoRoot(t)
-	if _, err := os.Stat(filepath.Join(root, "node_modules", "node-sql-parser", "package.json")); err != nil {
-		cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci: %v\n%s", err, out)
-		}
-	}
+	root := stack.NodeModules(t, "node-sql-parser")
 	type namedSQL struct {
 		Name string `json:"name"`
 		SQL  string `json:"sql"`
