@@ -28,6 +28,7 @@ type command struct {
 
 // commands lists the subcommands in the order the help shows them.
 var commands = []command{
+	{"demo", "run the whole pipeline on a generated day: ingest, detect, notify, queries", runDemo},
 	{"parse", "read flow-log text and print one JSON object per record", runParse},
 	{"gen", "generate a realistic, seeded flow-log corpus", runGen},
 	{"convert", "convert flow-log files into the partitioned Parquet lake", runConvert},

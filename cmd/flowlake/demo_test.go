@@ -1,0 +1,177 @@
+package main
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowlake/flowlake/integration/stack"
+	"github.com/flowlake/flowlake/shared/flowgen"
+	"github.com/flowlake/flowlake/shared/queries"
+)
+
+// demoRules is what the demo's day must raise: the rules of every
+// injected scenario, each once, and nothing else.
+func demoRules() []string {
+	var want []string
+	for _, sc := range flowgen.Scenarios {
+		want = append(want, sc.Expect...)
+	}
+	slices.Sort(want)
+	return want
+}
+
+var findingLine = regexp.MustCompile(`(?m)^  (LOW|MEDIUM|HIGH|CRITICAL) +(\S+) +\d\d:\d\dZ  `)
+
+// checkDemo checks the printed steps of a demo run and returns the rules
+// of its findings.
+func checkDemo(t *testing.T, out string) []string {
+	t.Helper()
+	for _, want := range []string{"== 1. generating", "== 2. ingesting", "one per record", "== 3. scheduled detection",
+		"--- the email of finding 1", "WHAT TO CHECK NEXT", "== 4. the 6 saved queries", "== done in", "next:", "flowlake query --lake", "flowlake detect --lake"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	qs := queries.All()
+	first := strings.Index(out, "-- "+qs[0].Name)
+	for _, q := range qs[1:] {
+		if i := strings.Index(out, "-- "+q.Name); i < first {
+			t.Errorf("query %s printed at %d, before %s (%d)", q.Name, i, qs[0].Name, first)
+		}
+	}
+	var rules []string
+	for _, m := range findingLine.FindAllStringSubmatch(out, -1) {
+		rules = append(rules, m[2])
+	}
+	slices.Sort(rules)
+	return rules
+}
+
+// lakeSums returns the MD5 of every file under dir, by relative path.
+func lakeSums(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	sums := map[string]string{}
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		h := md5.Sum(b)
+		rel, _ := filepath.Rel(dir, path)
+		sums[rel] = hex.EncodeToString(h[:])
+		return nil
+	})
+	return sums
+}
+
+// TestDemo runs the demo at its default size: every injected attack is
+// found once and the benign background raises nothing; the Slack messages
+// are saved; and a second run leaves the lake and the findings as they
+// were.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a day of 200 000 records")
+	}
+	dir := t.TempDir()
+	t0 := time.Now()
+	code, out, errs := runCmd(t, "", "demo", "--dir", dir, "--day", "2026-11-24")
+	if code != 0 {
+		t.Fatalf("demo = %d: %s\n%s", code, errs, out)
+	}
+	t.Logf("demo at the default size: %s", time.Since(t0))
+	if got, want := checkDemo(t, out), demoRules(); !slices.Equal(got, want) {
+		t.Errorf("findings %v; want %v", got, want)
+	}
+	slackFiles, _ := filepath.Glob(filepath.Join(dir, "slack", "*.json"))
+	if len(slackFiles) != len(demoRules()) {
+		t.Errorf("%d Slack messages; want %d", len(slackFiles), len(demoRules()))
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "raw", demoBucket, "AWSLogs", "*", "vpcflowlogs", "us-east-1", "2026", "11", "24", "*_vpcflowlogs_us-east-1_fl-*_2026112[45]T[0-9][0-9][0-9][0-9]Z_*.log.gz"))
+	if len(files) != 2*288 {
+		t.Errorf("%d raw files in the AWS layout; want 576 (2 accounts × 288 intervals)", len(files))
+	}
+}
+
+// TestDemoIsIdempotent runs a small demo twice: the lake's files and the
+// findings are the same.
+func TestDemoIsIdempotent(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"demo", "--dir", dir, "--records", "20000", "--day", "2026-11-24"}
+	code, out, errs := runCmd(t, "", args...)
+	if code != 0 {
+		t.Fatalf("demo = %d: %s\n%s", code, errs, out)
+	}
+	lake1, find1 := lakeSums(t, filepath.Join(dir, "lake")), readFile(t, filepath.Join(dir, "findings.jsonl"))
+	if rules := checkDemo(t, out); len(rules) == 0 {
+		t.Fatalf("no findings:\n%s", out)
+	}
+	code, out, errs = runCmd(t, "", args...)
+	if code != 0 {
+		t.Fatalf("demo again = %d: %s\n%s", code, errs, out)
+	}
+	if lake2 := lakeSums(t, filepath.Join(dir, "lake")); !equalMaps(lake1, lake2) {
+		t.Errorf("the second run changed the lake: %d files, then %d", len(lake1), len(lake2))
+	}
+	idsOf := func(s string) []string { return regexp.MustCompile(`"id":"[^"]+"`).FindAllString(s, -1) }
+	if find2 := readFile(t, filepath.Join(dir, "findings.jsonl")); !slices.Equal(idsOf(find1), idsOf(find2)) {
+		t.Errorf("the second run's findings differ:\n%s\n%s", find1, find2)
+	}
+	// Another size starts afresh rather than mixing two days' rows.
+	code, _, errs = runCmd(t, "", "demo", "--dir", dir, "--records", "10000", "--day", "2026-11-24")
+	if code != 0 || !strings.Contains(errs, "starting afresh") {
+		t.Errorf("demo with another size = %d, %q; want a fresh start", code, errs)
+	}
+}
+
+// TestDemoEndpoint runs the demo against versitygw: the raw objects and
+// the lake are in the bucket, and the lake's copy gives the same rows.
+func TestDemoEndpoint(t *testing.T) {
+	s := stack.StartS3(t)
+	dir := t.TempDir()
+	code, out, errs := runCmd(t, "", "demo", "--dir", dir, "--records", "20000", "--day", "2026-11-24", "--endpoint", s.Endpoint,
+		"--bucket", "demo", "--access-key", stack.AccessKey, "--secret-key", stack.SecretKey, "--region", stack.Region)
+	if code != 0 {
+		t.Fatalf("demo --endpoint = %d: %s\n%s", code, errs, out)
+	}
+	checkDemo(t, out)
+	inBucket, _ := filepath.Glob(filepath.Join(s.Root, "demo", "flows", "*", "*", "*", "*", "*.parquet"))
+	copied := lakeSums(t, filepath.Join(dir, "lake"))
+	if len(inBucket) == 0 || len(inBucket) != len(copied) {
+		t.Errorf("%d Parquet objects in the bucket, %d copied", len(inBucket), len(copied))
+	}
+	if raw, _ := filepath.Glob(filepath.Join(s.Root, "demo", "AWSLogs", "*")); len(raw) != 2 {
+		t.Errorf("raw objects of %d accounts in the bucket; want 2", len(raw))
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
