@@ -42,8 +42,6 @@ const (
 	envDetectAccounts  = "DETECT_ACCOUNTS"
 	envDetectInternal  = "DETECT_INTERNAL"
 	envDetectDisabled  = "DETECT_DISABLED"
-	envFindingsTopic   = "FLOWLAKE_FINDINGS_TOPIC_ARN"
-	envDedupTable      = "FLOWLAKE_DEDUP_TABLE"
 	envSlackSecret     = "SLACK_WEBHOOK_SECRET"
 	envSlackSecretKey  = "SLACK_WEBHOOK_SECRET_KEY"
 	envSlackMinSev     = "MIN_SEVERITY"
@@ -127,11 +125,13 @@ func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, erro
 	})
 
 	lakeEnv := map[string]*string{
-		pipeline.EnvLakeBucket:    s.Storage.Lake.BucketName(),
-		pipeline.EnvLakePrefix:    jsii.String(strings.TrimSuffix(LakePrefix, "/")),
-		pipeline.EnvRejectsPrefix: jsii.String(strings.TrimSuffix(RejectsPrefix, "/")),
-		envFindingsTopic:          s.Findings.Topic.TopicArn(),
-		envDedupTable:             s.Dedup.TableName(),
+		pipeline.EnvLakeBucket:       s.Storage.Lake.BucketName(),
+		pipeline.EnvLakePrefix:       jsii.String(strings.TrimSuffix(LakePrefix, "/")),
+		pipeline.EnvRejectsPrefix:    jsii.String(strings.TrimSuffix(RejectsPrefix, "/")),
+		pipeline.EnvFindingsTopicARN: s.Findings.Topic.TopicArn(),
+		pipeline.EnvDedupTable:       s.Dedup.TableName(),
+		// The ingest roles may describe ENIs (eni_* columns, direction).
+		pipeline.EnvENIMetadata: jsii.String("true"),
 	}
 	with := func(extra map[string]*string) map[string]*string {
 		out := map[string]*string{}

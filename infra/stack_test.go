@@ -229,6 +229,13 @@ func TestFlowLogsToCloudWatch(t *testing.T) {
 	has(t, templates["CWOnly"], jsii.String("AWS::Lambda::Function"), obj(map[string]any{
 		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(obj(map[string]any{"FLOWLAKE_FLOW_LOG_FORMAT": flowlog.DefaultFormat}))},
 	}))
+	// Both ingest functions enrich with ENI metadata and publish findings.
+	has(t, tpl, jsii.String("AWS::Lambda::Function"), obj(map[string]any{
+		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(obj(map[string]any{
+			"FLOWLAKE_FLOW_LOG_FORMAT": RichFormat, "FLOWLAKE_ENI_METADATA": "true",
+			"FLOWLAKE_FINDINGS_TOPIC_ARN": assertions.Match_AnyValue(), "FLOWLAKE_DEDUP_TABLE": assertions.Match_AnyValue(),
+		}))},
+	}))
 }
 
 func TestBuckets(t *testing.T) {

@@ -19,6 +19,8 @@
 //	FLOWLAKE_METRICS_NAMESPACE   EMF namespace (default "flowlake")
 //	FLOWLAKE_LOG_LEVEL           debug, info (default), warn or error
 //	FLOWLAKE_S3_ENDPOINT         local testing only: S3-compatible endpoint, path style
+//	FLOWLAKE_ENI_METADATA        "true": eni_* columns from EC2 DescribeNetworkInterfaces (batched, cached)
+//	FLOWLAKE_EC2_ENDPOINT        local testing only: EC2 query-API endpoint
 //	FLOWLAKE_FINDINGS_TOPIC_ARN  the findings SNS topic: set, each batch runs through the batch detection engine and its findings are published (default: none, no detection here)
 //	FLOWLAKE_DEDUP_TABLE         the DynamoDB dedup table: findings go through notify.Notifier, so each is published once (default: none)
 //	FLOWLAKE_SNS_SINGLE          local testing only: "true" publishes one finding per call, for SNS servers without PublishBatch

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/flowlake/flowlake/shared/detect"
@@ -33,6 +34,8 @@ const (
 	EnvMetricsNamespace = "FLOWLAKE_METRICS_NAMESPACE"  // EMF namespace, default "flowlake"
 	EnvLogLevel         = "FLOWLAKE_LOG_LEVEL"          // debug, info (default), warn, error
 	EnvS3Endpoint       = "FLOWLAKE_S3_ENDPOINT"        // local testing only: an S3-compatible endpoint (path style)
+	EnvENIMetadata      = "FLOWLAKE_ENI_METADATA"       // "true": eni_* columns from EC2 DescribeNetworkInterfaces (cached); default off
+	EnvEC2Endpoint      = "FLOWLAKE_EC2_ENDPOINT"       // local testing only: an EC2 query-API endpoint
 
 	// Findings: with the topic set, each source runs through the batch
 	// detection engine and its findings are published (see AddFindings).
@@ -60,6 +63,10 @@ type Env struct {
 	Namespace     string
 	LogLevel      slog.Level
 	S3Endpoint    string
+	// ENIMetadata turns on the eni_* columns (EC2 DescribeNetworkInterfaces,
+	// batched and cached); EC2Endpoint overrides EC2's endpoint in tests.
+	ENIMetadata bool
+	EC2Endpoint string
 	// FindingsTopicARN, DedupTable, SNSSingle and Detect configure
 	// detection and publishing at ingest (AddFindings).
 	FindingsTopicARN string
@@ -79,12 +86,20 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		IPRangesURL:   getenv(EnvIPRanges),
 		Namespace:     getenv(EnvMetricsNamespace),
 		S3Endpoint:    getenv(EnvS3Endpoint),
+		EC2Endpoint:   getenv(EnvEC2Endpoint),
 
 		FindingsTopicARN: strings.TrimSpace(getenv(EnvFindingsTopicARN)),
 		DedupTable:       strings.TrimSpace(getenv(EnvDedupTable)),
 	}
 	if e.LakeBucket == "" {
 		return e, fmt.Errorf("%s is required", EnvLakeBucket)
+	}
+	if v := getenv(EnvENIMetadata); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return e, fmt.Errorf("%s: %w", EnvENIMetadata, err)
+		}
+		e.ENIMetadata = b
 	}
 	if getenv(EnvLakePrefix) == "" {
 		e.LakePrefix = DefaultLakePrefix
@@ -168,6 +183,20 @@ func (e Env) Pipeline(client *s3.Client, function string, logs, metrics io.Write
 		b, k, _ := lake.ParseS3URL(e.IPRangesURL)
 		cfg.IPRanges = enrich.S3Source{Client: client, Bucket: b, Key: k}
 		groups = append(groups, enrich.GroupIPRanges)
+	}
+	if e.ENIMetadata {
+		// LoadDefaultConfig makes no network call; the client is used on
+		// the first batch.
+		if awsCfg, err := config.LoadDefaultConfig(context.Background()); err == nil {
+			cfg.EC2 = ec2.NewFromConfig(awsCfg, enrich.WithThrottleRetries, func(o *ec2.Options) {
+				if e.EC2Endpoint != "" {
+					o.BaseEndpoint = aws.String(e.EC2Endpoint)
+				}
+			})
+			groups = append(groups, enrich.GroupENI)
+		} else {
+			log.Warn("no ENI metadata: aws config", "error", err)
+		}
 	}
 	return &Pipeline{
 		Store:         &lake.S3Store{Client: client, Bucket: e.LakeBucket},

@@ -1,8 +1,16 @@
 package pipeline
 
 import (
+	"context"
+	"io"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/flowlake/flowlake/shared/enrich"
+	"github.com/flowlake/flowlake/shared/enrich/enrichtest"
+	"github.com/flowlake/flowlake/shared/flowlog"
+	"github.com/flowlake/flowlake/shared/lake"
 )
 
 func TestLoadEnv(t *testing.T) {
@@ -31,5 +39,40 @@ func TestLoadEnv(t *testing.T) {
 		if _, err := LoadEnv(env(tc.kv)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("LoadEnv(%v) = %v; want an error naming %s", tc.kv, err, tc.want)
 		}
+	}
+}
+
+// With FLOWLAKE_ENI_METADATA the functions' pipeline asks EC2 (through the
+// real SDK client, here against a loopback server speaking EC2's query API)
+// once per batch for the interfaces it sees, and writes the eni_* columns.
+func TestEnvENIMetadata(t *testing.T) {
+	srv := enrichtest.NewEC2Server(enrich.ENI{ID: "eni-1", InstanceID: "i-1", Type: "interface", VPCID: "vpc-1", SubnetID: "subnet-1"})
+	defer srv.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_REGION", "us-east-1")
+	kv := map[string]string{EnvLakeBucket: "lake", EnvENIMetadata: "true", EnvEC2Endpoint: srv.URL}
+	e, err := LoadEnv(func(k string) string { return kv[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !e.ENIMetadata {
+		t.Fatal("ENIMetadata not set")
+	}
+	p := e.Pipeline(nil, "test", io.Discard, io.Discard)
+	if !slices.Contains(p.EnrichGroups, enrich.GroupENI) {
+		t.Errorf("EnrichGroups = %v; want the eni group", p.EnrichGroups)
+	}
+	p.Store = lake.DirStore{Root: t.TempDir()}
+	in := "version interface-id srcaddr dstaddr start end log-status\n5 eni-1 10.0.0.1 10.0.0.2 1700000000 1700000060 OK\n5 eni-1 10.0.0.1 10.0.0.3 1700000000 1700000060 OK\n"
+	res, err := p.Process(context.Background(), lake.Source{ID: "eni-test"}, flowlog.NewReader(strings.NewReader(in)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Records != 2 || res.Enrichment.ENICalls != 1 || srv.Calls() != 1 || res.Enrichment.ENIUnavailable != 0 {
+		t.Errorf("records %d, enrichment %+v, EC2 calls %d; want 2 records and one call", res.Records, res.Enrichment, srv.Calls())
+	}
+	if _, err := LoadEnv(func(k string) string { return map[string]string{EnvLakeBucket: "l", EnvENIMetadata: "maybe"}[k] }); err == nil {
+		t.Errorf("LoadEnv accepted %s=maybe", EnvENIMetadata)
 	}
 }
