@@ -2,11 +2,17 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"database/sql"
+	"encoding/base64"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -18,10 +24,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	_ "github.com/duckdb/duckdb-go/v2" // the "duckdb" driver
 
 	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/flowgen"
+	"github.com/flowlake/flowlake/shared/lake"
+	"github.com/flowlake/flowlake/shared/pipeline"
 )
 
 // runBench implements `flowlake bench`.
@@ -32,19 +41,22 @@ func runBench(ctx context.Context, sio stdio, args []string) int {
 	dir := fs.String("dir", "", "work folder (default: a temporary folder, removed at the end)")
 	input := fs.String("input", "", "use this flow-log file instead of generating one")
 	runs := fs.Int("runs", 1, "time each path this many times and keep the fastest (the machine may be shared)")
+	cwBatches := fs.Int("cw-batches", 20, "CloudWatch path: how many times to handle the 1 MiB subscription batch (0: skip)")
 	fs.Usage = func() {
 		fmt.Fprintln(sio.err, "usage: flowlake bench [--records N]\n\n"+
 			"Generates N records (rich format, header, gzip), then converts the file to\n"+
 			"Parquet (zstd) twice: with flowlake convert, in a child process whose peak\n"+
 			"RSS is measured, and with DuckDB's COPY ... TO (FORMAT parquet) at 1 and 2\n"+
 			"threads. Prints records/s for both, their ratio and our peak RSS, after\n"+
-			"checking that both outputs hold every row.\n\nflags:")
+			"checking that both outputs hold every row. Then times the ingest-cwlogs\n"+
+			"handler on a real-shaped CloudWatch Logs subscription batch of about 1 MiB\n"+
+			"of messages (rich format), into a folder lake: ms per batch, records/s.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return 2
 	}
-	if err := bench(ctx, sio, *records, *dir, *input, max(*runs, 1)); err != nil {
+	if err := bench(ctx, sio, *records, *dir, *input, max(*runs, 1), *cwBatches); err != nil {
 		fmt.Fprintf(sio.err, "flowlake bench: %v\n", err)
 		return 1
 	}
@@ -60,7 +72,7 @@ type benchRow struct {
 	out     int64 // output bytes
 }
 
-func bench(ctx context.Context, sio stdio, records int, dir, input string, runs int) error {
+func bench(ctx context.Context, sio stdio, records int, dir, input string, runs, cwBatches int) error {
 	if dir == "" {
 		d, err := os.MkdirTemp("", "flowlake-bench-")
 		if err != nil {
@@ -151,6 +163,15 @@ func bench(ctx context.Context, sio stdio, records int, dir, input string, runs 
 		best = 3
 	}
 
+	var cw benchRow
+	var cwGzip int
+	if cwBatches > 0 {
+		fmt.Fprintf(sio.err, "CloudWatch path: %d batches of 1 MiB ...\n", cwBatches)
+		if cw, cwGzip, err = benchCloudWatch(ctx, dir, cwBatches); err != nil {
+			return err
+		}
+	}
+
 	tw := tabwriter.NewWriter(sio.out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(sio.out, "input: %s, %d records, %.1f MiB gzip, GOMAXPROCS=%d, best of %d run(s)\n\n", filepath.Base(src), records, mib(fi.Size()), runtime.GOMAXPROCS(0), runs)
 	fmt.Fprintln(tw, "path\tseconds\trecords/s\tCPU s\tpeak RSS MiB\toutput MiB\trows\t")
@@ -162,7 +183,15 @@ func bench(ctx context.Context, sio stdio, records int, dir, input string, runs 
 		fmt.Fprintf(tw, "%s\t%.2f\t%.0f\t%.2f\t%s\t%.1f\t%d\t\n", r.name, r.elapsed.Seconds(), float64(r.rows)/r.elapsed.Seconds(),
 			r.cpu.Seconds(), rss, mib(r.out), r.rows)
 	}
+	if cw.rows > 0 {
+		fmt.Fprintf(tw, "%s\t%.3f\t%.0f\t%.3f\t%s\t%.2f\t%d\t\n", cw.name, cw.elapsed.Seconds(), float64(cw.rows)/cw.elapsed.Seconds(),
+			cw.cpu.Seconds(), "-", mib(cw.out), cw.rows)
+	}
 	tw.Flush()
+	if cw.rows > 0 {
+		fmt.Fprintf(sio.out, "\ncwlogs: %.1f ms per subscription batch (%d messages, %.0f KiB gzip+base64 payload), %.0f records/s; mean of %d batches\n",
+			float64(cw.elapsed.Microseconds())/1000, cw.rows, float64(cwGzip)*4/3/1024, float64(cw.rows)/cw.elapsed.Seconds(), cwBatches)
+	}
 	ratio := results[best].elapsed.Seconds() / ours.elapsed.Seconds()
 	fmt.Fprintf(sio.out, "\nflowlake / best DuckDB (%s): %.2fx records/s; peak RSS %.0f MiB\n", results[best].name, ratio, mib(ours.rss))
 	fmt.Fprintf(sio.out, "enriched / best DuckDB: %.2fx records/s; peak RSS %.0f MiB\n", results[best].elapsed.Seconds()/enriched.elapsed.Seconds(), mib(enriched.rss))
@@ -283,4 +312,71 @@ func writeBenchRanges(path string) error {
 		enrich.IPPrefix{IPPrefix: "52.216.0.0/15", Region: "us-east-1", Service: "S3"},
 		enrich.IPPrefix{IPPrefix: "3.5.0.0/19", Region: "us-east-1", Service: "S3"})
 	return enrich.WriteIPRangesFile(path, doc)
+}
+
+// benchCloudWatch times the ingest-cwlogs handler (pipeline.CloudWatchHandler)
+// on one real-shaped subscription batch of about 1 MiB of messages in the
+// rich format (one interface's log stream, base64 of gzip of JSON, as
+// CloudWatch Logs invokes the function), enriched as the function enriches,
+// into a DirStore under dir. It runs the batch batches times and returns
+// the mean per batch and the batch's size.
+func benchCloudWatch(ctx context.Context, dir string, batches int) (benchRow, int, error) {
+	fm := flowgen.RichFormat()
+	g := flowgen.NewGenerator(flowgen.Config{Seed: 3, Records: 1 << 20, Format: fm, Accounts: 1, ENIs: 1})
+	data := events.CloudwatchLogsData{
+		MessageType: pipeline.MessageData, Owner: g.Estate().ENIs[0].AccountID, LogGroup: "/flowlake/vpc-flow-logs",
+		LogStream: g.Estate().ENIs[0].ID + "-all", SubscriptionFilters: []string{"flowlake-ingest"},
+	}
+	var line []byte
+	text := 0
+	for text < 1<<20 {
+		rec := g.Next()
+		line = rec.AppendText(line[:0], fm)
+		text += len(line)
+		data.LogEvents = append(data.LogEvents, events.CloudwatchLogsLogEvent{
+			ID: fmt.Sprintf("3%055d", len(data.LogEvents)), Timestamp: rec.End * 1000, Message: string(line),
+		})
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return benchRow{}, 0, err
+	}
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write(raw)
+	zw.Close()
+	ev := events.CloudwatchLogsEvent{AWSLogs: events.CloudwatchLogsRawData{Data: base64.StdEncoding.EncodeToString(zb.Bytes())}}
+
+	root := filepath.Join(dir, "cwlogs")
+	h := &pipeline.CloudWatchHandler{Format: fm, Pipeline: &pipeline.Pipeline{
+		Store: lake.DirStore{Root: root}, Prefix: pipeline.DefaultLakePrefix,
+		Enricher: &pipeline.LazyEnricher{}, EnrichGroups: []string{enrich.GroupRecord},
+		Log: pipeline.NewLogger(io.Discard, slog.LevelWarn),
+	}}
+	if _, err := h.Handle(ctx, ev); err != nil { // warm up: enricher, pools
+		return benchRow{}, 0, fmt.Errorf("cwlogs handler: %w", err)
+	}
+	var ru0, ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	t0 := time.Now()
+	var res pipeline.CloudWatchResult
+	for range batches {
+		if res, err = h.Handle(ctx, ev); err != nil {
+			return benchRow{}, 0, fmt.Errorf("cwlogs handler: %w", err)
+		}
+	}
+	el := time.Since(t0)
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	if res.Records != int64(len(data.LogEvents)) || res.Rejected != 0 {
+		return benchRow{}, 0, fmt.Errorf("cwlogs handler wrote %d records (%d rejected); want %d", res.Records, res.Rejected, len(data.LogEvents))
+	}
+	out, err := treeSize(root)
+	if err != nil {
+		return benchRow{}, 0, err
+	}
+	n := time.Duration(batches)
+	return benchRow{
+		name: fmt.Sprintf("cwlogs handler, %.1f MiB batch (enriched)", mib(int64(text))), elapsed: el / n,
+		rows: res.Records, cpu: (cpuTime(&ru1) - cpuTime(&ru0)) / n, out: out,
+	}, zb.Len(), nil
 }

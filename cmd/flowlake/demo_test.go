@@ -174,4 +174,3 @@ func equalMaps(a, b map[string]string) bool {
 	}
 	return true
 }
-

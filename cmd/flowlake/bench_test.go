@@ -1,0 +1,18 @@
+package main
+
+import (
+	"context"
+	"testing"
+)
+
+// TestBenchCloudWatch runs the CloudWatch row once: the batch holds about
+// 1 MiB of messages and every one lands.
+func TestBenchCloudWatch(t *testing.T) {
+	r, payload, err := benchCloudWatch(context.Background(), t.TempDir(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.rows < 3000 || r.rows > 6000 || payload <= 0 || payload > 1<<20 || r.elapsed <= 0 || r.out <= 0 {
+		t.Errorf("benchCloudWatch = %+v, payload %d; want a 1 MiB batch of 3000 to 6000 records", r, payload)
+	}
+}
