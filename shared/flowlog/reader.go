@@ -327,6 +327,7 @@ func (r *Reader) parse(line []byte, rec *Record) error {
 	var set FieldSet
 	// line is trimmed: it starts and ends with a non-space.
 	cuts := r.spaces(line)
+	lp := unsafe.Pointer(unsafe.SliceData(line))
 	n, i := 0, 0
 	for _, c := range cuts {
 		j := int(c)
@@ -337,7 +338,8 @@ func (r *Reader) parse(line []byte, rec *Record) error {
 		if n >= len(plan) {
 			return r.countErr(line, n)
 		}
-		tok := line[i:j]
+		// 0 <= i < j <= len(line): cuts are offsets in line, in order.
+		tok := unsafe.Slice((*byte)(unsafe.Add(lp, i)), j-i)
 		st := &plan[n]
 		n++
 		i = j + 1
@@ -347,10 +349,13 @@ func (r *Reader) parse(line []byte, rec *Record) error {
 		p := unsafe.Add(base, st.off)
 		switch st.kind {
 		case KindString:
-			if s := r.in.last[st.f]; equal(s, tok) {
-				*(*string)(p) = s
+			// A small per-field table indexed by the last byte (ids end in
+			// random hex) catches most repeats without hashing.
+			if e := &r.in.recent[st.f][tok[len(tok)-1]&(recentSlots-1)]; equal(*e, tok) {
+				*(*string)(p) = *e
 			} else {
-				*(*string)(p) = r.in.get(st.f, tok)
+				*e = r.in.get(st.f, tok)
+				*(*string)(p) = *e
 			}
 			set |= st.bit
 			continue
@@ -657,20 +662,20 @@ func parseIPv4(b []byte) (netip.Addr, bool) {
 }
 
 // interner turns repeated byte strings into shared strings without
-// allocating: the field's last value, then a direct-mapped cache, then a
-// bounded map.
+// allocating: a small table per field (used by parse), then a
+// direct-mapped cache, then a bounded map.
 type interner struct {
-	last  [numFields]string
-	slots [internSlots]string
-	m     map[string]string
+	recent [numFields][recentSlots]string
+	slots  [internSlots]string
+	m      map[string]string
 }
 
-const internSlots = 4096
+const (
+	internSlots = 4096
+	recentSlots = 16
+)
 
 func (in *interner) get(f Field, b []byte) string {
-	if s := in.last[f]; equal(s, b) {
-		return s
-	}
 	slot := &in.slots[hashBytes(b, uint64(f))>>(64-12)]
 	s := *slot
 	if !equal(s, b) {
@@ -687,7 +692,6 @@ func (in *interner) get(f Field, b []byte) string {
 		}
 		*slot = s
 	}
-	in.last[f] = s
 	return s
 }
 
