@@ -22,6 +22,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/pipeline"
 )
 
@@ -132,6 +133,10 @@ func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, erro
 		pipeline.EnvDedupTable:       s.Dedup.TableName(),
 		// The ingest roles may describe ENIs (eni_* columns, direction).
 		pipeline.EnvENIMetadata: jsii.String("true"),
+		// AWS's published ranges (src_aws_service, dst_aws_service), fetched
+		// on first use and refreshed by ETag; the functions run outside any
+		// VPC, so they reach it.
+		pipeline.EnvIPRanges: jsii.String(enrich.AWSIPRangesURL),
 	}
 	with := func(extra map[string]*string) map[string]*string {
 		out := map[string]*string{}

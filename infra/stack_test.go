@@ -233,6 +233,7 @@ func TestFlowLogsToCloudWatch(t *testing.T) {
 	has(t, tpl, jsii.String("AWS::Lambda::Function"), obj(map[string]any{
 		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(obj(map[string]any{
 			"FLOWLAKE_FLOW_LOG_FORMAT": RichFormat, "FLOWLAKE_ENI_METADATA": "true",
+			"FLOWLAKE_IP_RANGES":          "https://ip-ranges.amazonaws.com/ip-ranges.json",
 			"FLOWLAKE_FINDINGS_TOPIC_ARN": assertions.Match_AnyValue(), "FLOWLAKE_DEDUP_TABLE": assertions.Match_AnyValue(),
 		}))},
 	}))

@@ -15,7 +15,7 @@
 //	FLOWLAKE_LAKE_BUCKET         required: the lake bucket (Parquet and rejects)
 //	FLOWLAKE_LAKE_PREFIX         Parquet key prefix (default "flows")
 //	FLOWLAKE_REJECTS_PREFIX      key prefix of rejected-line samples (default "rejects")
-//	FLOWLAKE_IP_RANGES           s3://bucket/key of AWS ip-ranges.json (default: none)
+//	FLOWLAKE_IP_RANGES           s3://bucket/key or https URL of AWS ip-ranges.json (default: none)
 //	FLOWLAKE_METRICS_NAMESPACE   EMF namespace (default "flowlake")
 //	FLOWLAKE_LOG_LEVEL           debug, info (default), warn or error
 //	FLOWLAKE_S3_ENDPOINT         local testing only: S3-compatible endpoint, path style

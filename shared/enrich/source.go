@@ -89,3 +89,49 @@ func (s S3Source) Open(ctx context.Context, version string) (io.ReadCloser, stri
 
 // String returns the s3:// URL.
 func (s S3Source) String() string { return "s3://" + s.Bucket + "/" + s.Key }
+
+// HTTPSource reads ip-ranges.json from an HTTPS URL, such as AWS's own
+// https://ip-ranges.amazonaws.com/ip-ranges.json. Its version is the
+// response's ETag, and Open makes a conditional GET (If-None-Match).
+type HTTPSource struct {
+	Client *http.Client // nil: http.DefaultClient
+	URL    string
+}
+
+// AWSIPRangesURL is where AWS publishes its address ranges.
+const AWSIPRangesURL = "https://ip-ranges.amazonaws.com/ip-ranges.json"
+
+// Open implements Source.
+func (s HTTPSource) Open(ctx context.Context, version string) (io.ReadCloser, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
+	if err != nil {
+		return nil, "", fmt.Errorf("ip-ranges %s: %w", s.URL, err)
+	}
+	if version != "" {
+		req.Header.Set("If-None-Match", version)
+	}
+	c := s.Client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, "", fmt.Errorf("get ip-ranges: %w", err)
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		v := resp.Header.Get("ETag")
+		if v == "" {
+			v = resp.Header.Get("Last-Modified")
+		}
+		return resp.Body, v, nil
+	case http.StatusNotModified:
+		resp.Body.Close()
+		return nil, version, ErrNotModified
+	}
+	resp.Body.Close()
+	return nil, "", fmt.Errorf("get ip-ranges %s: %s", s.URL, resp.Status)
+}
+
+// String returns the URL.
+func (s HTTPSource) String() string { return s.URL }

@@ -27,7 +27,7 @@ const (
 	EnvRejectsPrefix    = "FLOWLAKE_REJECTS_PREFIX"     // rejected-line samples, default "rejects"
 	EnvRawPrefix        = "FLOWLAKE_RAW_PREFIX"         // ingest-s3: only keys under it are read; default any
 	EnvFormat           = "FLOWLAKE_FLOW_LOG_FORMAT"    // ingest-cwlogs: the flow log's ${...} format; default the v2 default
-	EnvIPRanges         = "FLOWLAKE_IP_RANGES"          // s3://bucket/key of ip-ranges.json; default none (those columns NULL)
+	EnvIPRanges         = "FLOWLAKE_IP_RANGES"          // s3://bucket/key or https URL of ip-ranges.json; default none (those columns NULL)
 	EnvMaxObjectBytes   = "FLOWLAKE_MAX_OBJECT_BYTES"   // default 134217728 (128 MiB)
 	EnvMaxInflatedBytes = "FLOWLAKE_MAX_INFLATED_BYTES" // default 3221225472 (3 GiB)
 	EnvMaxInflateRatio  = "FLOWLAKE_MAX_INFLATE_RATIO"  // default 100
@@ -117,9 +117,9 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		}
 		e.Format = fm
 	}
-	if e.IPRangesURL != "" {
+	if e.IPRangesURL != "" && !strings.HasPrefix(e.IPRangesURL, "https://") {
 		if _, _, err := lake.ParseS3URL(e.IPRangesURL); err != nil {
-			return e, fmt.Errorf("%s: %w", EnvIPRanges, err)
+			return e, fmt.Errorf("%s: want s3://bucket/key or an https URL: %w", EnvIPRanges, err)
 		}
 	}
 	for _, v := range []struct {
@@ -179,7 +179,11 @@ func (e Env) Pipeline(client *s3.Client, function string, logs, metrics io.Write
 	log := NewLogger(logs, e.LogLevel)
 	cfg := enrich.Config{Logger: log}
 	groups := []string{enrich.GroupRecord}
-	if e.IPRangesURL != "" {
+	switch {
+	case strings.HasPrefix(e.IPRangesURL, "https://"):
+		cfg.IPRanges = enrich.HTTPSource{URL: e.IPRangesURL}
+		groups = append(groups, enrich.GroupIPRanges)
+	case e.IPRangesURL != "":
 		b, k, _ := lake.ParseS3URL(e.IPRangesURL)
 		cfg.IPRanges = enrich.S3Source{Client: client, Bucket: b, Key: k}
 		groups = append(groups, enrich.GroupIPRanges)
