@@ -75,16 +75,16 @@ func lakeSums(t *testing.T, dir string) map[string]string {
 }
 
 // TestDemo runs the demo at its default size: every injected attack is
-// found once and the benign background raises nothing; the Slack messages
-// are saved; and a second run leaves the lake and the findings as they
-// were.
+// found once and the benign background raises nothing; the raw files
+// follow the AWS layout; the Slack messages are saved.
 func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a day of 200 000 records")
 	}
 	dir := t.TempDir()
+	args := []string{"demo", "--dir", dir, "--day", "2026-11-24"}
 	t0 := time.Now()
-	code, out, errs := runCmd(t, "", "demo", "--dir", dir, "--day", "2026-11-24")
+	code, out, errs := runCmd(t, "", args...)
 	if code != 0 {
 		t.Fatalf("demo = %d: %s\n%s", code, errs, out)
 	}
@@ -100,57 +100,70 @@ func TestDemo(t *testing.T) {
 	if len(files) != 2*288 {
 		t.Errorf("%d raw files in the AWS layout; want 576 (2 accounts × 288 intervals)", len(files))
 	}
+
 }
 
-// TestDemoIsIdempotent runs a small demo twice: the lake's files and the
-// findings are the same.
-func TestDemoIsIdempotent(t *testing.T) {
+// TestDemoReset: a run with other parameters starts from an empty folder
+// rather than mixing two days' rows; the same parameters keep it.
+func TestDemoReset(t *testing.T) {
 	dir := t.TempDir()
-	args := []string{"demo", "--dir", dir, "--records", "20000", "--day", "2026-11-24"}
-	code, out, errs := runCmd(t, "", args...)
-	if code != 0 {
-		t.Fatalf("demo = %d: %s\n%s", code, errs, out)
+	c := demoConfig{dir: dir}
+	st := demoState{Day: "2026-11-24", Records: 10, Seed: 1, Region: "us-east-1", Target: "folder"}
+	var log strings.Builder
+	if err := demoReset(c, st, &log); err != nil {
+		t.Fatal(err)
 	}
-	lake1, find1 := lakeSums(t, filepath.Join(dir, "lake")), readFile(t, filepath.Join(dir, "findings.jsonl"))
-	if rules := checkDemo(t, out); len(rules) == 0 {
-		t.Fatalf("no findings:\n%s", out)
+	os.MkdirAll(filepath.Join(dir, "lake", "x"), 0o755)
+	if err := demoReset(c, st, &log); err != nil || log.Len() != 0 {
+		t.Fatalf("demoReset, same state = %v, %q", err, log.String())
 	}
-	code, out, errs = runCmd(t, "", args...)
-	if code != 0 {
-		t.Fatalf("demo again = %d: %s\n%s", code, errs, out)
+	if _, err := os.Stat(filepath.Join(dir, "lake", "x")); err != nil {
+		t.Errorf("same parameters: the lake was removed")
 	}
-	if lake2 := lakeSums(t, filepath.Join(dir, "lake")); !equalMaps(lake1, lake2) {
-		t.Errorf("the second run changed the lake: %d files, then %d", len(lake1), len(lake2))
+	st.Day = "2026-11-25"
+	if err := demoReset(c, st, &log); err != nil || !strings.Contains(log.String(), "starting afresh") {
+		t.Fatalf("demoReset, another day = %v, %q", err, log.String())
 	}
-	idsOf := func(s string) []string { return regexp.MustCompile(`"id":"[^"]+"`).FindAllString(s, -1) }
-	if find2 := readFile(t, filepath.Join(dir, "findings.jsonl")); !slices.Equal(idsOf(find1), idsOf(find2)) {
-		t.Errorf("the second run's findings differ:\n%s\n%s", find1, find2)
-	}
-	// Another size starts afresh rather than mixing two days' rows.
-	code, _, errs = runCmd(t, "", "demo", "--dir", dir, "--records", "10000", "--day", "2026-11-24")
-	if code != 0 || !strings.Contains(errs, "starting afresh") {
-		t.Errorf("demo with another size = %d, %q; want a fresh start", code, errs)
+	if _, err := os.Stat(filepath.Join(dir, "lake")); !os.IsNotExist(err) {
+		t.Errorf("another day: the lake is still there (%v)", err)
 	}
 }
 
-// TestDemoEndpoint runs the demo against versitygw: the raw objects and
-// the lake are in the bucket, and the lake's copy gives the same rows.
+// TestDemoEndpoint runs a small demo against versitygw, twice: the raw
+// objects and the lake are in the bucket, the lake's local copy holds
+// them all, and the second run leaves the bucket's lake (named after the
+// objects' real ETags) and the findings as they were.
 func TestDemoEndpoint(t *testing.T) {
 	s := stack.StartS3(t)
 	dir := t.TempDir()
-	code, out, errs := runCmd(t, "", "demo", "--dir", dir, "--records", "20000", "--day", "2026-11-24", "--endpoint", s.Endpoint,
-		"--bucket", "demo", "--access-key", stack.AccessKey, "--secret-key", stack.SecretKey, "--region", stack.Region)
+	args := []string{"demo", "--dir", dir, "--records", "5000", "--day", "2026-11-24", "--endpoint", s.Endpoint,
+		"--bucket", "demo", "--access-key", stack.AccessKey, "--secret-key", stack.SecretKey, "--region", stack.Region}
+	code, out, errs := runCmd(t, "", args...)
 	if code != 0 {
 		t.Fatalf("demo --endpoint = %d: %s\n%s", code, errs, out)
 	}
-	checkDemo(t, out)
-	inBucket, _ := filepath.Glob(filepath.Join(s.Root, "demo", "flows", "*", "*", "*", "*", "*.parquet"))
-	copied := lakeSums(t, filepath.Join(dir, "lake"))
-	if len(inBucket) == 0 || len(inBucket) != len(copied) {
+	if rules := checkDemo(t, out); len(rules) == 0 {
+		t.Errorf("no findings:\n%s", out)
+	}
+	inBucket := lakeSums(t, filepath.Join(s.Root, "demo", demoPrefix))
+	if copied := lakeSums(t, filepath.Join(dir, "lake", demoPrefix)); len(inBucket) == 0 || !equalMaps(inBucket, copied) {
 		t.Errorf("%d Parquet objects in the bucket, %d copied", len(inBucket), len(copied))
 	}
 	if raw, _ := filepath.Glob(filepath.Join(s.Root, "demo", "AWSLogs", "*")); len(raw) != 2 {
 		t.Errorf("raw objects of %d accounts in the bucket; want 2", len(raw))
+	}
+	find1 := readFile(t, filepath.Join(dir, "findings.jsonl"))
+
+	code, out, errs = runCmd(t, "", args...)
+	if code != 0 {
+		t.Fatalf("demo again = %d: %s\n%s", code, errs, out)
+	}
+	if again := lakeSums(t, filepath.Join(s.Root, "demo", demoPrefix)); !equalMaps(inBucket, again) {
+		t.Errorf("the second run changed the lake: %d objects, then %d", len(inBucket), len(again))
+	}
+	idsOf := func(s string) []string { return regexp.MustCompile(`"id":"[^"]+"`).FindAllString(s, -1) }
+	if find2 := readFile(t, filepath.Join(dir, "findings.jsonl")); !slices.Equal(idsOf(find1), idsOf(find2)) {
+		t.Errorf("the second run's findings differ:\n%s\n%s", find1, find2)
 	}
 }
 
