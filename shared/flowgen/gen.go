@@ -363,7 +363,20 @@ func pick(r *rand.Rand, addrs []netip.Addr, v6 bool) netip.Addr {
 // it wrote.
 func Write(w io.Writer, cfg Config) (int, error) {
 	g := NewGenerator(cfg)
-	cfg = g.cfg
+	n := 0
+	return writeRecords(w, g.cfg, func() (flowlog.Record, bool) {
+		if n == g.cfg.Records {
+			return flowlog.Record{}, false
+		}
+		n++
+		return g.Next(), true
+	})
+}
+
+// writeRecords writes the records next returns, until it says no more, to w
+// as S3 delivery writes them: cfg.Format, the header line and gzip as cfg
+// says. It returns how many it wrote.
+func writeRecords(w io.Writer, cfg Config, next func() (flowlog.Record, bool)) (int, error) {
 	var zw *gzip.Writer
 	out := w
 	if cfg.Gzip {
@@ -377,13 +390,17 @@ func Write(w io.Writer, cfg Config) (int, error) {
 	}
 	var line []byte
 	n := 0
-	for ; n < cfg.Records; n++ {
-		rec := g.Next()
+	for {
+		rec, ok := next()
+		if !ok {
+			break
+		}
 		line = rec.AppendText(line[:0], cfg.Format)
 		line = append(line, '\n')
 		if _, err := bw.Write(line); err != nil {
 			return n, fmt.Errorf("write record %d: %w", n+1, err)
 		}
+		n++
 	}
 	if err := bw.Flush(); err != nil {
 		return n, fmt.Errorf("flush: %w", err)

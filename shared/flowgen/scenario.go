@@ -1,7 +1,6 @@
 package flowgen
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -9,8 +8,6 @@ import (
 	"slices"
 	"sort"
 	"time"
-
-	"github.com/klauspost/compress/gzip"
 
 	"github.com/flowlake/flowlake/shared/flowlog"
 )
@@ -333,39 +330,5 @@ func WriteScenario(w io.Writer, cfg Config, name string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	cfg = s.g.cfg
-	var zw *gzip.Writer
-	out := w
-	if cfg.Gzip {
-		zw, _ = gzip.NewWriterLevel(w, gzip.DefaultCompression)
-		out = zw
-	}
-	bw := bufio.NewWriterSize(out, 256<<10)
-	if cfg.Header {
-		bw.WriteString(cfg.Format.Header())
-		bw.WriteByte('\n')
-	}
-	var line []byte
-	n := 0
-	for {
-		rec, ok := s.Next()
-		if !ok {
-			break
-		}
-		line = rec.AppendText(line[:0], cfg.Format)
-		line = append(line, '\n')
-		if _, err := bw.Write(line); err != nil {
-			return n, fmt.Errorf("write record %d: %w", n+1, err)
-		}
-		n++
-	}
-	if err := bw.Flush(); err != nil {
-		return n, fmt.Errorf("flush: %w", err)
-	}
-	if zw != nil {
-		if err := zw.Close(); err != nil {
-			return n, fmt.Errorf("close gzip: %w", err)
-		}
-	}
-	return n, nil
+	return writeRecords(w, s.g.cfg, s.Next)
 }
