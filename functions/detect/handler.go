@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -160,29 +158,9 @@ func configFromEnv(getenv func(string) string) (*Handler, error) {
 	if h.Workgroup == "" || h.Database == "" {
 		return nil, errors.New("ATHENA_WORKGROUP and ATHENA_DATABASE are required")
 	}
-	var cfg detect.Config
-	list := func(name, sep string) []string {
-		var out []string
-		for _, s := range strings.Split(getenv(name), sep) {
-			if s = strings.TrimSpace(s); s != "" {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	cfg.Accounts = list("DETECT_ACCOUNTS", ",")
-	cfg.Disabled = list("DETECT_DISABLED", ",")
-	for _, s := range list("DETECT_INTERNAL", ",") {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil, fmt.Errorf("DETECT_INTERNAL: %w", err)
-		}
-		cfg.InternalPrefixes = append(cfg.InternalPrefixes, p)
-	}
-	for _, s := range list("DETECT_SETTINGS", ";") {
-		if err := cfg.ParseSetting(s); err != nil {
-			return nil, fmt.Errorf("DETECT_SETTINGS: %w", err)
-		}
+	cfg, err := detect.ConfigFromEnv(getenv)
+	if err != nil {
+		return nil, err
 	}
 	for name, d := range map[string]*time.Duration{"DETECT_LOOKBACK": &h.Lookback, "DETECT_LAG": &h.Lag} {
 		if v := getenv(name); v != "" {
@@ -200,10 +178,8 @@ func configFromEnv(getenv func(string) string) (*Handler, error) {
 		}
 		h.Samples = b
 	}
-	set, err := detect.Compile(cfg)
-	if err != nil {
+	if h.Set, err = detect.Compile(cfg); err != nil {
 		return nil, err
 	}
-	h.Set = set
 	return h, nil
 }

@@ -42,9 +42,9 @@ const (
 	EnvFindingsTopicARN = "FLOWLAKE_FINDINGS_TOPIC_ARN" // the findings SNS topic; default none (no detection at ingest)
 	EnvDedupTable       = "FLOWLAKE_DEDUP_TABLE"        // DynamoDB dedup table (notify.Notifier); default none (every finding is published)
 	EnvSNSSingle        = "FLOWLAKE_SNS_SINGLE"         // local testing only: "true" publishes one finding per call (no PublishBatch)
-	EnvDetectSettings   = "DETECT_SETTINGS"             // semicolon-separated rule.field=value, as functions/detect
-	EnvDetectDisabled   = "DETECT_DISABLED"             // comma-separated rule IDs not to run
-	EnvDetectInternal   = "DETECT_INTERNAL"             // comma-separated address blocks of ours besides the private ranges
+	EnvDetectSettings   = detect.EnvSettings            // semicolon-separated rule.field=value, as functions/detect
+	EnvDetectDisabled   = detect.EnvDisabled            // comma-separated rule IDs not to run
+	EnvDetectInternal   = detect.EnvInternal            // comma-separated address blocks of ours besides the private ranges
 )
 
 // DefaultLakePrefix is the Parquet key prefix when FLOWLAKE_LAKE_PREFIX is
@@ -145,7 +145,7 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		return e, fmt.Errorf("%s needs %s", EnvDedupTable, EnvFindingsTopicARN)
 	}
 	var err error
-	if e.Detect, err = parseDetect(getenv); err != nil {
+	if e.Detect, err = detect.ConfigFromEnv(getenv); err != nil {
 		return e, err
 	}
 	if s := getenv(EnvLogLevel); s != "" {

@@ -3,8 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"net/netip"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -57,38 +55,6 @@ func Publish(pub notify.Publisher) Publisher {
 	return PublishFunc(func(ctx context.Context, _ lake.Source, fs []finding.Finding) error {
 		return pub.Publish(ctx, fs)
 	})
-}
-
-// parseDetect reads the detection settings of the environment into cfg:
-// the same names and syntax as functions/detect.
-func parseDetect(getenv func(string) string) (detect.Config, error) {
-	var cfg detect.Config
-	list := func(name, sep string) []string {
-		var out []string
-		for _, s := range strings.Split(getenv(name), sep) {
-			if s = strings.TrimSpace(s); s != "" {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	cfg.Disabled = list(EnvDetectDisabled, ",")
-	for _, s := range list(EnvDetectInternal, ",") {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return cfg, fmt.Errorf("%s: %w", EnvDetectInternal, err)
-		}
-		cfg.InternalPrefixes = append(cfg.InternalPrefixes, p)
-	}
-	for _, s := range list(EnvDetectSettings, ";") {
-		if err := cfg.ParseSetting(s); err != nil {
-			return cfg, fmt.Errorf("%s: %w", EnvDetectSettings, err)
-		}
-	}
-	if _, err := detect.Compile(cfg); err != nil {
-		return cfg, fmt.Errorf("%s/%s/%s: %w", EnvDetectSettings, EnvDetectDisabled, EnvDetectInternal, err)
-	}
-	return cfg, nil
 }
 
 // AddFindings adds the detection and publishing steps the environment
