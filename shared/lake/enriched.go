@@ -149,7 +149,7 @@ func enrichColumn(c enrich.Column, get func(i int) *enrich.Fields) Column {
 			return f.DstASN, f.Has(c)
 		}
 	case "array<string>":
-		col.Type = TypeArrayString
+		col.Type, col.Encoding = TypeArrayString, EncodingDict
 		col.List = func(dst []string, _ *flowlog.Record, i int) ([]string, bool) {
 			f := get(i)
 			if !f.Has(c) {
@@ -161,7 +161,7 @@ func enrichColumn(c enrich.Column, get func(i int) *enrich.Fields) Column {
 			return append(dst, f.ENISecurityGroupIDs...), true
 		}
 	case "map<string,string>":
-		col.Type = TypeMapStringString
+		col.Type, col.Encoding = TypeMapStringString, EncodingDict
 		col.Map = func(dst []KV, _ *flowlog.Record, i int) ([]KV, bool) {
 			f := get(i)
 			if !f.Has(c) {

@@ -41,10 +41,19 @@ func nodeOf(c *Column) parquet.Node {
 		n = parquet.Int(64)
 	case TypeTimestamp:
 		n = parquet.TimestampAdjusted(parquet.Millisecond, false)
-	case TypeArrayString:
-		return parquet.Optional(parquet.List(parquet.String()))
-	case TypeMapStringString:
-		return parquet.Optional(parquet.Map(parquet.String(), parquet.String()))
+	case TypeArrayString, TypeMapStringString:
+		// Lists and maps of a few distinct strings (flag names, security
+		// groups, tags) take dictionary-encoded elements with EncodingDict.
+		elem := func() parquet.Node {
+			if c.Encoding == EncodingDict {
+				return parquet.Encoded(parquet.String(), &parquet.RLEDictionary)
+			}
+			return parquet.String()
+		}
+		if c.Type == TypeArrayString {
+			return parquet.Optional(parquet.List(elem()))
+		}
+		return parquet.Optional(parquet.Map(elem(), elem()))
 	}
 	switch c.Encoding {
 	case EncodingDict:

@@ -18,7 +18,7 @@ func TestExtendedColumns(t *testing.T) {
 	s, err := lake.DefaultSchema.Extend(
 		lake.Column{Name: "protocol_name", Type: lake.TypeString, Encoding: lake.EncodingDict,
 			Str: func(r *flowlog.Record, i int) (string, bool) { return batchNames[i], batchNames[i] != "" }},
-		lake.Column{Name: "tcp_flag_names", Type: lake.TypeArrayString,
+		lake.Column{Name: "tcp_flag_names", Type: lake.TypeArrayString, Encoding: lake.EncodingDict,
 			List: func(dst []string, r *flowlog.Record, _ int) ([]string, bool) {
 				if !r.Has(flowlog.FieldTCPFlags) {
 					return dst, false
@@ -31,7 +31,7 @@ func TestExtendedColumns(t *testing.T) {
 				}
 				return dst, true
 			}},
-		lake.Column{Name: "eni_tags", Type: lake.TypeMapStringString,
+		lake.Column{Name: "eni_tags", Type: lake.TypeMapStringString, Encoding: lake.EncodingDict,
 			Map: func(dst []lake.KV, r *flowlog.Record, _ int) ([]lake.KV, bool) {
 				switch r.InterfaceID {
 				case "eni-none":
