@@ -412,6 +412,14 @@ func (r *Reader) parse(line []byte, rec *Record) error {
 				continue
 			}
 		case KindAddr:
+			// The cache hit inline; a miss parses (and fills the cache).
+			if ent := r.addrs.ent; ent != nil {
+				if e := &ent[hashBytes(tok, 0)>>(64-10)]; equal(e.s, tok) {
+					*(*netip.Addr)(p) = e.a
+					set |= st.bit
+					continue
+				}
+			}
 			if a, err := r.addrs.parse(tok); err == nil {
 				*(*netip.Addr)(p) = a
 				set |= st.bit
