@@ -11,20 +11,9 @@ import (
 )
 
 func main() {
-	pipeline.SetMemoryLimit(os.Getenv)
-	env, err := pipeline.LoadEnv(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ingest-cwlogs: config:", err)
-		os.Exit(1)
-	}
-	client, err := env.S3Client(context.Background())
+	env, _, p, err := pipeline.Wire(context.Background(), "ingest-cwlogs", os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ingest-cwlogs:", err)
-		os.Exit(1)
-	}
-	p := env.Pipeline(client, "ingest-cwlogs", os.Stderr, os.Stdout)
-	if err := env.AddFindings(context.Background(), p); err != nil {
-		fmt.Fprintln(os.Stderr, "ingest-cwlogs: findings:", err)
 		os.Exit(1)
 	}
 	h := &pipeline.CloudWatchHandler{

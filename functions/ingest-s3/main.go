@@ -11,20 +11,9 @@ import (
 )
 
 func main() {
-	pipeline.SetMemoryLimit(os.Getenv)
-	env, err := pipeline.LoadEnv(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ingest-s3: config:", err)
-		os.Exit(1)
-	}
-	client, err := env.S3Client(context.Background())
+	env, client, p, err := pipeline.Wire(context.Background(), "ingest-s3", os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ingest-s3:", err)
-		os.Exit(1)
-	}
-	p := env.Pipeline(client, "ingest-s3", os.Stderr, os.Stdout)
-	if err := env.AddFindings(context.Background(), p); err != nil {
-		fmt.Fprintln(os.Stderr, "ingest-s3: findings:", err)
 		os.Exit(1)
 	}
 	h := &pipeline.S3Handler{

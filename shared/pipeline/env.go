@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -226,4 +227,25 @@ func SetMemoryLimit(getenv func(string) string) {
 		return
 	}
 	debug.SetMemoryLimit(mb << 20 * 85 / 100)
+}
+
+// Wire is the start-up both ingest functions share: the memory limit, the
+// configuration from getenv, the S3 client, and the pipeline with the
+// detection and publishing the environment asks for, logging to stderr and
+// writing metrics to stdout. It makes no network call.
+func Wire(ctx context.Context, function string, getenv func(string) string) (Env, *s3.Client, *Pipeline, error) {
+	SetMemoryLimit(getenv)
+	env, err := LoadEnv(getenv)
+	if err != nil {
+		return env, nil, nil, fmt.Errorf("config: %w", err)
+	}
+	client, err := env.S3Client(ctx)
+	if err != nil {
+		return env, nil, nil, err
+	}
+	p := env.Pipeline(client, function, os.Stderr, os.Stdout)
+	if err := env.AddFindings(ctx, p); err != nil {
+		return env, nil, nil, fmt.Errorf("findings: %w", err)
+	}
+	return env, client, p, nil
 }
