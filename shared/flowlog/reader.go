@@ -81,7 +81,7 @@ type Reader struct {
 	format *Format
 	fields []Field
 	plan   []step
-	cuts   []int32 // scratch for spaces
+	pad    []byte // a copy of a line without wordSlack, for parse
 	line   int
 	recLn  int
 	in     interner
@@ -201,14 +201,14 @@ func (r *Reader) readLine() ([]byte, error) {
 // fill reads more input, growing the buffer for long lines.
 func (r *Reader) fill() {
 	if r.buf == nil {
-		r.buf = make([]byte, bufSize)
+		r.buf = make([]byte, bufSize, bufSize+wordSlack)
 	}
 	if r.start > 0 {
 		n := copy(r.buf, r.buf[r.start:r.end])
 		r.start, r.end = 0, n
 	}
 	if r.end == len(r.buf) {
-		nb := make([]byte, 2*len(r.buf))
+		nb := make([]byte, 2*len(r.buf), 2*len(r.buf)+wordSlack)
 		copy(nb, r.buf[:r.end])
 		r.buf = nb
 	}
@@ -313,6 +313,12 @@ const (
 )
 
 // parse fills rec from one non-empty line in the current format.
+//
+// It walks the line a word (eight bytes) at a time: one word finds the end
+// of most tokens and holds the whole of any integer of up to eight digits,
+// which is then decoded without a loop. Loads may run up to seven bytes past
+// the line, into the slack every line from readLine has (see fill); a line
+// without that slack is copied first.
 func (r *Reader) parse(line []byte, rec *Record) error {
 	*rec = Record{}
 	if bytes.IndexByte(line, '\t') >= 0 {
@@ -322,91 +328,100 @@ func (r *Reader) parse(line []byte, rec *Record) error {
 			}
 		}
 	}
+	if cap(line)-len(line) < wordSlack {
+		r.pad = append(append(r.pad[:0], line...), make([]byte, wordSlack)...)
+		line = r.pad[:len(line)]
+	}
 	plan := r.plan
 	base := unsafe.Pointer(rec)
+	lp := unsafe.Pointer(unsafe.SliceData(line))
+	n := len(line)
 	var set FieldSet
 	// line is trimmed: it starts and ends with a non-space.
-	cuts := r.spaces(line)
-	lp := unsafe.Pointer(unsafe.SliceData(line))
-	n, i := 0, 0
-	for _, c := range cuts {
-		j := int(c)
-		if j == i { // a run of spaces
+	i := 0
+	for k := range plan {
+		st := &plan[k]
+		if i >= n {
+			return r.countErr(line)
+		}
+		w := load64(lp, i)
+		m := spaceBits(w)
+		for m&0x80 != 0 { // a run of spaces
 			i++
-			continue
+			w = load64(lp, i)
+			m = spaceBits(w)
 		}
-		if n >= len(plan) {
-			return r.countErr(line, n)
+		var j int
+		if m != 0 {
+			j = i + bits.TrailingZeros64(m)>>3
+		} else {
+			j = r.tokenEnd(lp, i+8, n)
 		}
-		// 0 <= i < j <= len(line): cuts are offsets in line, in order.
-		tok := unsafe.Slice((*byte)(unsafe.Add(lp, i)), j-i)
-		st := &plan[n]
-		n++
+		j = min(j, n)
+		tl := j - i
+		tp := unsafe.Add(lp, i) // the token: tl bytes, 0 < tl
 		i = j + 1
-		if len(tok) == 1 && tok[0] == '-' {
+		if tl == 1 && byte(w) == '-' {
 			continue
 		}
 		p := unsafe.Add(base, st.off)
 		switch st.kind {
 		case KindString:
-			// A small per-field table indexed by the last byte (ids end in
-			// random hex) catches most repeats without hashing.
-			if e := &r.in.recent[st.f][tok[len(tok)-1]&(recentSlots-1)]; equal(*e, tok) {
-				*(*string)(p) = *e
-			} else {
-				*e = r.in.get(st.f, tok)
-				*(*string)(p) = *e
+			// A small per-field table indexed by the token's last bytes
+			// (ids end in random hex) catches most repeats cheaply.
+			e := &r.in.recent[st.f][recentIndex(lp, j, tl, w)]
+			if !equalAt(*e, tp, tl) {
+				*e = r.in.get(st.f, unsafe.Slice((*byte)(tp), tl))
 			}
+			*(*string)(p) = *e
 			set |= st.bit
 			continue
 		case KindInt64, KindInt32, KindPort, KindProtocol:
-			if len(tok) <= 19 {
-				var v uint64
-				ok := true
-				for _, c := range tok {
-					d := c - '0'
-					if d > 9 {
-						ok = false
-						break
-					}
-					v = v*10 + uint64(d)
+			var v uint64
+			ok := false
+			if tl <= 8 {
+				v, ok = digits(w, tl)
+			} else if tl <= 16 {
+				var lo uint64
+				v, ok = digits(w, 8)
+				lo, ok2 := digits(load64(lp, j-tl+8), tl-8)
+				v, ok = v*pow10[tl-8]+lo, ok && ok2
+			}
+			if ok && v <= st.max {
+				switch st.kind {
+				case KindInt64:
+					*(*int64)(p) = int64(v)
+				case KindPort:
+					*(*uint16)(p) = uint16(v)
+				case KindProtocol:
+					*(*uint8)(p) = uint8(v)
+				default:
+					*(*int32)(p) = int32(v)
 				}
-				if ok && v <= st.max {
-					switch st.kind {
-					case KindInt64:
-						*(*int64)(p) = int64(v)
-					case KindPort:
-						*(*uint16)(p) = uint16(v)
-					case KindProtocol:
-						*(*uint8)(p) = uint8(v)
-					default:
-						*(*int32)(p) = int32(v)
-					}
-					set |= st.bit
-					continue
-				}
+				set |= st.bit
+				continue
 			}
 		case kindVersion:
-			if len(tok) == 1 && tok[0] >= '2' && tok[0] <= '9' {
-				*(*int32)(p) = int32(tok[0] - '0')
+			if tl == 1 && byte(w) >= '2' && byte(w) <= '9' {
+				*(*int32)(p) = int32(byte(w) - '0')
 				set |= st.bit
 				continue
 			}
 		case KindAction:
-			if len(tok) == 6 {
-				if string(tok) == "ACCEPT" {
+			if tl == 6 {
+				if w&(1<<48-1) == accept48 {
 					rec.Action = ActionAccept
 					set |= st.bit
 					continue
 				}
-				if string(tok) == "REJECT" {
+				if w&(1<<48-1) == reject48 {
 					rec.Action = ActionReject
 					set |= st.bit
 					continue
 				}
 			}
 		case KindLogStatus:
-			if len(tok) == 2 && tok[0] == 'O' && tok[1] == 'K' {
+			if tl == 2 && uint16(w) == 'O'|'K'<<8 {
 				rec.LogStatus = LogStatusOK
 				set |= st.bit
 				continue
@@ -414,68 +429,109 @@ func (r *Reader) parse(line []byte, rec *Record) error {
 		case KindAddr:
 			// The cache hit inline; a miss parses (and fills the cache).
 			if ent := r.addrs.ent; ent != nil {
-				if e := &ent[hashBytes(tok, 0)>>(64-10)]; equal(e.s, tok) {
+				if e := &ent[hashAt(tp, tl, 0)>>(64-10)]; equalAt(e.s, tp, tl) {
 					*(*netip.Addr)(p) = e.a
 					set |= st.bit
 					continue
 				}
 			}
-			if a, err := r.addrs.parse(tok); err == nil {
+			if a, err := r.addrs.parse(unsafe.Slice((*byte)(tp), tl)); err == nil {
 				*(*netip.Addr)(p) = a
 				set |= st.bit
 				continue
 			}
 		}
-		// Enums, version, unknown columns and every error take the slow path.
+		tok := unsafe.Slice((*byte)(tp), tl)
+		// Enums, version, unknown columns, long integers and every error
+		// take the slow path.
 		rec.Set = set
 		if err := r.setField(rec, st.f, tok); err != nil {
-			return r.fieldErr(st.f, n-1, tok, err)
+			return r.fieldErr(st.f, k, tok, err)
 		}
 		set = rec.Set
 	}
 	rec.Set = set
-	if n != len(plan) {
-		return r.countErr(line, n)
+	if i <= n { // a space and more tokens follow the last field
+		return r.countErr(line)
 	}
 	return nil
 }
 
 const (
 	lo1 = 0x0101010101010101
-	lo7 = 0x7f7f7f7f7f7f7f7f
 	hi8 = 0x8080808080808080
 	sp8 = 0x2020202020202020
+	ch0 = 0x3030303030303030 // eight '0'
+	hiN = 0xf0f0f0f0f0f0f0f0
+
+	// wordSlack is the readable bytes parse needs past a line's end.
+	wordSlack = 8
 )
 
-// spaces returns the offsets of every space in line, then len(line). It
-// tests eight bytes at a time and walks the set bits.
-func (r *Reader) spaces(line []byte) []int32 {
-	if cap(r.cuts) < len(line)+1 {
-		r.cuts = make([]int32, len(line)+1+len(line)/2)
+// load64 is the little-endian word at p+i, unaligned. The caller
+// guarantees eight readable bytes.
+func load64(p unsafe.Pointer, i int) uint64 {
+	v := *(*uint64)(unsafe.Add(p, i))
+	if bigEndian {
+		v = bits.ReverseBytes64(v)
 	}
-	cuts := r.cuts[:len(line)+1]
-	nc := 0
-	k := 0
-	for ; k+8 <= len(line); k += 8 {
-		x := binary.LittleEndian.Uint64(line[k:]) ^ sp8
-		m := ^((x&lo7 + lo7) | x | lo7) // exactly the high bit of each zero byte
-		for m != 0 {
-			*(*int32)(unsafe.Add(unsafe.Pointer(&cuts[0]), nc*4)) = int32(k + bits.TrailingZeros64(m)>>3)
-			nc++
-			m &= m - 1
-		}
-	}
-	for ; k < len(line); k++ {
-		if line[k] == ' ' {
-			cuts[nc] = int32(k)
-			nc++
-		}
-	}
-	cuts[nc] = int32(len(line))
-	return cuts[:nc+1]
+	return v
 }
 
-func (r *Reader) countErr(line []byte, _ int) error {
+// spaceBits has the high bit of each byte of w that is a space, and
+// perhaps of bytes above the lowest space (a borrow), never below it: its
+// lowest set bit is exact, and it is zero only if w has no space.
+func spaceBits(w uint64) uint64 {
+	x := w ^ sp8
+	return (x - lo1) &^ x & hi8
+}
+
+// tokenEnd is the offset of the first space at or after j in the n-byte
+// line at lp, or n or more if none.
+func (r *Reader) tokenEnd(lp unsafe.Pointer, j, n int) int {
+	for j < n {
+		if m := spaceBits(load64(lp, j)); m != 0 {
+			return j + bits.TrailingZeros64(m)>>3
+		}
+		j += 8
+	}
+	return j
+}
+
+// digits decodes the first n (1 to 8) bytes of w, little-endian, as decimal
+// digits. It reports false if any of them is not a digit.
+func digits(w uint64, n int) (uint64, bool) {
+	s := uint(64-8*n) & 63
+	// The token's bytes moved to the top of the word, behind leading '0's.
+	t := w<<s | ch0&^(^uint64(0)<<s)
+	if (t&hiN)|((t+0x0606060606060606)&hiN)>>4 != 0x3333333333333333 {
+		return 0, false
+	}
+	t = (t & 0x0f0f0f0f0f0f0f0f) * 2561 >> 8
+	t = (t & 0x00ff00ff00ff00ff) * 6553601 >> 16
+	return (t & 0x0000ffff0000ffff) * 42949672960001 >> 32, true
+}
+
+var pow10 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8}
+
+// ACCEPT and REJECT as little-endian six-byte words.
+const (
+	accept48 = 'A' | 'C'<<8 | 'C'<<16 | 'E'<<24 | 'P'<<32 | 'T'<<40
+	reject48 = 'R' | 'E'<<8 | 'J'<<16 | 'E'<<24 | 'C'<<32 | 'T'<<40
+)
+
+// recentIndex picks a token's slot in a field's table of recent values
+// from its last (up to) eight bytes: j is the token's end, tl its length
+// and w the word at its start.
+func recentIndex(lp unsafe.Pointer, j, tl int, w uint64) uint64 {
+	h := w & (1<<(uint(tl*8)&63) - 1)
+	if tl >= 8 {
+		h = load64(lp, j-8)
+	}
+	return (h * 0x9E3779B97F4A7C15) >> (64 - recentBits)
+}
+
+func (r *Reader) countErr(line []byte) error {
 	got := 0
 	for i := 0; i < len(line); {
 		for i < len(line) && line[i] == ' ' {
@@ -680,7 +736,8 @@ type interner struct {
 
 const (
 	internSlots = 4096
-	recentSlots = 16
+	recentBits  = 6
+	recentSlots = 1 << recentBits
 )
 
 func (in *interner) get(f Field, b []byte) string {
@@ -721,6 +778,28 @@ func equal(s string, b []byte) bool {
 		}
 	}
 	return *(*uint64)(unsafe.Add(p, n-8)) == *(*uint64)(unsafe.Add(q, n-8))
+}
+
+// equalAt is equal for the n bytes at q.
+func equalAt(s string, q unsafe.Pointer, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	if n < 8 || n > 32 {
+		return s == unsafe.String((*byte)(q), n)
+	}
+	p := unsafe.Pointer(unsafe.StringData(s))
+	for k := 0; k < n-8; k += 8 {
+		if *(*uint64)(unsafe.Add(p, k)) != *(*uint64)(unsafe.Add(q, k)) {
+			return false
+		}
+	}
+	return *(*uint64)(unsafe.Add(p, n-8)) == *(*uint64)(unsafe.Add(q, n-8))
+}
+
+// hashAt is hashBytes for the n bytes at q.
+func hashAt(q unsafe.Pointer, n int, seed uint64) uint64 {
+	return hashBytes(unsafe.Slice((*byte)(q), n), seed)
 }
 
 // addrCache maps address tokens to parsed addresses in a direct-mapped

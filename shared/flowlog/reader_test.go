@@ -2,10 +2,12 @@ package flowlog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -358,5 +360,48 @@ func TestFieldNames(t *testing.T) {
 	}
 	if len(seen) != 60 {
 		t.Errorf("%d fields; want 60 (40 VPC v2–v8, resource-id, encryption-status, 18 transit gateway)", len(seen))
+	}
+}
+
+// digits agrees with strconv for every length and rejects a non-digit in
+// any position.
+func TestDigits(t *testing.T) {
+	for n := 1; n <= 8; n++ {
+		for _, s := range []string{"00000000", "99999999", "12345678", "10000000", "00000009", "87654321"} {
+			tok := s[:n]
+			w := binary.LittleEndian.Uint64([]byte(tok + "\x00 ab\xff-.."[:8-n]))
+			v, ok := digits(w, n)
+			want, _ := strconv.ParseUint(tok, 10, 64)
+			if !ok || v != want {
+				t.Errorf("digits(%q) = %d, %v; want %d", tok, v, ok, want)
+			}
+		}
+		for k := 0; k < n; k++ {
+			for _, bad := range []byte{'/', ':', ' ', 0, 0xff, 'a', '-'} {
+				b := []byte("12345678")
+				b[k] = bad
+				if v, ok := digits(binary.LittleEndian.Uint64(b), n); ok {
+					t.Errorf("digits(%q, %d) = %d, true; want false", b, n, v)
+				}
+			}
+		}
+	}
+}
+
+// Integers of every length from 1 to 20 digits read as strconv reads them,
+// including at the very end of the input.
+func TestIntegerLengths(t *testing.T) {
+	fm := MustParseFormat("${packets} ${bytes}")
+	for n := 1; n <= 20; n++ {
+		tok := strings.Repeat("9876543210", 2)[:n]
+		want, err := strconv.ParseInt(tok, 10, 64)
+		for _, line := range []string{tok + " " + tok, "  " + tok + "   " + tok + "\n"} {
+			r := NewReader(strings.NewReader(line))
+			r.SetFormat(fm)
+			rec, rerr := r.Read()
+			if (err == nil) != (rerr == nil) || (err == nil && (rec.Packets != want || rec.Bytes != want)) {
+				t.Errorf("%q: got %d %d, %v; want %d, %v", line, rec.Packets, rec.Bytes, rerr, want, err)
+			}
+		}
 	}
 }
