@@ -338,8 +338,13 @@ func (r *Reader) parse(line []byte, rec *Record) error {
 	n := len(line)
 	var set FieldSet
 	// line is trimmed: it starts and ends with a non-space.
-	i := 0
-	for k := range plan {
+	i, k := 0, 0
+	var tp unsafe.Pointer // the token: tl bytes, 0 < tl
+	var tl int
+	// The loop makes no calls, so that its values stay in registers; a
+	// token it cannot finish goes to slow, below, which comes back.
+next:
+	for ; k < len(plan); k++ {
 		st := &plan[k]
 		if i >= n {
 			return r.countErr(line)
@@ -355,11 +360,11 @@ func (r *Reader) parse(line []byte, rec *Record) error {
 		if m != 0 {
 			j = i + bits.TrailingZeros64(m)>>3
 		} else {
-			j = r.tokenEnd(lp, i+8, n)
+			j = tokenEnd(lp, i+8, n)
 		}
 		j = min(j, n)
-		tl := j - i
-		tp := unsafe.Add(lp, i) // the token: tl bytes, 0 < tl
+		tl = j - i
+		tp = unsafe.Add(lp, i)
 		i = j + 1
 		if tl == 1 && byte(w) == '-' {
 			continue
@@ -369,13 +374,11 @@ func (r *Reader) parse(line []byte, rec *Record) error {
 		case KindString:
 			// A small per-field table indexed by the token's last bytes
 			// (ids end in random hex) catches most repeats cheaply.
-			e := &r.in.recent[st.f][recentIndex(lp, j, tl, w)]
-			if !equalAt(*e, tp, tl) {
-				*e = r.in.get(st.f, unsafe.Slice((*byte)(tp), tl))
+			if e := &r.in.recent[st.f][recentIndex(lp, j, tl, w)]; equalAt(*e, tp, tl) {
+				*(*string)(p) = *e
+				set |= st.bit
+				continue
 			}
-			*(*string)(p) = *e
-			set |= st.bit
-			continue
 		case KindInt64, KindInt32, KindPort, KindProtocol:
 			var v uint64
 			ok := false
@@ -427,7 +430,6 @@ func (r *Reader) parse(line []byte, rec *Record) error {
 				continue
 			}
 		case KindAddr:
-			// The cache hit inline; a miss parses (and fills the cache).
 			if ent := r.addrs.ent; ent != nil {
 				if e := &ent[hashAt(tp, tl, 0)>>(64-10)]; equalAt(e.s, tp, tl) {
 					*(*netip.Addr)(p) = e.a
@@ -435,26 +437,37 @@ func (r *Reader) parse(line []byte, rec *Record) error {
 					continue
 				}
 			}
-			if a, err := r.addrs.parse(unsafe.Slice((*byte)(tp), tl)); err == nil {
-				*(*netip.Addr)(p) = a
-				set |= st.bit
-				continue
-			}
 		}
-		tok := unsafe.Slice((*byte)(tp), tl)
-		// Enums, version, unknown columns, long integers and every error
-		// take the slow path.
-		rec.Set = set
-		if err := r.setField(rec, st.f, tok); err != nil {
-			return r.fieldErr(st.f, k, tok, err)
-		}
-		set = rec.Set
+		goto slow
 	}
 	rec.Set = set
 	if i <= n { // a space and more tokens follow the last field
 		return r.countErr(line)
 	}
 	return nil
+
+slow:
+	// Cache misses, enums, version, unknown columns, long integers and
+	// every error.
+	{
+		st := &plan[k]
+		tok := unsafe.Slice((*byte)(tp), tl)
+		switch st.kind {
+		case KindString:
+			e := &r.in.recent[st.f][recentIndex(tp, tl, tl, load64(tp, 0))]
+			*e = r.in.get(st.f, tok)
+			*(*string)(unsafe.Add(base, st.off)) = *e
+			set |= st.bit
+		default:
+			rec.Set = set
+			if err := r.setField(rec, st.f, tok); err != nil {
+				return r.fieldErr(st.f, k, tok, err)
+			}
+			set = rec.Set
+		}
+		k++
+		goto next
+	}
 }
 
 const (
@@ -488,7 +501,7 @@ func spaceBits(w uint64) uint64 {
 
 // tokenEnd is the offset of the first space at or after j in the n-byte
 // line at lp, or n or more if none.
-func (r *Reader) tokenEnd(lp unsafe.Pointer, j, n int) int {
+func tokenEnd(lp unsafe.Pointer, j, n int) int {
 	for j < n {
 		if m := spaceBits(load64(lp, j)); m != 0 {
 			return j + bits.TrailingZeros64(m)>>3
@@ -747,7 +760,7 @@ func (in *interner) get(f Field, b []byte) string {
 		var ok bool
 		s, ok = in.m[string(b)]
 		if !ok {
-			s = string(b)
+			s = slackString(b)
 			if in.m == nil {
 				in.m = make(map[string]string, 256)
 			}
@@ -780,15 +793,25 @@ func equal(s string, b []byte) bool {
 	return *(*uint64)(unsafe.Add(p, n-8)) == *(*uint64)(unsafe.Add(q, n-8))
 }
 
-// equalAt is equal for the n bytes at q.
+// slackString is string(b) followed in memory by wordSlack readable bytes,
+// so equalAt may load whole words of it.
+func slackString(b []byte) string {
+	c := make([]byte, len(b), len(b)+wordSlack)
+	copy(c, b)
+	return unsafe.String(unsafe.SliceData(c), len(b))
+}
+
+// equalAt is s == the n bytes at q, for s from the interner or the address
+// cache and q in a line: both have wordSlack readable bytes after them. It
+// makes no call, and says false for any s over 32 bytes.
 func equalAt(s string, q unsafe.Pointer, n int) bool {
-	if len(s) != n {
+	if len(s) != n || n > 32 {
 		return false
 	}
-	if n < 8 || n > 32 {
-		return s == unsafe.String((*byte)(q), n)
-	}
 	p := unsafe.Pointer(unsafe.StringData(s))
+	if n < 8 {
+		return (*(*uint64)(p)^*(*uint64)(q))&(1<<(uint(n*8)&63)-1) == 0
+	}
 	for k := 0; k < n-8; k += 8 {
 		if *(*uint64)(unsafe.Add(p, k)) != *(*uint64)(unsafe.Add(q, k)) {
 			return false
