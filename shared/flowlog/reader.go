@@ -321,13 +321,6 @@ const (
 // without that slack is copied first.
 func (r *Reader) parse(line []byte, rec *Record) error {
 	*rec = Record{}
-	if bytes.IndexByte(line, '\t') >= 0 {
-		for k, c := range line {
-			if c == '\t' {
-				line[k] = ' '
-			}
-		}
-	}
 	if cap(line)-len(line) < wordSlack {
 		r.pad = append(append(r.pad[:0], line...), make([]byte, wordSlack)...)
 		line = r.pad[:len(line)]
@@ -347,7 +340,7 @@ next:
 	for ; k < len(plan); k++ {
 		st := &plan[k]
 		if i >= n {
-			return r.countErr(line)
+			goto short
 		}
 		w := load64(lp, i)
 		m := spaceBits(w)
@@ -442,16 +435,28 @@ next:
 	}
 	rec.Set = set
 	if i <= n { // a space and more tokens follow the last field
-		return r.countErr(line)
+		goto short
 	}
 	return nil
 
+short:
+	// Too few or too many fields, or tabs.
+	if detab(line) {
+		return r.parse(line, rec)
+	}
+	return r.countErr(line)
+
 slow:
-	// Cache misses, enums, version, unknown columns, long integers and
-	// every error.
+	// Cache misses, enums, version, unknown columns, long integers, every
+	// error, and tabs: a tab is a separator too, but rare enough to look
+	// for only here. No fast path accepts a token with a tab in it, and
+	// no string with a tab is ever interned.
 	{
 		st := &plan[k]
 		tok := unsafe.Slice((*byte)(tp), tl)
+		if bytes.IndexByte(tok, '\t') >= 0 && detab(line) {
+			return r.parse(line, rec)
+		}
 		switch st.kind {
 		case KindString:
 			e := &r.in.recent[st.f][recentIndex(tp, tl, tl, load64(tp, 0))]
@@ -468,6 +473,20 @@ slow:
 		k++
 		goto next
 	}
+}
+
+// detab replaces every tab in line with a space and reports whether there
+// was any.
+func detab(line []byte) bool {
+	if bytes.IndexByte(line, '\t') < 0 {
+		return false
+	}
+	for k, c := range line {
+		if c == '\t' {
+			line[k] = ' '
+		}
+	}
+	return true
 }
 
 const (

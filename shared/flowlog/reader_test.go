@@ -405,3 +405,51 @@ func TestIntegerLengths(t *testing.T) {
 		}
 	}
 }
+
+// A tab in place of any one space, or of all of them, reads as the space
+// would: tabs are looked for only when a token fails, so every kind of
+// field is tried.
+func TestTabsAnywhere(t *testing.T) {
+	lines := []struct{ format, line string }{
+		{DefaultFormat, "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK"},
+		{DefaultFormat, "2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA"},
+		{"${vpc-id} ${subnet-id} ${instance-id} ${interface-id} ${account-id} ${type} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${pkt-srcaddr} ${pkt-dstaddr} ${protocol} ${bytes} ${packets} ${start} ${end} ${action} ${tcp-flags} ${log-status}",
+			"vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 123456789010 IPv4 52.213.180.42 10.0.0.62 43416 5001 52.213.180.42 10.0.0.62 6 568 8 1566848875 1566848933 ACCEPT 2 OK"},
+	}
+	read := func(format, line string) (Record, error) {
+		r := NewReader(strings.NewReader(line))
+		r.SetFormat(MustParseFormat(format))
+		return r.Read()
+	}
+	for _, tc := range lines {
+		want, err := read(tc.format, tc.line)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.line, err)
+		}
+		variants := []string{strings.ReplaceAll(tc.line, " ", "\t"), strings.ReplaceAll(tc.line, " ", " \t ")}
+		for k, c := range tc.line {
+			if c == ' ' {
+				variants = append(variants, tc.line[:k]+"\t"+tc.line[k+1:])
+			}
+		}
+		for _, v := range variants {
+			// A fresh reader, and one that has already interned the values.
+			for _, warm := range []bool{false, true} {
+				r := NewReader(strings.NewReader(tc.line + "\n" + v))
+				r.SetFormat(MustParseFormat(tc.format))
+				if warm {
+					if _, err := r.Read(); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					r = NewReader(strings.NewReader(v))
+					r.SetFormat(MustParseFormat(tc.format))
+				}
+				got, err := r.Read()
+				if err != nil || got != want {
+					t.Errorf("%q (warm %v): %+v, %v; want %+v", v, warm, got, err, want)
+				}
+			}
+		}
+	}
+}
