@@ -273,8 +273,9 @@ func (r *Reader) wrapIOErr(err error) error {
 
 // step is one field of the current format, precompiled for parse.
 type step struct {
-	off  uintptr // of the field in Record
-	max  uint64  // for integers: the largest value allowed
+	off  uintptr              // of the field in Record
+	max  uint64               // for integers: the largest value allowed
+	tab  *[recentSlots]string // for strings: the field's recent values
 	bit  FieldSet
 	kind Kind
 	f    Field
@@ -302,6 +303,20 @@ func compile(fs []Field) []step {
 		}
 		plan[i] = st
 	}
+	// A table of recent values for each string field, in one allocation.
+	ns := 0
+	for _, st := range plan {
+		if st.kind == KindString {
+			ns++
+		}
+	}
+	tabs := make([][recentSlots]string, ns)
+	for i := range plan {
+		if plan[i].kind == KindString {
+			plan[i].tab = &tabs[0]
+			tabs = tabs[1:]
+		}
+	}
 	return plan
 }
 
@@ -325,6 +340,9 @@ func (r *Reader) parse(line []byte, rec *Record) error {
 		r.pad = append(append(r.pad[:0], line...), make([]byte, wordSlack)...)
 		line = r.pad[:len(line)]
 	}
+	// A space just past the line ends the last token like the others. The
+	// byte is the line's own '\n', trailing space or slack.
+	*(*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(line)), len(line))) = ' '
 	plan := r.plan
 	base := unsafe.Pointer(rec)
 	lp := unsafe.Pointer(unsafe.SliceData(line))
@@ -353,9 +371,8 @@ next:
 		if m != 0 {
 			j = i + bits.TrailingZeros64(m)>>3
 		} else {
-			j = tokenEnd(lp, i+8, n)
+			j = tokenEnd(lp, i+8)
 		}
-		j = min(j, n)
 		tl = j - i
 		tp = unsafe.Add(lp, i)
 		i = j + 1
@@ -367,7 +384,7 @@ next:
 		case KindString:
 			// A small per-field table indexed by the token's last bytes
 			// (ids end in random hex) catches most repeats cheaply.
-			if e := &r.in.recent[st.f][recentIndex(lp, j, tl, w)]; equalAt(*e, tp, tl) {
+			if e := &st.tab[recentIndex(lp, j, tl, w)]; equalAt(*e, tp, tl) {
 				*(*string)(p) = *e
 				set |= st.bit
 				continue
@@ -459,7 +476,7 @@ slow:
 		}
 		switch st.kind {
 		case KindString:
-			e := &r.in.recent[st.f][recentIndex(tp, tl, tl, load64(tp, 0))]
+			e := &st.tab[recentIndex(tp, tl, tl, load64(tp, 0))]
 			*e = r.in.get(st.f, tok)
 			*(*string)(unsafe.Add(base, st.off)) = *e
 			set |= st.bit
@@ -518,16 +535,15 @@ func spaceBits(w uint64) uint64 {
 	return (x - lo1) &^ x & hi8
 }
 
-// tokenEnd is the offset of the first space at or after j in the n-byte
-// line at lp, or n or more if none.
-func tokenEnd(lp unsafe.Pointer, j, n int) int {
-	for j < n {
+// tokenEnd is the offset of the first space at or after j in the line at
+// lp, which ends in one.
+func tokenEnd(lp unsafe.Pointer, j int) int {
+	for {
 		if m := spaceBits(load64(lp, j)); m != 0 {
 			return j + bits.TrailingZeros64(m)>>3
 		}
 		j += 8
 	}
-	return j
 }
 
 // digits decodes the first n (1 to 8) bytes of w, little-endian, as decimal
@@ -758,17 +774,16 @@ func parseIPv4(b []byte) (netip.Addr, bool) {
 }
 
 // interner turns repeated byte strings into shared strings without
-// allocating: a small table per field (used by parse), then a
-// direct-mapped cache, then a bounded map.
+// allocating: a direct-mapped cache, then a bounded map. In front of it
+// parse keeps a small table of recent values per string field (step.tab).
 type interner struct {
-	recent [numFields][recentSlots]string
-	slots  [internSlots]string
-	m      map[string]string
+	slots [internSlots]string
+	m     map[string]string
 }
 
 const (
 	internSlots = 4096
-	recentBits  = 6
+	recentBits  = 8
 	recentSlots = 1 << recentBits
 )
 
