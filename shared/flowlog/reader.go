@@ -81,6 +81,7 @@ type Reader struct {
 	format *Format
 	fields []Field
 	plan   []step
+	hops   int    // of the line being parsed, from parseFrom to parseSlow
 	pad    []byte // a copy of a line without wordSlack, for parse
 	line   int
 	recLn  int
@@ -281,8 +282,11 @@ type step struct {
 	f    Field
 }
 
+// compile returns the plan of a format: a step per field, and past its
+// length (within its capacity) a last step of kindEnd.
 func compile(fs []Field) []step {
-	plan := make([]step, len(fs))
+	plan := make([]step, len(fs), len(fs)+1)
+	plan[:len(fs)+1][len(fs)] = step{kind: kindEnd}
 	for i, f := range fs {
 		st := step{f: f, kind: f.Kind(), off: fieldOffset[f], bit: 1 << f}
 		switch st.kind {
@@ -321,10 +325,11 @@ func compile(fs []Field) []step {
 }
 
 // Step kinds beyond the field kinds: kindSlow always takes setField;
-// kindVersion is an int32 of at least 2.
+// kindVersion is an int32 of at least 2; kindEnd ends a plan.
 const (
 	kindSlow    Kind = 255
 	kindVersion Kind = 254
+	kindEnd     Kind = 253 // past the last field
 )
 
 // parse fills rec from one non-empty line in the current format.
@@ -343,22 +348,30 @@ func (r *Reader) parse(line []byte, rec *Record) error {
 	// A space just past the line ends the last token like the others. The
 	// byte is the line's own '\n', trailing space or slack.
 	*(*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(line)), len(line))) = ' '
-	plan := r.plan
+	r.hops = 0
+	return r.parseFrom(line, rec, 0, 0)
+}
+
+// maxHops bounds how many times one line goes from parseFrom to parseSlow
+// and back, and so the depth of the calls.
+const maxHops = 64
+
+// parseFrom is parse from field k, at offset i of line. Its loop makes no
+// call that must return to it, so its values stay in registers: a token it
+// cannot finish goes to parseSlow, which comes back with another call.
+//
+// It keeps few values live (the step, not the plan and an index; the set of
+// fields in rec, not in a register) so that they fit in registers.
+func (r *Reader) parseFrom(line []byte, rec *Record, k, i int) error {
 	base := unsafe.Pointer(rec)
 	lp := unsafe.Pointer(unsafe.SliceData(line))
 	n := len(line)
-	var set FieldSet
+	// k <= len(r.plan), and the plan's capacity holds its kindEnd step.
+	st := (*step)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(r.plan)), uintptr(k)*unsafe.Sizeof(step{})))
 	// line is trimmed: it starts and ends with a non-space.
-	i, k := 0, 0
-	var tp unsafe.Pointer // the token: tl bytes, 0 < tl
-	var tl int
-	// The loop makes no calls, so that its values stay in registers; a
-	// token it cannot finish goes to slow, below, which comes back.
-next:
-	for ; k < len(plan); k++ {
-		st := &plan[k]
+	for ; st.kind != kindEnd; st = (*step)(unsafe.Add(unsafe.Pointer(st), unsafe.Sizeof(step{}))) {
 		if i >= n {
-			goto short
+			return r.short(line, rec)
 		}
 		w := load64(lp, i)
 		m := spaceBits(w)
@@ -373,8 +386,8 @@ next:
 		} else {
 			j = tokenEnd(lp, i+8)
 		}
-		tl = j - i
-		tp = unsafe.Add(lp, i)
+		tl := j - i
+		tp := unsafe.Add(lp, i) // the token: tl bytes, 0 < tl
 		i = j + 1
 		if tl == 1 && byte(w) == '-' {
 			continue
@@ -386,7 +399,7 @@ next:
 			// (ids end in random hex) catches most repeats cheaply.
 			if e := &st.tab[recentIndex(lp, j, tl, w)]; equalAt(*e, tp, tl) {
 				*(*string)(p) = *e
-				set |= st.bit
+				rec.Set |= st.bit
 				continue
 			}
 		case KindInt64, KindInt32, KindPort, KindProtocol:
@@ -411,85 +424,104 @@ next:
 				default:
 					*(*int32)(p) = int32(v)
 				}
-				set |= st.bit
+				rec.Set |= st.bit
 				continue
 			}
 		case kindVersion:
 			if tl == 1 && byte(w) >= '2' && byte(w) <= '9' {
 				*(*int32)(p) = int32(byte(w) - '0')
-				set |= st.bit
+				rec.Set |= st.bit
 				continue
 			}
 		case KindAction:
 			if tl == 6 {
 				if w&(1<<48-1) == accept48 {
 					rec.Action = ActionAccept
-					set |= st.bit
+					rec.Set |= st.bit
 					continue
 				}
 				if w&(1<<48-1) == reject48 {
 					rec.Action = ActionReject
-					set |= st.bit
+					rec.Set |= st.bit
 					continue
 				}
 			}
 		case KindLogStatus:
 			if tl == 2 && uint16(w) == 'O'|'K'<<8 {
 				rec.LogStatus = LogStatusOK
-				set |= st.bit
+				rec.Set |= st.bit
 				continue
 			}
 		case KindAddr:
 			if ent := r.addrs.ent; ent != nil {
 				if e := &ent[hashAt(tp, tl, 0)>>(64-10)]; equalAt(e.s, tp, tl) {
 					*(*netip.Addr)(p) = e.a
-					set |= st.bit
+					rec.Set |= st.bit
 					continue
 				}
 			}
 		}
-		goto slow
+		k := int((uintptr(unsafe.Pointer(st)) - uintptr(unsafe.Pointer(unsafe.SliceData(r.plan)))) / unsafe.Sizeof(step{}))
+		return r.parseSlow(line, rec, k, int(uintptr(tp)-uintptr(lp)))
 	}
-	rec.Set = set
 	if i <= n { // a space and more tokens follow the last field
-		goto short
+		return r.short(line, rec)
 	}
 	return nil
+}
 
-short:
-	// Too few or too many fields, or tabs.
+// short handles a line with too few or too many fields: it may have tabs.
+func (r *Reader) short(line []byte, rec *Record) error {
 	if detab(line) {
 		return r.parse(line, rec)
 	}
 	return r.countErr(line)
+}
 
-slow:
-	// Cache misses, enums, version, unknown columns, long integers, every
-	// error, and tabs: a tab is a separator too, but rare enough to look
-	// for only here. No fast path accepts a token with a tab in it, and
-	// no string with a tab is ever interned.
-	{
-		st := &plan[k]
-		tok := unsafe.Slice((*byte)(tp), tl)
+// parseSlow reads field k, whose token is at offset i, then goes back to
+// parseFrom for the rest of the line (or, after maxHops, reads it itself).
+// It takes cache misses, enums, unknown columns, long integers, every error,
+// and tabs: a tab is a separator too, but rare enough to look for only
+// here. No fast path accepts a token with a tab in it, and no string with a
+// tab is ever interned.
+func (r *Reader) parseSlow(line []byte, rec *Record, k, i int) error {
+	plan := r.plan
+	n := len(line)
+	for first := true; k < len(plan); k, first = k+1, false {
+		if !first && r.hops < maxHops && plan[k].kind != kindSlow {
+			r.hops++
+			return r.parseFrom(line, rec, k, i)
+		}
+		if i >= n {
+			return r.short(line, rec)
+		}
+		for line[i] == ' ' { // a run of spaces; line[n] is a space
+			i++
+		}
+		j := i + bytes.IndexByte(line[i:n+1], ' ')
+		tok := line[i:j]
+		i = j + 1
+		if len(tok) == 1 && tok[0] == '-' {
+			continue
+		}
 		if bytes.IndexByte(tok, '\t') >= 0 && detab(line) {
 			return r.parse(line, rec)
 		}
-		switch st.kind {
-		case KindString:
-			e := &st.tab[recentIndex(tp, tl, tl, load64(tp, 0))]
+		st := &plan[k]
+		if st.kind == KindString {
+			tp := unsafe.Pointer(unsafe.SliceData(tok))
+			e := &st.tab[recentIndex(tp, len(tok), len(tok), load64(tp, 0))]
 			*e = r.in.get(st.f, tok)
-			*(*string)(unsafe.Add(base, st.off)) = *e
-			set |= st.bit
-		default:
-			rec.Set = set
-			if err := r.setField(rec, st.f, tok); err != nil {
-				return r.fieldErr(st.f, k, tok, err)
-			}
-			set = rec.Set
+			*(*string)(unsafe.Add(unsafe.Pointer(rec), st.off)) = *e
+			rec.Set |= st.bit
+		} else if err := r.setField(rec, st.f, tok); err != nil {
+			return r.fieldErr(st.f, k, tok, err)
 		}
-		k++
-		goto next
 	}
+	if i <= n {
+		return r.short(line, rec)
+	}
+	return nil
 }
 
 // detab replaces every tab in line with a space and reports whether there
