@@ -92,7 +92,7 @@ func BenchmarkEncode(b *testing.B) {
 	for range b.N {
 		fw := newFileWriter(io.Discard, DefaultSchema.fileSchema(flowgen.RichFormat().Set()), 128<<10, 64<<20)
 		for k := 0; k+batchSize <= len(recs); k += batchSize {
-			if err := fw.write(recs[k:k+batchSize], idx, scr); err != nil {
+			if err := fw.write(recs[k:k+batchSize], idx, scr, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -364,25 +364,27 @@ func (cv *conversion) encode(ctx context.Context, pg *pending) error {
 		return nil
 	}
 	recs := pg.recs[:pg.n]
+	var h *hook
 	if cv.c.Hook != nil {
-		if err := cv.c.Hook(ctx, recs); err != nil {
-			return err
-		}
+		h = &hook{run: func() error { return cv.c.Hook(ctx, recs) }}
 	}
-	err := cv.write(ctx, pg.p, recs, cv.ident[:pg.n], pg.fields)
+	err := cv.write(ctx, pg.p, recs, cv.ident[:pg.n], pg.fields, h)
+	if err == nil && h != nil {
+		err = h.wait() // an empty write never ran it
+	}
 	clear(recs) // drop the strings
 	pg.n, pg.fields = 0, 0
 	return err
 }
 
-func (cv *conversion) write(ctx context.Context, p Partition, recs []flowlog.Record, idx []int32, fields flowlog.FieldSet) error {
+func (cv *conversion) write(ctx context.Context, p Partition, recs []flowlog.Record, idx []int32, fields flowlog.FieldSet, h *hook) error {
 	for len(idx) > 0 {
 		pw, err := cv.writerFor(ctx, p, fields)
 		if err != nil {
 			return err
 		}
 		n := int(min(int64(len(idx)), cv.fileRows-pw.fw.rows))
-		if err := pw.fw.write(recs, idx[:n], cv.scr); err != nil {
+		if err := pw.fw.write(recs, idx[:n], cv.scr, h); err != nil {
 			return fmt.Errorf("write %s: %w", pw.key, err)
 		}
 		idx = idx[n:]

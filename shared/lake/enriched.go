@@ -104,7 +104,7 @@ var enrichDependsOn = map[enrich.Column]flowlog.Field{
 }
 
 func enrichColumn(c enrich.Column, get func(i int) *enrich.Fields) Column {
-	col := Column{Name: c.Name(), Doc: c.Doc(), Field: enrichDependsOn[c]}
+	col := Column{Name: c.Name(), Doc: c.Doc(), Field: enrichDependsOn[c], Hooked: get != nil}
 	if c.Group() == enrich.GroupENI {
 		col.Field = flowlog.FieldInterfaceID
 	}

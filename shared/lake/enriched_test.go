@@ -44,7 +44,7 @@ func BenchmarkColumn(b *testing.B) {
 				fw := newFileWriter(io.Discard, one.fileSchema(flowgen.RichFormat().Set()), 128<<10, 64<<20)
 				for k := 0; k+batchSize <= len(recs); k += batchSize {
 					en.Hook(context.Background(), recs[k:k+batchSize])
-					if err := fw.write(recs[k:k+batchSize], idx, scr); err != nil {
+					if err := fw.write(recs[k:k+batchSize], idx, scr, nil); err != nil {
 						b.Fatal(err)
 					}
 				}

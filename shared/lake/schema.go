@@ -95,6 +95,10 @@ type Column struct {
 	// rows in which no record carries it are written as NULLs without
 	// calling the accessor (most formats leave most fields out).
 	Field flowlog.Field
+	// Hooked says the accessors read what Converter.Hook computed for the
+	// group: the column is encoded only after the hook has run, while the
+	// other columns may be encoded during it.
+	Hooked bool
 
 	// Str returns a string the record already holds (no copy is made).
 	Str func(r *flowlog.Record, i int) (string, bool)

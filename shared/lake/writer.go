@@ -66,12 +66,28 @@ type scratch struct {
 // close to their target size.
 const chunkRows = 1024
 
+// hook is Converter.Hook for one group of records, run once, by one of the
+// goroutines that encode the group, before any Hooked column.
+type hook struct {
+	run  func() error
+	once sync.Once
+	err  error
+}
+
+// wait runs the hook if no one has, or waits until it has run (sync.Once
+// blocks the other callers), and returns its error.
+func (h *hook) wait() error {
+	h.once.Do(func() { h.err = h.run() })
+	return h.err
+}
+
 // write appends the rows recs[idx[0]], recs[idx[1]], ... using up to
-// len(scr) goroutines, then flushes the row group when it is full.
-func (fw *fileWriter) write(recs []flowlog.Record, idx []int32, scr []*scratch) error {
+// len(scr) goroutines, then flushes the row group when it is full. h, if
+// not nil, is run first, while the columns that do not need it are encoded.
+func (fw *fileWriter) write(recs []flowlog.Record, idx []int32, scr []*scratch, h *hook) error {
 	for len(idx) > 0 {
 		n := min(len(idx), fw.rgMax-fw.rgRows)
-		if err := fw.writeChunk(recs, idx[:n], scr); err != nil {
+		if err := fw.writeChunk(recs, idx[:n], scr, h); err != nil {
 			return err
 		}
 		idx = idx[n:]
@@ -86,22 +102,39 @@ func (fw *fileWriter) write(recs []flowlog.Record, idx []int32, scr []*scratch) 
 	return nil
 }
 
-func (fw *fileWriter) writeChunk(recs []flowlog.Record, idx []int32, scr []*scratch) error {
+func (fw *fileWriter) writeChunk(recs []flowlog.Record, idx []int32, scr []*scratch, h *hook) error {
 	cols := fw.pw.ColumnWriters()
 	ncol := len(fw.fs.cols)
 	var present flowlog.FieldSet
 	for _, k := range idx {
 		present |= recs[k].Set
 	}
+	// Task -1 is the hook; then the columns, in order (the Hooked ones
+	// come last in every schema, so the hook has long finished by then).
+	task := func(ci int, sc *scratch) error {
+		if ci < 0 {
+			if h != nil {
+				return h.wait()
+			}
+			return nil
+		}
+		if fw.fs.cols[ci].Hooked && h != nil {
+			if err := h.wait(); err != nil {
+				return err
+			}
+		}
+		return fw.writeColumn(cols, ci, recs, idx, present, sc)
+	}
 	if len(scr) == 1 {
-		for ci := 0; ci < ncol; ci++ {
-			if err := fw.writeColumn(cols, ci, recs, idx, present, scr[0]); err != nil {
+		for ci := -1; ci < ncol; ci++ {
+			if err := task(ci, scr[0]); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	var next atomic.Int32
+	next.Store(-1)
 	var wg sync.WaitGroup
 	errs := make([]error, len(scr))
 	for w := range scr {
@@ -113,7 +146,7 @@ func (fw *fileWriter) writeChunk(recs []flowlog.Record, idx []int32, scr []*scra
 				if ci >= ncol {
 					return
 				}
-				if err := fw.writeColumn(cols, ci, recs, idx, present, scr[w]); err != nil {
+				if err := task(ci, scr[w]); err != nil {
 					errs[w] = err
 					return
 				}
