@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/flowlog"
@@ -62,7 +63,7 @@ func (e *Enrichment) Stats() enrich.Stats {
 // Schema returns DefaultSchema extended with the enrichment columns of
 // e.Groups, reading what Hook computed.
 func (e *Enrichment) Schema() *Schema {
-	s, err := DefaultSchema.Extend(EnrichColumns(func(i int) *enrich.Fields { return &e.out[i] }, e.Groups)...)
+	s, err := DefaultSchema.Extend(EnrichColumns(&e.out, e.Groups)...)
 	if err != nil {
 		panic(err) // the columns are fixed and checked by TableSchema
 	}
@@ -70,16 +71,17 @@ func (e *Enrichment) Schema() *Schema {
 }
 
 // EnrichColumns returns the lake columns of enrichment, in enrich's column
-// order, restricted to groups when it is not nil. get returns the fields of
-// the record at index i of the group being encoded; a nil get gives
-// columns that are always NULL (for table definitions).
-func EnrichColumns(get func(i int) *enrich.Fields, groups []string) []Column {
+// order, restricted to groups when it is not nil. *fields is the enrichment
+// of the group being encoded, by the record's index in it (the hook fills
+// it); a nil fields gives columns that are always NULL (for table
+// definitions).
+func EnrichColumns(fields *[]enrich.Fields, groups []string) []Column {
 	var cols []Column
 	for _, c := range enrich.Columns() {
 		if groups != nil && !slices.Contains(groups, c.Group()) {
 			continue
 		}
-		cols = append(cols, enrichColumn(c, get))
+		cols = append(cols, enrichColumn(c, fields))
 	}
 	return cols
 }
@@ -103,41 +105,56 @@ var enrichDependsOn = map[enrich.Column]flowlog.Field{
 	enrich.ColDstASOrg:      flowlog.FieldDstAddr,
 }
 
-func enrichColumn(c enrich.Column, get func(i int) *enrich.Fields) Column {
-	col := Column{Name: c.Name(), Doc: c.Doc(), Field: enrichDependsOn[c], Hooked: get != nil}
+func enrichColumn(c enrich.Column, fields *[]enrich.Fields) Column {
+	col := Column{Name: c.Name(), Doc: c.Doc(), Field: enrichDependsOn[c], Hooked: fields != nil}
 	if c.Group() == enrich.GroupENI {
 		col.Field = flowlog.FieldInterfaceID
 	}
-	if get == nil {
-		get = func(int) *enrich.Fields { return &enrich.Fields{} }
+	if fields == nil {
+		// Always NULL: every row reads the same empty Fields.
+		none := make([]enrich.Fields, 1)
+		fields = &none
+		col := enrichColumn(c, fields)
+		col.Hooked = false
+		return nullAccessors(col)
 	}
-	str := func(v func(f *enrich.Fields) string) func(*flowlog.Record, int) (string, bool) {
-		return func(_ *flowlog.Record, i int) (string, bool) {
-			f := get(i)
-			return v(f), f.Has(c)
-		}
-	}
+	get := func(i int) *enrich.Fields { return &(*fields)[i] }
 	switch c.Type() {
 	case "string":
 		col.Type, col.Encoding = TypeString, EncodingDict
 		switch c {
 		case enrich.ColPeerAddr:
 			col.AppendStr = func(dst []byte, _ *flowlog.Record, i int) ([]byte, bool) {
-				f := get(i)
+				f := &(*fields)[i]
 				if !f.Has(c) {
 					return dst, false
 				}
 				return f.PeerAddr.AppendTo(dst), true
 			}
 		case enrich.ColSrcIPClass:
-			col.Str = str(func(f *enrich.Fields) string { return f.SrcIPClass.String() })
+			col.Str = func(_ *flowlog.Record, i int) (string, bool) {
+				f := &(*fields)[i]
+				return f.SrcIPClass.String(), f.Has(c)
+			}
 		case enrich.ColDstIPClass:
-			col.Str = str(func(f *enrich.Fields) string { return f.DstIPClass.String() })
+			col.Str = func(_ *flowlog.Record, i int) (string, bool) {
+				f := &(*fields)[i]
+				return f.DstIPClass.String(), f.Has(c)
+			}
 		case enrich.ColDirection:
-			col.Str = str(func(f *enrich.Fields) string { return f.Direction.String() })
+			col.Str = func(_ *flowlog.Record, i int) (string, bool) {
+				f := &(*fields)[i]
+				return f.Direction.String(), f.Has(c)
+			}
 		default:
-			p := stringField(c)
-			col.Str = str(func(f *enrich.Fields) string { return *p(f) })
+			// The string field's offset in Fields: one load per value, no
+			// call beyond the accessor's own.
+			var zero enrich.Fields
+			off := uintptr(unsafe.Pointer(stringField(c)(&zero))) - uintptr(unsafe.Pointer(&zero))
+			col.Str = func(_ *flowlog.Record, i int) (string, bool) {
+				f := &(*fields)[i]
+				return *(*string)(unsafe.Add(unsafe.Pointer(f), off)), f.Has(c)
+			}
 		}
 	case "bigint":
 		col.Type = TypeBigInt
@@ -178,6 +195,26 @@ func enrichColumn(c enrich.Column, get func(i int) *enrich.Fields) Column {
 		panic("lake: enrichment column " + c.Name() + " has unknown type " + c.Type())
 	}
 	return col
+}
+
+// nullAccessors wraps the accessors of c so that every row reads index 0.
+func nullAccessors(c Column) Column {
+	if str := c.Str; str != nil {
+		c.Str = func(r *flowlog.Record, _ int) (string, bool) { return str(r, 0) }
+	}
+	if app := c.AppendStr; app != nil {
+		c.AppendStr = func(dst []byte, r *flowlog.Record, _ int) ([]byte, bool) { return app(dst, r, 0) }
+	}
+	if in := c.Int; in != nil {
+		c.Int = func(r *flowlog.Record, _ int) (int64, bool) { return in(r, 0) }
+	}
+	if list := c.List; list != nil {
+		c.List = func(dst []string, r *flowlog.Record, _ int) ([]string, bool) { return list(dst, r, 0) }
+	}
+	if m := c.Map; m != nil {
+		c.Map = func(dst []KV, r *flowlog.Record, _ int) ([]KV, bool) { return m(dst, r, 0) }
+	}
+	return c
 }
 
 // stringField returns the accessor of a plain string enrichment column.

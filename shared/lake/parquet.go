@@ -106,7 +106,15 @@ func (s *Schema) fileSchema(fields flowlog.FieldSet) *fileSchema {
 		g.fields = append(g.fields, namedField{Node: n, name: c.Name})
 		// Min/max of strings cost a comparison per value and rarely prune
 		// anything; integers and times keep them.
-		if c.Type != TypeInt && c.Type != TypeBigInt && c.Type != TypeTimestamp {
+		// A list's or map's bounds are its leaves'.
+		switch c.Type {
+		case TypeInt, TypeBigInt, TypeTimestamp:
+		case TypeArrayString:
+			fs.opts = append(fs.opts, parquet.SkipPageBounds(c.Name, "list", "element"))
+		case TypeMapStringString:
+			fs.opts = append(fs.opts, parquet.SkipPageBounds(c.Name, "key_value", "key"),
+				parquet.SkipPageBounds(c.Name, "key_value", "value"))
+		default:
 			fs.opts = append(fs.opts, parquet.SkipPageBounds(c.Name))
 		}
 	}

@@ -176,7 +176,7 @@ func (p *Pipeline) Process(ctx context.Context, src lake.Source, r lake.RecordRe
 	case p.Schema != nil:
 		c.Schema = p.Schema(enr)
 	case p.Enricher != nil:
-		s, err := lake.DefaultSchema.Extend(lake.EnrichColumns(enr.At, p.EnrichGroups)...)
+		s, err := lake.DefaultSchema.Extend(lake.EnrichColumns(&enr.fields, p.EnrichGroups)...)
 		if err != nil {
 			return res, fmt.Errorf("enriched schema: %w", err)
 		}
