@@ -878,12 +878,15 @@ func equalAt(s string, q unsafe.Pointer, n int) bool {
 	if n < 8 {
 		return (*(*uint64)(p)^*(*uint64)(q))&(1<<(uint(n*8)&63)-1) == 0
 	}
-	for k := 0; k < n-8; k += 8 {
-		if *(*uint64)(unsafe.Add(p, k)) != *(*uint64)(unsafe.Add(q, k)) {
-			return false
+	// The first and last words, then those between: no loop.
+	d := *(*uint64)(p) ^ *(*uint64)(q) | *(*uint64)(unsafe.Add(p, n-8)) ^ *(*uint64)(unsafe.Add(q, n-8))
+	if n > 16 {
+		d |= *(*uint64)(unsafe.Add(p, 8)) ^ *(*uint64)(unsafe.Add(q, 8))
+		if n > 24 {
+			d |= *(*uint64)(unsafe.Add(p, 16)) ^ *(*uint64)(unsafe.Add(q, 16))
 		}
 	}
-	return *(*uint64)(unsafe.Add(p, n-8)) == *(*uint64)(unsafe.Add(q, n-8))
+	return d == 0
 }
 
 // hashAt is hashBytes for the n bytes at q.
