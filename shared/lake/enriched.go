@@ -2,6 +2,8 @@ package lake
 
 import (
 	"context"
+	"encoding/binary"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/flowlog"
+	"github.com/parquet-go/parquet-go"
 )
 
 // TableSchema is the whole table: the flow-log columns of DefaultSchema,
@@ -131,29 +134,82 @@ func enrichColumn(c enrich.Column, fields *[]enrich.Fields) Column {
 				}
 				return f.PeerAddr.AppendTo(dst), true
 			}
-		case enrich.ColSrcIPClass:
-			col.Str = func(_ *flowlog.Record, i int) (string, bool) {
-				f := &(*fields)[i]
-				return f.SrcIPClass.String(), f.Has(c)
-			}
-		case enrich.ColDstIPClass:
-			col.Str = func(_ *flowlog.Record, i int) (string, bool) {
-				f := &(*fields)[i]
-				return f.DstIPClass.String(), f.Has(c)
-			}
-		case enrich.ColDirection:
-			col.Str = func(_ *flowlog.Record, i int) (string, bool) {
-				f := &(*fields)[i]
-				return f.Direction.String(), f.Has(c)
+			// Peers repeat heavily (a few services, NAT gateways, the same
+			// clients): their text comes from a small cache of this
+			// conversion's recent peers instead of being formatted each time.
+			cache := new([peerCacheSlots]struct {
+				a netip.Addr
+				s string
+			})
+			col.values = func(vals []parquet.Value, idx []int32) {
+				fs := *fields
+				for i, k := range idx {
+					f := &fs[k]
+					if !f.Set.Has(c) {
+						vals[i] = parquet.Value{}
+						continue
+					}
+					e := &cache[addrSlot(f.PeerAddr)]
+					if e.a != f.PeerAddr || e.s == "" {
+						e.a, e.s = f.PeerAddr, f.PeerAddr.String()
+					}
+					vals[i] = parquet.ByteArrayValue(bytesOf(e.s))
+					vals[i].SetDefinitionLevel(1)
+				}
 			}
 		default:
-			// The string field's offset in Fields: one load per value, no
-			// call beyond the accessor's own.
+			// One pass per chunk over the group's fields, reading the
+			// string (or the enum's name) at its offset in Fields.
 			var zero enrich.Fields
-			off := uintptr(unsafe.Pointer(stringField(c)(&zero))) - uintptr(unsafe.Pointer(&zero))
+			var off uintptr
+			var names *[256]string // for the enum columns
+			switch c {
+			case enrich.ColSrcIPClass, enrich.ColDstIPClass:
+				p := &zero.SrcIPClass
+				if c == enrich.ColDstIPClass {
+					p = &zero.DstIPClass
+				}
+				off = uintptr(unsafe.Pointer(p)) - uintptr(unsafe.Pointer(&zero))
+				names = new([256]string)
+				for v := range names {
+					names[v] = enrich.IPClass(v).String()
+				}
+			case enrich.ColDirection:
+				off = uintptr(unsafe.Pointer(&zero.Direction)) - uintptr(unsafe.Pointer(&zero))
+				names = new([256]string)
+				for v := range names {
+					names[v] = enrich.Direction(v).String()
+				}
+			default:
+				off = uintptr(unsafe.Pointer(stringField(c)(&zero))) - uintptr(unsafe.Pointer(&zero))
+			}
+			str := func(f *enrich.Fields) string {
+				if names != nil {
+					return names[*(*uint8)(unsafe.Add(unsafe.Pointer(f), off))]
+				}
+				return *(*string)(unsafe.Add(unsafe.Pointer(f), off))
+			}
 			col.Str = func(_ *flowlog.Record, i int) (string, bool) {
 				f := &(*fields)[i]
-				return *(*string)(unsafe.Add(unsafe.Pointer(f), off)), f.Has(c)
+				return str(f), f.Has(c)
+			}
+			col.values = func(vals []parquet.Value, idx []int32) {
+				fs := *fields
+				for i, k := range idx {
+					f := &fs[k]
+					if !f.Set.Has(c) {
+						vals[i] = parquet.Value{}
+						continue
+					}
+					var s string
+					if names != nil {
+						s = names[*(*uint8)(unsafe.Add(unsafe.Pointer(f), off))]
+					} else {
+						s = *(*string)(unsafe.Add(unsafe.Pointer(f), off))
+					}
+					vals[i] = parquet.ByteArrayValue(bytesOf(s))
+					vals[i].SetDefinitionLevel(1)
+				}
 			}
 		}
 	case "bigint":
@@ -197,8 +253,18 @@ func enrichColumn(c enrich.Column, fields *[]enrich.Fields) Column {
 	return col
 }
 
+const peerCacheSlots = 1024
+
+// addrSlot hashes an address to a slot of a peer cache.
+func addrSlot(a netip.Addr) int {
+	b := a.As16()
+	h := binary.LittleEndian.Uint64(b[:8]) ^ binary.LittleEndian.Uint64(b[8:])*0x9E3779B97F4A7C15
+	return int((h * 0xC2B2AE3D27D4EB4F) >> (64 - 10))
+}
+
 // nullAccessors wraps the accessors of c so that every row reads index 0.
 func nullAccessors(c Column) Column {
+	c.values = nil
 	if str := c.Str; str != nil {
 		c.Str = func(r *flowlog.Record, _ int) (string, bool) { return str(r, 0) }
 	}

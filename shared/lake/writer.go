@@ -200,6 +200,9 @@ func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []f
 					return fmt.Errorf("column %s: %w", c.Name, err)
 				}
 			}
+		case c.values != nil:
+			vals = grow(vals, len(part))
+			c.values(vals, part)
 		case c.Str != nil:
 			vals = grow(vals, len(part))
 			for i, k := range part {
