@@ -228,37 +228,45 @@ func (rs *Ranges) Lookup(a netip.Addr) *AWSRange {
 	return &rs.ranges[idx]
 }
 
+// search4 and search6 find the last segment with lo <= x by a binary
+// search of fixed steps; search4's have no branch at all, as the
+// addresses looked up are random enough to defeat a branch predictor.
 func search4(s []seg4, x uint32) int32 {
-	// Find the last segment with lo <= x.
-	i, j := 0, len(s)
-	for i < j {
-		h := int(uint(i+j) >> 1)
-		if s[h].lo <= x {
-			i = h + 1
-		} else {
-			j = h
-		}
-	}
-	if i == 0 || x > s[i-1].hi {
+	if len(s) == 0 || x < s[0].lo {
 		return -1
 	}
-	return s[i-1].idx
+	base, n := 0, len(s)
+	for n > 1 {
+		half := n >> 1
+		// le is 1 when s[base+half].lo <= x: both fit in 32 bits, so
+		// lo-x-1 is negative exactly then.
+		le := int((uint64(s[base+half].lo) - uint64(x) - 1) >> 63)
+		base += half & -le
+		n -= half
+	}
+	if x > s[base].hi {
+		return -1
+	}
+	return s[base].idx
 }
 
 func search6(s []seg6, x u128) int32 {
-	i, j := 0, len(s)
-	for i < j {
-		h := int(uint(i+j) >> 1)
-		if !x.less(s[h].lo) {
-			i = h + 1
-		} else {
-			j = h
-		}
-	}
-	if i == 0 || s[i-1].hi.less(x) {
+	if len(s) == 0 || x.less(s[0].lo) {
 		return -1
 	}
-	return s[i-1].idx
+	base, n := 0, len(s)
+	for n > 1 {
+		half := n >> 1
+		next := base + half
+		if !x.less(s[next].lo) {
+			base = next
+		}
+		n -= half
+	}
+	if s[base].hi.less(x) {
+		return -1
+	}
+	return s[base].idx
 }
 
 // u128 is an address as a 128-bit integer; IPv4 uses lo only.
