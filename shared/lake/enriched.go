@@ -223,15 +223,37 @@ func enrichColumn(c enrich.Column, fields *[]enrich.Fields) Column {
 		}
 	case "array<string>":
 		col.Type, col.Encoding = TypeArrayString, EncodingDict
+		elems := func(f *enrich.Fields) []string {
+			if c == enrich.ColTCPFlagNames {
+				return f.TCPFlagNames
+			}
+			return f.ENISecurityGroupIDs
+		}
 		col.List = func(dst []string, _ *flowlog.Record, i int) ([]string, bool) {
 			f := get(i)
 			if !f.Has(c) {
 				return dst, false
 			}
-			if c == enrich.ColTCPFlagNames {
-				return append(dst, f.TCPFlagNames...), true
+			return append(dst, elems(f)...), true
+		}
+		// The fast path: a chunk's levelled values in one call.
+		col.listValues = func(vals []parquet.Value, idx []int32, li int) []parquet.Value {
+			fs := *fields
+			null, empty := parquet.NullValue().Level(0, 0, li), parquet.NullValue().Level(0, 1, li)
+			for _, k := range idx {
+				f := &fs[k]
+				switch {
+				case !f.Set.Has(c):
+					vals = append(vals, null)
+				case len(elems(f)) == 0:
+					vals = append(vals, empty)
+				default:
+					for j, s := range elems(f) {
+						vals = append(vals, parquet.ByteArrayValue(bytesOf(s)).Level(min(j, 1), 2, li))
+					}
+				}
 			}
-			return append(dst, f.ENISecurityGroupIDs...), true
+			return vals
 		}
 	case "map<string,string>":
 		col.Type, col.Encoding = TypeMapStringString, EncodingDict
@@ -264,7 +286,7 @@ func addrSlot(a netip.Addr) int {
 
 // nullAccessors wraps the accessors of c so that every row reads index 0.
 func nullAccessors(c Column) Column {
-	c.values = nil
+	c.values, c.listValues = nil, nil
 	if str := c.Str; str != nil {
 		c.Str = func(r *flowlog.Record, _ int) (string, bool) { return str(r, 0) }
 	}

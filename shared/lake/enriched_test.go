@@ -109,6 +109,33 @@ func TestEnrichValuesMatchAccessors(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range cols {
+			if c.listValues != nil {
+				got := c.listValues(nil, idx, 3)
+				var want []parquet.Value
+				for i := range group {
+					strs, ok := c.List(nil, &group[i], i)
+					switch {
+					case !ok:
+						want = append(want, parquet.NullValue().Level(0, 0, 3))
+					case len(strs) == 0:
+						want = append(want, parquet.NullValue().Level(0, 1, 3))
+					default:
+						for j, s := range strs {
+							want = append(want, parquet.ByteArrayValue([]byte(s)).Level(min(j, 1), 2, 3))
+						}
+					}
+				}
+				if len(got) != len(want) {
+					t.Fatalf("%s: %d values; want %d", c.Name, len(got), len(want))
+				}
+				for i := range got {
+					if !parquet.Equal(got[i], want[i]) || got[i].RepetitionLevel() != want[i].RepetitionLevel() ||
+						got[i].DefinitionLevel() != want[i].DefinitionLevel() {
+						t.Fatalf("%s value %d: %v; want %v", c.Name, i, got[i], want[i])
+					}
+				}
+				checked += len(group)
+			}
 			if c.values == nil {
 				continue
 			}

@@ -116,6 +116,9 @@ type Column struct {
 	// values, if set, fills vals[i] for the record at index idx[i] of the
 	// group, in one call: the enrichment columns' fast path for Str.
 	values func(vals []parquet.Value, idx []int32)
+	// listValues, if set, appends the levelled values of a list column's
+	// rows at idx (leaf column li): the fast path for List.
+	listValues func(vals []parquet.Value, idx []int32, li int) []parquet.Value
 }
 
 // Partition keys: the Hive partition columns of every object key, in order.

@@ -259,6 +259,8 @@ func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []f
 					vals[i] = parquet.Value{}
 				}
 			}
+		case c.listValues != nil:
+			vals = c.listValues(vals, part, li)
 		case c.List != nil:
 			// Levels: definition 0 NULL, 1 empty array, 2 an element;
 			// repetition 0 starts a row, 1 continues it.
