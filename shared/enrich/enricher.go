@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -240,6 +241,28 @@ type batchScratch struct {
 	idx  []int32     // per record: index into ids, or -1
 	ents []*eniEntry // per id: its cache entry
 	seen map[string]int32
+	// ranges caches recent ip-ranges lookups: public peers repeat.
+	ranges [rangeCacheSlots]rangeHit
+}
+
+const rangeCacheSlots = 256
+
+// rangeHit is a cached Ranges.Lookup: rs.Lookup(a) was r.
+type rangeHit struct {
+	rs *Ranges
+	a  netip.Addr
+	r  *AWSRange
+}
+
+// lookup is rs.Lookup(a) through the cache.
+func (sc *batchScratch) lookup(rs *Ranges, a netip.Addr) *AWSRange {
+	b := a.As16()
+	h := binary.LittleEndian.Uint64(b[:8]) ^ binary.LittleEndian.Uint64(b[8:])*0x9E3779B97F4A7C15
+	e := &sc.ranges[(h*0xC2B2AE3D27D4EB4F)>>(64-8)]
+	if e.rs != rs || e.a != a {
+		*e = rangeHit{rs, a, rs.Lookup(a)}
+	}
+	return e.r
 }
 
 // Enrich fills out[i] with the enrichment of recs[i]. out must be at least
@@ -253,18 +276,18 @@ func (e *Enricher) Enrich(ctx context.Context, recs []flowlog.Record, out []Fiel
 	st := Stats{Records: len(recs)}
 	e.maybeRefresh(ctx, &st)
 	rs := e.ranges.Load()
-	if e.enis == nil {
-		for i := range recs {
-			e.fill(&recs[i], rs, nil, &out[i])
-		}
-		return st
-	}
-
 	sc, _ := e.scratch.Get().(*batchScratch)
 	if sc == nil {
 		sc = &batchScratch{seen: make(map[string]int32)}
 	}
 	defer e.putScratch(sc)
+	if e.enis == nil {
+		for i := range recs {
+			e.fill(sc, &recs[i], rs, nil, &out[i])
+		}
+		return st
+	}
+
 	sc.idx = sc.idx[:0]
 	last, lastIdx := "", int32(-1)
 	for i := range recs {
@@ -293,7 +316,7 @@ func (e *Enricher) Enrich(ctx context.Context, recs []flowlog.Record, out []Fiel
 		if k := sc.idx[i]; k >= 0 {
 			eni = st.entryENI(sc.ents[k])
 		}
-		e.fill(&recs[i], rs, eni, &out[i])
+		e.fill(sc, &recs[i], rs, eni, &out[i])
 	}
 	return st
 }
@@ -320,7 +343,12 @@ func (e *Enricher) EnrichRecord(ctx context.Context, rec *flowlog.Record, out *F
 		e.resolve(ctx, []string{rec.InterfaceID}, ents[:], &st)
 		eni = st.entryENI(ents[0])
 	}
-	e.fill(rec, e.ranges.Load(), eni, out)
+	sc, _ := e.scratch.Get().(*batchScratch)
+	if sc == nil {
+		sc = &batchScratch{seen: make(map[string]int32)}
+	}
+	defer e.putScratch(sc)
+	e.fill(sc, rec, e.ranges.Load(), eni, out)
 	return st
 }
 
@@ -350,7 +378,7 @@ func (st *Stats) entryENI(en *eniEntry) *ENI {
 }
 
 // fill computes every column of rec. It does not allocate.
-func (e *Enricher) fill(rec *flowlog.Record, rs *Ranges, eni *ENI, f *Fields) {
+func (e *Enricher) fill(sc *batchScratch, rec *flowlog.Record, rs *Ranges, eni *ENI, f *Fields) {
 	*f = Fields{}
 	var set ColumnSet
 	if rec.Set.Has(flowlog.FieldProtocol) {
@@ -382,7 +410,7 @@ func (e *Enricher) fill(rec *flowlog.Record, rs *Ranges, eni *ENI, f *Fields) {
 			set |= 1 << ColSrcIPClass
 		}
 		if f.SrcIPClass == IPClassPublic {
-			set |= e.public(rec.SrcAddr, rs, &f.SrcAWSService, &f.SrcAWSRegion, &f.SrcCountry, &f.SrcASN, &f.SrcASOrg, ColSrcAWSService)
+			set |= e.public(sc, rec.SrcAddr, rs, &f.SrcAWSService, &f.SrcAWSRegion, &f.SrcCountry, &f.SrcASN, &f.SrcASOrg, ColSrcAWSService)
 		}
 	}
 	if hasDst {
@@ -391,7 +419,7 @@ func (e *Enricher) fill(rec *flowlog.Record, rs *Ranges, eni *ENI, f *Fields) {
 			set |= 1 << ColDstIPClass
 		}
 		if f.DstIPClass == IPClassPublic {
-			set |= e.public(rec.DstAddr, rs, &f.DstAWSService, &f.DstAWSRegion, &f.DstCountry, &f.DstASN, &f.DstASOrg, ColDstAWSService)
+			set |= e.public(sc, rec.DstAddr, rs, &f.DstAWSService, &f.DstAWSRegion, &f.DstCountry, &f.DstASN, &f.DstASOrg, ColDstAWSService)
 		}
 	}
 
@@ -442,9 +470,9 @@ func (e *Enricher) fill(rec *flowlog.Record, rs *Ranges, eni *ENI, f *Fields) {
 
 // public fills the owner columns of a public address. The column order is
 // service, region, country, asn, as_org for both ends, starting at svc.
-func (e *Enricher) public(a netip.Addr, rs *Ranges, svc, region, country *string, asn *int64, org *string, svcCol Column) ColumnSet {
+func (e *Enricher) public(sc *batchScratch, a netip.Addr, rs *Ranges, svc, region, country *string, asn *int64, org *string, svcCol Column) ColumnSet {
 	var set ColumnSet
-	if r := rs.Lookup(a); r != nil {
+	if r := sc.lookup(rs, a); r != nil {
 		set |= setString(svc, r.Service, svcCol) | setString(region, r.Region, svcCol+1)
 	}
 	if e.geo != nil {
