@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -122,8 +123,15 @@ func bench(ctx context.Context, sio stdio, records int, dir, input string, runs,
 		return err
 	}
 	results := make([]benchRow, 4)
+	// The enrichment cost is also taken from each run's pair of converts,
+	// run back to back (in turns, first one then the other), so that a
+	// machine whose speed drifts between runs skews it less.
+	var timeRatios, cpuRatios []float64
 	for run := range runs {
-		for i, args := range [][]string{{"--no-enrich"}, {"--ip-ranges", ranges}} {
+		var pair [2]benchRow
+		for k := range 2 {
+			i := k ^ run&1
+			args := [][]string{{"--no-enrich"}, {"--ip-ranges", ranges}}[i]
 			fmt.Fprintf(sio.err, "run %d/%d: flowlake convert %s ...\n", run+1, runs, strings.Join(args, " "))
 			r, err := benchOurs(ctx, src, filepath.Join(dir, fmt.Sprintf("ours-%d", i)), args...)
 			if err != nil {
@@ -132,7 +140,10 @@ func bench(ctx context.Context, sio stdio, records int, dir, input string, runs,
 			if run == 0 || r.elapsed < results[i].elapsed {
 				results[i] = r
 			}
+			pair[i] = r
 		}
+		timeRatios = append(timeRatios, pair[1].elapsed.Seconds()/pair[0].elapsed.Seconds())
+		cpuRatios = append(cpuRatios, pair[1].cpu.Seconds()/pair[0].cpu.Seconds())
 		for i, threads := range []int{1, 2} {
 			fmt.Fprintf(sio.err, "run %d/%d: DuckDB, %d thread(s) ...\n", run+1, runs, threads)
 			r, err := benchDuckDB(ctx, db, src, filepath.Join(dir, fmt.Sprintf("duckdb-%d.parquet", threads)), threads)
@@ -195,7 +206,8 @@ func bench(ctx context.Context, sio stdio, records int, dir, input string, runs,
 	ratio := results[best].elapsed.Seconds() / ours.elapsed.Seconds()
 	fmt.Fprintf(sio.out, "\nflowlake / best DuckDB (%s): %.2fx records/s; peak RSS %.0f MiB\n", results[best].name, ratio, mib(ours.rss))
 	fmt.Fprintf(sio.out, "enriched / best DuckDB: %.2fx records/s; peak RSS %.0f MiB\n", results[best].elapsed.Seconds()/enriched.elapsed.Seconds(), mib(enriched.rss))
-	fmt.Fprintf(sio.out, "enrichment cost: %+.0f%% time, %+.0f%% CPU over the unenriched path\n",
+	fmt.Fprintf(sio.out, "enrichment cost: %+.0f%% time, %+.0f%% CPU over the unenriched path (median of %d paired runs; best against best: %+.0f%%, %+.0f%%)\n",
+		100*(median(timeRatios)-1), 100*(median(cpuRatios)-1), runs,
 		100*(enriched.elapsed.Seconds()/ours.elapsed.Seconds()-1), 100*(enriched.cpu.Seconds()/ours.cpu.Seconds()-1))
 	for _, r := range results {
 		if r.rows != int64(records) {
@@ -287,6 +299,17 @@ func treeSize(dir string) (int64, error) {
 		return err
 	})
 	return n, err
+}
+
+// median returns the median of xs (the mean of the middle two for an even
+// count); xs is reordered.
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }

@@ -16,3 +16,14 @@ func TestBenchCloudWatch(t *testing.T) {
 		t.Errorf("benchCloudWatch = %+v, payload %d; want a 1 MiB batch of 3000 to 6000 records", r, payload)
 	}
 }
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		in   []float64
+		want float64
+	}{{[]float64{3}, 3}, {[]float64{1.3, 1.1, 1.2}, 1.2}, {[]float64{4, 1, 3, 2}, 2.5}} {
+		if got := median(tc.in); got != tc.want {
+			t.Errorf("median(%v) = %v; want %v", tc.in, got, tc.want)
+		}
+	}
+}
