@@ -193,22 +193,34 @@ func enrichColumn(c enrich.Column, fields *[]enrich.Fields) Column {
 				f := &(*fields)[i]
 				return str(f), f.Has(c)
 			}
-			col.values = func(vals []parquet.Value, idx []int32) {
-				fs := *fields
-				for i, k := range idx {
-					f := &fs[k]
-					if !f.Set.Has(c) {
-						vals[i] = parquet.Value{}
-						continue
+			bit := enrich.ColumnSet(1) << c
+			if names != nil {
+				col.values = func(vals []parquet.Value, idx []int32) {
+					fs := *fields
+					vals = vals[:len(idx)]
+					for i, k := range idx {
+						f := &fs[k]
+						if f.Set&bit == 0 {
+							vals[i] = parquet.Value{}
+							continue
+						}
+						vals[i] = parquet.ByteArrayValue(bytesOf(names[*(*uint8)(unsafe.Add(unsafe.Pointer(f), off))]))
+						vals[i].SetDefinitionLevel(1)
 					}
-					var s string
-					if names != nil {
-						s = names[*(*uint8)(unsafe.Add(unsafe.Pointer(f), off))]
-					} else {
-						s = *(*string)(unsafe.Add(unsafe.Pointer(f), off))
+				}
+			} else {
+				col.values = func(vals []parquet.Value, idx []int32) {
+					fs := *fields
+					vals = vals[:len(idx)]
+					for i, k := range idx {
+						f := &fs[k]
+						if f.Set&bit == 0 {
+							vals[i] = parquet.Value{}
+							continue
+						}
+						vals[i] = parquet.ByteArrayValue(bytesOf(*(*string)(unsafe.Add(unsafe.Pointer(f), off))))
+						vals[i].SetDefinitionLevel(1)
 					}
-					vals[i] = parquet.ByteArrayValue(bytesOf(s))
-					vals[i].SetDefinitionLevel(1)
 				}
 			}
 		}
