@@ -107,6 +107,9 @@ func (r *Reader) Reset(src io.Reader) {
 // SetFormat sets the format of the lines that follow, until a header line
 // says otherwise.
 func (r *Reader) SetFormat(fm *Format) {
+	if fm == r.format || (r.format != nil && fm.Equal(r.format)) {
+		return // the plan and its tables of recent values stay warm
+	}
 	r.format = fm
 	r.fields = fm.fields
 	r.plan = compile(fm.fields)
@@ -233,10 +236,12 @@ func (r *Reader) fill() {
 // sniffGzip reads the first bytes and switches to gzip decoding when they
 // are the gzip magic number.
 func (r *Reader) sniffGzip() {
-	var magic [2]byte
-	n, err := io.ReadFull(r.src, magic[:])
+	// Read into the buffer (empty: sniffing is the first fill after New or
+	// Reset): a local array would escape, an allocation per stream.
+	magic := r.buf[r.end : r.end+2]
+	n, err := io.ReadFull(r.src, magic)
 	if n == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		src := io.MultiReader(bytes.NewReader(magic[:]), r.src)
+		src := io.MultiReader(bytes.NewReader([]byte{0x1f, 0x8b}), r.src)
 		var zerr error
 		if r.gz == nil {
 			r.gz, zerr = gzip.NewReader(src)
@@ -251,7 +256,7 @@ func (r *Reader) sniffGzip() {
 		r.zipped = true
 		return
 	}
-	r.end += copy(r.buf[r.end:], magic[:n])
+	r.end += n // already in place
 	if err != nil {
 		r.eof = true
 		if err != io.EOF && err != io.ErrUnexpectedEOF {

@@ -453,3 +453,37 @@ func TestTabsAnywhere(t *testing.T) {
 		}
 	}
 }
+
+// One record per Reset, with the format set again each time (as the
+// CloudWatch Logs path reads messages), allocates nothing once warm: the
+// same format keeps its compiled plan and tables.
+func TestResetSetFormatZeroAllocs(t *testing.T) {
+	fm := MustParseFormat("${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${vpc-id}")
+	same := MustParseFormat(fm.String()) // equal, not the same pointer
+	msg := "5 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK vpc-0a1b2c3d"
+	var sr strings.Reader
+	r := NewReader(&sr)
+	var rec Record
+	k := 0
+	read := func() {
+		sr.Reset(msg)
+		r.Reset(&sr)
+		if k++; k%2 == 0 {
+			r.SetFormat(fm)
+		} else {
+			r.SetFormat(same)
+		}
+		if err := r.ReadInto(&rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 10 {
+		read()
+	}
+	if n := testing.AllocsPerRun(1000, read); n != 0 {
+		t.Errorf("%v allocations per message; want 0", n)
+	}
+	if rec.VPCID != "vpc-0a1b2c3d" || rec.DstPort != 22 {
+		t.Errorf("read %+v", rec)
+	}
+}
