@@ -107,12 +107,12 @@ func (r *Reader) Reset(src io.Reader) {
 // SetFormat sets the format of the lines that follow, until a header line
 // says otherwise.
 func (r *Reader) SetFormat(fm *Format) {
-	if fm == r.format || (r.format != nil && fm.Equal(r.format)) {
-		return // the plan and its tables of recent values stay warm
-	}
+	same := r.format != nil && (fm == r.format || fm.Equal(r.format))
 	r.format = fm
 	r.fields = fm.fields
-	r.plan = compile(fm.fields)
+	if !same { // else the plan and its tables of recent values stay warm
+		r.plan = compile(fm.fields)
+	}
 }
 
 // Format returns the format in effect: the one set, or the last header's.
