@@ -884,7 +884,7 @@ func equalAt(s string, q unsafe.Pointer, n int) bool {
 		return (*(*uint64)(p)^*(*uint64)(q))&(1<<(uint(n*8)&63)-1) == 0
 	}
 	// The first and last words, then those between: no loop.
-	d := *(*uint64)(p) ^ *(*uint64)(q) | *(*uint64)(unsafe.Add(p, n-8)) ^ *(*uint64)(unsafe.Add(q, n-8))
+	d := (*(*uint64)(p) ^ *(*uint64)(q)) | (*(*uint64)(unsafe.Add(p, n-8)) ^ *(*uint64)(unsafe.Add(q, n-8)))
 	if n > 16 {
 		d |= *(*uint64)(unsafe.Add(p, 8)) ^ *(*uint64)(unsafe.Add(q, 8))
 		if n > 24 {

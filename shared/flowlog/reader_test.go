@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -485,5 +486,25 @@ func TestResetSetFormatZeroAllocs(t *testing.T) {
 	}
 	if rec.VPCID != "vpc-0a1b2c3d" || rec.DstPort != 22 {
 		t.Errorf("read %+v", rec)
+	}
+}
+
+// equalAt tells apart strings that differ in any one byte, at every length
+// it compares word by word.
+func TestEqualAt(t *testing.T) {
+	for n := 1; n <= 32; n++ {
+		a := slackString([]byte(strings.Repeat("0123456789abcdef", 3)[:n]))
+		line := []byte(a + "        ")
+		q := unsafe.Pointer(&line[0])
+		if !equalAt(a, q, n) {
+			t.Errorf("equalAt(%q, same) = false", a)
+		}
+		for k := range n {
+			line[k] ^= 0x02
+			if equalAt(a, q, n) {
+				t.Errorf("n=%d: equalAt says equal with byte %d changed", n, k)
+			}
+			line[k] ^= 0x02
+		}
 	}
 }
