@@ -281,7 +281,7 @@ func (r *Reader) wrapIOErr(err error) error {
 type step struct {
 	off  uintptr              // of the field in Record
 	max  uint64               // for integers: the largest value allowed
-	tab  *[recentSlots]string // for strings: the field's recent values
+	tab  *[recentSlots]recent // for strings: the field's recent values
 	bit  FieldSet
 	kind Kind
 	f    Field
@@ -319,7 +319,7 @@ func compile(fs []Field) []step {
 			ns++
 		}
 	}
-	tabs := make([][recentSlots]string, ns)
+	tabs := make([][recentSlots]recent, ns)
 	for i := range plan {
 		if plan[i].kind == KindString {
 			plan[i].tab = &tabs[0]
@@ -402,8 +402,11 @@ func (r *Reader) parseFrom(line []byte, rec *Record, k, i int) error {
 		case KindString:
 			// A small per-field table indexed by the token's last bytes
 			// (ids end in random hex) catches most repeats cheaply.
-			if e := &st.tab[recentIndex(lp, j, tl, w)]; equalAt(*e, tp, tl) {
-				*(*string)(p) = *e
+			// The entry holds the value's words, so a hit reads no
+			// string memory.
+			wl := lastWord(lp, j, tl, w)
+			if e := &st.tab[recentIndex(wl)]; e.match(tp, tl, w, wl) {
+				*(*string)(p) = e.s
 				rec.Set |= st.bit
 				continue
 			}
@@ -515,9 +518,14 @@ func (r *Reader) parseSlow(line []byte, rec *Record, k, i int) error {
 		st := &plan[k]
 		if st.kind == KindString {
 			tp := unsafe.Pointer(unsafe.SliceData(tok))
-			e := &st.tab[recentIndex(tp, len(tok), len(tok), load64(tp, 0))]
-			*e = r.in.get(st.f, tok)
-			*(*string)(unsafe.Add(unsafe.Pointer(rec), st.off)) = *e
+			w := load64(tp, 0)
+			wl := lastWord(tp, len(tok), len(tok), w)
+			e := &st.tab[recentIndex(wl)]
+			e.s, e.w0, e.wl = r.in.get(st.f, tok), w, wl
+			if len(tok) > 16 {
+				e.w1 = load64(tp, 8)
+			}
+			*(*string)(unsafe.Add(unsafe.Pointer(rec), st.off)) = e.s
 			rec.Set |= st.bit
 		} else if err := r.setField(rec, st.f, tok); err != nil {
 			return r.fieldErr(st.f, k, tok, err)
@@ -605,15 +613,45 @@ const (
 	reject48 = 'R' | 'E'<<8 | 'J'<<16 | 'E'<<24 | 'C'<<32 | 'T'<<40
 )
 
-// recentIndex picks a token's slot in a field's table of recent values
-// from its last (up to) eight bytes: j is the token's end, tl its length
-// and w the word at its start.
-func recentIndex(lp unsafe.Pointer, j, tl int, w uint64) uint64 {
-	h := w & (1<<(uint(tl*8)&63) - 1)
+// recent is an entry of a string field's table of recent values: the
+// value, and its first, second and last words as loaded from a line.
+type recent struct {
+	s          string
+	w0, w1, wl uint64
+}
+
+// lastWord is the last (up to) eight bytes of a token of tl bytes ending
+// at j, whose first word is w: for tokens under eight bytes, w masked to
+// them.
+func lastWord(lp unsafe.Pointer, j, tl int, w uint64) uint64 {
 	if tl >= 8 {
-		h = load64(lp, j-8)
+		return load64(lp, j-8)
 	}
-	return (h * 0x9E3779B97F4A7C15) >> (64 - recentBits)
+	return w & (1<<(uint(tl*8)&63) - 1)
+}
+
+// recentIndex picks a token's slot in a field's table of recent values
+// from its last word (ids end in random hex).
+func recentIndex(wl uint64) uint64 {
+	return (wl * 0x9E3779B97F4A7C15) >> (64 - recentBits)
+}
+
+// match reports whether the entry holds the token of tl bytes at tp whose
+// first and last words are w and wl. Up to 24 bytes the words decide;
+// longer values compare the string.
+func (e *recent) match(tp unsafe.Pointer, tl int, w, wl uint64) bool {
+	if len(e.s) != tl || e.wl != wl {
+		return false
+	}
+	switch {
+	case tl <= 8:
+		return true // wl is the whole token
+	case tl <= 16:
+		return e.w0 == w
+	case tl <= 24:
+		return e.w0 == w && e.w1 == load64(tp, 8)
+	}
+	return equalAt(e.s, tp, tl)
 }
 
 func (r *Reader) countErr(line []byte) error {
