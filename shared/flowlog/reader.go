@@ -405,7 +405,7 @@ func (r *Reader) parseFrom(line []byte, rec *Record, k, i int) error {
 			// The entry holds the value's words, so a hit reads no
 			// string memory.
 			wl := lastWord(lp, j, tl, w)
-			if e := &st.tab[recentIndex(wl)]; e.match(tp, tl, w, wl) {
+			if e := &st.tab[recentIndex(wl)]; e.tw.is(tp, tl, w, wl) {
 				*(*string)(p) = e.s
 				rec.Set |= st.bit
 				continue
@@ -462,7 +462,8 @@ func (r *Reader) parseFrom(line []byte, rec *Record, k, i int) error {
 			}
 		case KindAddr:
 			if ent := r.addrs.ent; ent != nil {
-				if e := &ent[hashAt(tp, tl, 0)>>(64-10)]; equalAt(e.s, tp, tl) {
+				wl := lastWord(lp, j, tl, w)
+				if e := &ent[addrIndex(wl)]; e.tw.is(tp, tl, w, wl) {
 					*(*netip.Addr)(p) = e.a
 					rec.Set |= st.bit
 					continue
@@ -517,13 +518,13 @@ func (r *Reader) parseSlow(line []byte, rec *Record, k, i int) error {
 		}
 		st := &plan[k]
 		if st.kind == KindString {
-			tp := unsafe.Pointer(unsafe.SliceData(tok))
-			w := load64(tp, 0)
-			wl := lastWord(tp, len(tok), len(tok), w)
-			e := &st.tab[recentIndex(wl)]
-			e.s, e.w0, e.wl = r.in.get(st.f, tok), w, wl
-			if len(tok) > 16 {
-				e.w1 = load64(tp, 8)
+			tw := wordsOf(tok)
+			e := &st.tab[recentIndex(tw.last)]
+			e.s = r.in.get(st.f, tok)
+			if len(tok) <= maxWordsLen {
+				e.tw = tw
+			} else {
+				e.tw = tokenWords{} // too long for the fast path
 			}
 			*(*string)(unsafe.Add(unsafe.Pointer(rec), st.off)) = e.s
 			rec.Set |= st.bit
@@ -613,11 +614,46 @@ const (
 	reject48 = 'R' | 'E'<<8 | 'J'<<16 | 'E'<<24 | 'C'<<32 | 'T'<<40
 )
 
+// tokenWords are the words that decide whether two tokens of up to
+// maxWordsLen bytes are equal: w[k] is bytes 8k to 8k+8, for each whole
+// word before the last eight bytes; last is the last eight bytes (a token
+// under eight bytes, zero-padded); n is the length.
+type tokenWords struct {
+	w    [4]uint64
+	last uint64
+	n    int
+}
+
+const maxWordsLen = 40
+
+// wordsOf returns the words of tok, which may be of any length (only its
+// first maxWordsLen bytes count: callers check the length). It reads tok
+// through a copy, so tok needs no slack.
+func wordsOf(tok []byte) tokenWords {
+	var b [maxWordsLen + 8]byte
+	copy(b[:maxWordsLen], tok)
+	tw := tokenWords{n: len(tok)}
+	for k := 0; k < len(tw.w) && 8*(k+1) < len(tok); k++ {
+		tw.w[k] = binary.LittleEndian.Uint64(b[8*k:])
+	}
+	tw.last = binary.LittleEndian.Uint64(b[max(min(len(tok), maxWordsLen)-8, 0):])
+	return tw
+}
+
+// is reports whether tw are the words of the token of tl bytes at tp (in a
+// line, with slack), whose first word is w and last eight bytes wl (see
+// lastWord). It decides tokens of up to 24 bytes, without a call or a
+// loop (parse's loop inlines it); longer tokens are never a match, and
+// take the slow path.
+func (tw *tokenWords) is(tp unsafe.Pointer, tl int, w, wl uint64) bool {
+	return tw.n == tl && tw.last == wl && tl <= 24 && (tl <= 8 || tw.w[0] == w && (tl <= 16 || tw.w[1] == load64(tp, 8)))
+}
+
 // recent is an entry of a string field's table of recent values: the
-// value, and its first, second and last words as loaded from a line.
+// value and its words, so that a hit reads no string memory.
 type recent struct {
-	s          string
-	w0, w1, wl uint64
+	s  string
+	tw tokenWords
 }
 
 // lastWord is the last (up to) eight bytes of a token of tl bytes ending
@@ -634,24 +670,6 @@ func lastWord(lp unsafe.Pointer, j, tl int, w uint64) uint64 {
 // from its last word (ids end in random hex).
 func recentIndex(wl uint64) uint64 {
 	return (wl * 0x9E3779B97F4A7C15) >> (64 - recentBits)
-}
-
-// match reports whether the entry holds the token of tl bytes at tp whose
-// first and last words are w and wl. Up to 24 bytes the words decide;
-// longer values compare the string.
-func (e *recent) match(tp unsafe.Pointer, tl int, w, wl uint64) bool {
-	if len(e.s) != tl || e.wl != wl {
-		return false
-	}
-	switch {
-	case tl <= 8:
-		return true // wl is the whole token
-	case tl <= 16:
-		return e.w0 == w
-	case tl <= 24:
-		return e.w0 == w && e.w1 == load64(tp, 8)
-	}
-	return equalAt(e.s, tp, tl)
 }
 
 func (r *Reader) countErr(line []byte) error {
@@ -869,7 +887,7 @@ func (in *interner) get(f Field, b []byte) string {
 		var ok bool
 		s, ok = in.m[string(b)]
 		if !ok {
-			s = slackString(b)
+			s = string(b)
 			if in.m == nil {
 				in.m = make(map[string]string, 256)
 			}
@@ -902,41 +920,6 @@ func equal(s string, b []byte) bool {
 	return *(*uint64)(unsafe.Add(p, n-8)) == *(*uint64)(unsafe.Add(q, n-8))
 }
 
-// slackString is string(b) followed in memory by wordSlack readable bytes,
-// so equalAt may load whole words of it.
-func slackString(b []byte) string {
-	c := make([]byte, len(b), len(b)+wordSlack)
-	copy(c, b)
-	return unsafe.String(unsafe.SliceData(c), len(b))
-}
-
-// equalAt is s == the n bytes at q, for s from the interner or the address
-// cache and q in a line: both have wordSlack readable bytes after them. It
-// makes no call, and says false for any s over 32 bytes.
-func equalAt(s string, q unsafe.Pointer, n int) bool {
-	if len(s) != n || n > 32 {
-		return false
-	}
-	p := unsafe.Pointer(unsafe.StringData(s))
-	if n < 8 {
-		return (*(*uint64)(p)^*(*uint64)(q))&(1<<(uint(n*8)&63)-1) == 0
-	}
-	// The first and last words, then those between: no loop.
-	d := (*(*uint64)(p) ^ *(*uint64)(q)) | (*(*uint64)(unsafe.Add(p, n-8)) ^ *(*uint64)(unsafe.Add(q, n-8)))
-	if n > 16 {
-		d |= *(*uint64)(unsafe.Add(p, 8)) ^ *(*uint64)(unsafe.Add(q, 8))
-		if n > 24 {
-			d |= *(*uint64)(unsafe.Add(p, 16)) ^ *(*uint64)(unsafe.Add(q, 16))
-		}
-	}
-	return d == 0
-}
-
-// hashAt is hashBytes for the n bytes at q.
-func hashAt(q unsafe.Pointer, n int, seed uint64) uint64 {
-	return hashBytes(unsafe.Slice((*byte)(q), n), seed)
-}
-
 // addrCache maps address tokens to parsed addresses in a direct-mapped
 // table. Flow logs repeat addresses heavily: one end of every record is the
 // interface's own address, and pkt-srcaddr/pkt-dstaddr mostly repeat
@@ -946,28 +929,31 @@ type addrCache struct {
 }
 
 type addrEntry struct {
-	s string // the token, in b
-	a netip.Addr
-	b [40]byte
+	tw tokenWords // of the token
+	a  netip.Addr
 }
 
 const addrSlots = 1024
+
+// addrIndex picks a token's slot in the address cache from its last word.
+func addrIndex(wl uint64) uint64 {
+	return (wl * 0xC2B2AE3D27D4EB4F) >> (64 - 10)
+}
 
 func (c *addrCache) parse(tok []byte) (netip.Addr, error) {
 	if c.ent == nil {
 		c.ent = new([addrSlots]addrEntry)
 	}
-	e := &c.ent[hashBytes(tok, 0)>>(64-10)]
-	if equal(e.s, tok) {
+	tw := wordsOf(tok)
+	e := &c.ent[addrIndex(tw.last)]
+	if len(tok) <= maxWordsLen && e.tw == tw {
 		return e.a, nil
 	}
 	a, err := parseAddr(tok)
-	if err != nil || len(tok) > len(e.b) {
+	if err != nil || len(tok) > maxWordsLen {
 		return a, err
 	}
-	n := copy(e.b[:], tok)
-	e.s = unsafe.String(&e.b[0], n)
-	e.a = a
+	e.tw, e.a = tw, a
 	return a, nil
 }
 

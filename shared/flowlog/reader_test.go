@@ -489,22 +489,31 @@ func TestResetSetFormatZeroAllocs(t *testing.T) {
 	}
 }
 
-// equalAt tells apart strings that differ in any one byte, at every length
-// it compares word by word.
-func TestEqualAt(t *testing.T) {
-	for n := 1; n <= 32; n++ {
-		a := slackString([]byte(strings.Repeat("0123456789abcdef", 3)[:n]))
-		line := []byte(a + "        ")
-		q := unsafe.Pointer(&line[0])
-		if !equalAt(a, q, n) {
-			t.Errorf("equalAt(%q, same) = false", a)
+// tokenWords.is tells apart tokens that differ in any one byte, at every
+// length it decides (1 to 24), and says no to longer ones; wordsOf reads
+// the same words as the line does.
+func TestTokenWords(t *testing.T) {
+	for n := 1; n <= maxWordsLen; n++ {
+		tok := []byte(strings.Repeat("0123456789abcdef", 3)[:n])
+		tw := wordsOf(tok)
+		line := append(append([]byte(nil), tok...), "\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8"...)
+		lp := unsafe.Pointer(&line[0])
+		w := load64(lp, 0)
+		is := func() bool { return tw.is(lp, n, w, lastWord(lp, n, n, w)) }
+		if got, want := is(), n <= 24; got != want {
+			t.Errorf("n=%d: is(same) = %v; want %v", n, got, want)
 		}
 		for k := range n {
 			line[k] ^= 0x02
-			if equalAt(a, q, n) {
-				t.Errorf("n=%d: equalAt says equal with byte %d changed", n, k)
+			w = load64(lp, 0)
+			if is() {
+				t.Errorf("n=%d: is says equal with byte %d changed", n, k)
+			}
+			if wordsOf(line[:n]) == tw {
+				t.Errorf("n=%d: wordsOf equal with byte %d changed", n, k)
 			}
 			line[k] ^= 0x02
+			w = load64(lp, 0)
 		}
 	}
 }
