@@ -276,10 +276,7 @@ func (e *Enricher) Enrich(ctx context.Context, recs []flowlog.Record, out []Fiel
 	st := Stats{Records: len(recs)}
 	e.maybeRefresh(ctx, &st)
 	rs := e.ranges.Load()
-	sc, _ := e.scratch.Get().(*batchScratch)
-	if sc == nil {
-		sc = &batchScratch{seen: make(map[string]int32)}
-	}
+	sc := e.getScratch()
 	defer e.putScratch(sc)
 	if e.enis == nil {
 		for i := range recs {
@@ -321,6 +318,13 @@ func (e *Enricher) Enrich(ctx context.Context, recs []flowlog.Record, out []Fiel
 	return st
 }
 
+func (e *Enricher) getScratch() *batchScratch {
+	if sc, ok := e.scratch.Get().(*batchScratch); ok {
+		return sc
+	}
+	return &batchScratch{seen: make(map[string]int32)}
+}
+
 func (e *Enricher) putScratch(sc *batchScratch) {
 	clear(sc.seen)
 	clear(sc.ids)
@@ -343,10 +347,7 @@ func (e *Enricher) EnrichRecord(ctx context.Context, rec *flowlog.Record, out *F
 		e.resolve(ctx, []string{rec.InterfaceID}, ents[:], &st)
 		eni = st.entryENI(ents[0])
 	}
-	sc, _ := e.scratch.Get().(*batchScratch)
-	if sc == nil {
-		sc = &batchScratch{seen: make(map[string]int32)}
-	}
+	sc := e.getScratch()
 	defer e.putScratch(sc)
 	e.fill(sc, rec, e.ranges.Load(), eni, out)
 	return st
