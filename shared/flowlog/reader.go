@@ -520,12 +520,7 @@ func (r *Reader) parseSlow(line []byte, rec *Record, k, i int) error {
 		if st.kind == KindString {
 			tw := wordsOf(tok)
 			e := &st.tab[recentIndex(tw.last)]
-			e.s = r.in.get(st.f, tok)
-			if len(tok) <= maxWordsLen {
-				e.tw = tw
-			} else {
-				e.tw = tokenWords{} // too long for the fast path
-			}
+			e.s, e.tw = r.in.get(st.f, tok), tw // tw.is refuses tokens too long for it
 			*(*string)(unsafe.Add(unsafe.Pointer(rec), st.off)) = e.s
 			rec.Set |= st.bit
 		} else if err := r.setField(rec, st.f, tok); err != nil {
