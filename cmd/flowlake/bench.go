@@ -41,7 +41,7 @@ func runBench(ctx context.Context, sio stdio, args []string) int {
 	records := fs.Int("records", 2_000_000, "records to generate")
 	dir := fs.String("dir", "", "work folder (default: a temporary folder, removed at the end)")
 	input := fs.String("input", "", "use this flow-log file instead of generating one")
-	runs := fs.Int("runs", 1, "time each path this many times and keep the fastest (the machine may be shared)")
+	runs := fs.Int("runs", 1, "time each path this many times and keep the fastest; the enrichment cost is also the median of the runs' pairs (the machine may be shared)")
 	cwBatches := fs.Int("cw-batches", 20, "CloudWatch path: how many times to handle the 1 MiB subscription batch (0: skip)")
 	fs.Usage = func() {
 		fmt.Fprintln(sio.err, "usage: flowlake bench [--records N]\n\n"+
