@@ -2,61 +2,115 @@ package detect_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"github.com/flowlake/flowlake/integration/stack"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"context"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/flowlake/flowlake/integration/stack"
 	"github.com/flowlake/flowlake/shared/detect"
+	"github.com/flowlake/flowlake/shared/detect/duck"
+	"github.com/flowlake/flowlake/shared/finding"
+	"github.com/flowlake/flowlake/shared/flowgen"
+	"github.com/flowlake/flowlake/shared/flowlog"
+	"github.com/flowlake/flowlake/shared/lake"
 )
 
-// nodeModules makes sure the repository's npm dev dependencies are
-// installed (npm ci from package-lock.json), and fails the test if they
-// cannot be: the Athena syntax check is never skipped.
-func nodeModules(t *testing.T, pkg string) string {
-	t.Helper()
-	return stack.NodeModules(t, pkg)
+// athenaConfigs are rule sets whose SQL differs: the defaults, an
+// enumerated Accounts list, and internal prefixes with changed windows,
+// emptied port lists and a disabled rule.
+var athenaConfigs = []struct {
+	name string
+	cfg  detect.Config
+}{
+	{"defaults", detect.Config{}},
+	{"accounts", detect.Config{Accounts: []string{"111122223333", "444455556666"}}},
+	{"tuned", detect.Config{
+		Accounts:         []string{"111122223333"},
+		Account:          "111122223333",
+		Region:           "eu-west-1",
+		InternalPrefixes: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24"), flowgen.EstateIPv6Prefix},
+		Disabled:         []string{"log-gap"},
+		Rules: map[string]detect.Settings{
+			"port-scan":          {Window: 5 * time.Minute, Ports: []int{}},
+			"exposed-admin-port": {Ports: []int{}},
+			"large-egress":       {Window: 10 * time.Minute, Threshold: 1 << 40},
+		},
+	}},
 }
 
-type namedSQL struct {
-	Name string `json:"name"`
-	SQL  string `json:"sql"`
+// athenaRanges cross midnight: over a whole day and a bit, and from the
+// middle of an hour before a new year to the middle of an hour after it.
+var athenaRanges = [][2]time.Time{
+	{time.Date(2026, 11, 24, 22, 0, 0, 0, time.UTC), time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)},
+	{time.Date(2026, 12, 31, 23, 30, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 45, 0, 0, time.UTC)},
 }
 
-// TestAthenaSyntax parses the Athena form of every rule's query, over a
-// range that crosses midnight, and every sample finding's evidence query,
-// with a real SQL parser in its trino dialect.
+// TestAthenaSyntax parses, with dt-sql-parser's Trino grammar (generated
+// from Trino's own ANTLR grammar; Athena engine v3 runs Trino), the Athena
+// form of every rule's aggregate query for several configurations and time
+// ranges, every sample finding's evidence query, and the evidence queries
+// of the findings the lake engine raises on a generated day. Each must be
+// exactly one statement. Statements Trino rejects, one broken and two that
+// only DuckDB accepts, must fail, or the check proves nothing.
 func TestAthenaSyntax(t *testing.T) {
-	root := nodeModules(t, "node-sql-parser")
-	var qs []namedSQL
-	since := time.Date(2026, 11, 24, 22, 0, 0, 0, time.UTC)
-	for _, cfg := range []detect.Config{{}, {Accounts: []string{"111122223333", "444455556666"}}} {
-		set := detect.MustCompile(cfg)
-		for _, q := range set.Queries(detect.Athena, since, since.Add(26*time.Hour)) {
-			if strings.Contains(q.SQL, "regexp_matches") {
-				t.Errorf("%s: DuckDB function in the Athena query", q.Rule)
+	var qs []stack.NamedSQL
+	for _, c := range athenaConfigs {
+		set := detect.MustCompile(c.cfg)
+		for _, r := range athenaRanges {
+			for _, q := range set.Queries(detect.Athena, r[0], r[1]) {
+				if strings.Contains(q.SQL, "regexp_matches") {
+					t.Errorf("%s: DuckDB function in the Athena query", q.Rule)
+				}
+				qs = append(qs, stack.NamedSQL{Name: "aggregate " + q.Rule + " (" + c.name + ", " + r[0].Format(time.RFC3339) + ")", SQL: q.SQL})
 			}
-			qs = append(qs, namedSQL{"aggregate " + q.Rule, q.SQL})
 		}
 	}
 	for _, f := range detect.Samples() {
-		qs = append(qs, namedSQL{"evidence " + f.Rule, f.Query})
+		qs = append(qs, stack.NamedSQL{Name: "sample evidence " + f.Rule, SQL: f.Query})
 	}
-	// The parser must also reject a broken query, or the check proves
-	// nothing.
-	input, _ := json.Marshal(append(qs, namedSQL{"broken", "SELECT count(* FROM flows WHERE"}))
-	cmd := exec.Command("node", filepath.Join("testdata", "trino-parse.js"))
-	cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(root, "node_modules"))
-	cmd.Stdin = bytes.NewReader(input)
-	out, _ := cmd.CombinedOutput()
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	want := []string{"broken: "}
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], want[0]) {
-		t.Fatalf("trino parse: want only the broken query to fail; got:\n%s", out)
+	lakeFindings := 0
+	for _, f := range lakeEngineFindings(t) {
+		qs = append(qs, stack.NamedSQL{Name: "lake evidence " + f.Rule + " " + f.ID, SQL: f.Query})
+		lakeFindings++
 	}
-	t.Log(lines[len(lines)-1])
+	if lakeFindings == 0 {
+		t.Error("the lake engine raised nothing on scenario all: no lake evidence query checked")
+	}
+	mustFail := []stack.NamedSQL{
+		{Name: "broken", SQL: "SELECT count(* FROM flows WHERE"},
+		{Name: "duckdb qualify", SQL: `SELECT srcaddr FROM flows QUALIFY row_number() OVER (PARTITION BY srcaddr ORDER BY "start") = 1`},
+		{Name: "duckdb cast", SQL: `SELECT "start"::BIGINT FROM flows`},
+	}
+	res := stack.ParseSQL(t, stack.Trino, append(qs, mustFail...))
+	for i, r := range res[:len(qs)] {
+		if !r.OK() {
+			t.Errorf("%s: does not parse as Trino (%d statements): %s\n%s", r.Name, r.Statements, strings.Join(r.Errors, "; "), qs[i].SQL)
+		}
+	}
+	for _, r := range res[len(qs):] {
+		if r.OK() {
+			t.Errorf("%s: Trino's grammar accepted it: the syntax check proves nothing", r.Name)
+		}
+	}
+	t.Logf("Trino grammar: %d statements parsed (%d lake evidence queries), %d rejected as they must be", len(qs), lakeFindings, len(mustFail))
+}
+
+// lakeEngineFindings runs the lake engine (DuckDB over a local lake) on
+// scenario all, every attack in one day, and returns its findings: their
+// Query is the Athena evidence query built from real aggregate rows.
+func lakeEngineFindings(t *testing.T) []finding.Finding {
+	t.Helper()
+	text, _ := readBack(t, scenarioConfig(flowgen.RichFormat()), "all")
+	dir := t.TempDir()
+	if _, err := lake.Convert(context.Background(), lake.DirStore{Root: dir}, lake.Source{ID: "scenario:all"}, flowlog.NewReader(bytes.NewReader(text))); err != nil {
+		t.Fatalf("lake.Convert: %v", err)
+	}
+	set := detect.MustCompile(detect.Config{Now: fixedNow, InternalPrefixes: []netip.Prefix{flowgen.EstateIPv6Prefix}})
+	fs, err := duck.Detect(context.Background(), dir, set, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatalf("lake engine: %v", err)
+	}
+	return fs
 }

@@ -88,9 +88,9 @@ const accountExpr = "COALESCE(account_id, aws_account)"
 
 func (c *compiled) windowExpr() string {
 	w := int64(c.s.Window / time.Second)
-	// Unquoted: start is not reserved in Trino or DuckDB, and node-sql-parser
-	// misreads a quoted identifier before an arithmetic operator.
-	return fmt.Sprintf(`start - start %% %d`, w)
+	// Quoted like every other use of start and end: start is not reserved
+	// in Trino or DuckDB, but end is in both.
+	return fmt.Sprintf(`"start" - "start" %% %d`, w)
 }
 
 // Query is one rule's aggregate query over a time range.
