@@ -272,13 +272,13 @@ func ConfigFromContext(get ContextGetter) (Config, error) {
 }
 
 var (
-	vpcID     = regexp.MustCompile(`^vpc-[0-9a-f]{8}([0-9a-f]{9})?$`)
-	subnetID  = regexp.MustCompile(`^subnet-[0-9a-f]{8}([0-9a-f]{9})?$`)
-	eniID     = regexp.MustCompile(`^eni-[0-9a-f]{8}([0-9a-f]{9})?$`)
-	stackName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
-	dbName    = regexp.MustCompile(`^[a-z][a-z0-9_]{0,254}$`)
-	schedule  = regexp.MustCompile(`^(rate|cron)\(.+\)$`)
-	email     = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	vpcID        = regexp.MustCompile(`^vpc-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	subnetID     = regexp.MustCompile(`^subnet-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	eniID        = regexp.MustCompile(`^eni-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	stackName    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
+	dbName       = regexp.MustCompile(`^[a-z][a-z0-9_]{0,254}$`)
+	scheduleExpr = regexp.MustCompile(`^(rate|cron)\(.+\)$`)
+	email        = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 )
 
 // logRetentionDays are the values CloudWatch Logs accepts.
@@ -377,7 +377,7 @@ func (c Config) Validate() error {
 	if c.SlackMinSeverity != "" && !c.SlackMinSeverity.Valid() {
 		bad(CtxSlackMinSeverity, "%q: want low, medium, high or critical", c.SlackMinSeverity)
 	}
-	if !schedule.MatchString(c.DetectSchedule) {
+	if !scheduleExpr.MatchString(c.DetectSchedule) {
 		bad(CtxDetectSchedule, "%q: want rate(...) or cron(...)", c.DetectSchedule)
 	}
 	for _, s := range c.DetectInternal {

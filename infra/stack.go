@@ -22,8 +22,11 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/flowlake/flowlake/shared/detect"
 	"github.com/flowlake/flowlake/shared/enrich"
+	"github.com/flowlake/flowlake/shared/notify"
 	"github.com/flowlake/flowlake/shared/pipeline"
+	"github.com/flowlake/flowlake/shared/schedule"
 )
 
 // Function timeouts. The ingest-s3 queue's visibility timeout is six times
@@ -35,14 +38,9 @@ const (
 	notifyTimeout       = 1  // minutes
 )
 
-// Environment variables of functions whose names have no constant in the
-// functions' shared packages yet.
+// Environment variables of notify-slack, whose configuration lives in its
+// own main package.
 const (
-	envAthenaWorkgroup = "ATHENA_WORKGROUP"
-	envAthenaDatabase  = "ATHENA_DATABASE"
-	envDetectAccounts  = "DETECT_ACCOUNTS"
-	envDetectInternal  = "DETECT_INTERNAL"
-	envDetectDisabled  = "DETECT_DISABLED"
 	envSlackSecret     = "SLACK_WEBHOOK_SECRET"
 	envSlackSecretKey  = "SLACK_WEBHOOK_SECRET_KEY"
 	envSlackMinSev     = "MIN_SEVERITY"
@@ -125,12 +123,25 @@ func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, erro
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 
+	// publishEnv is how every function that publishes findings does it,
+	// with the same detection settings (ingest runs the batch engine,
+	// detect the lake engine).
+	publishEnv := map[string]*string{
+		notify.EnvTopicARN:         s.Findings.Topic.TopicArn(),
+		notify.EnvDedupTable:       s.Dedup.TableName(),
+		notify.EnvDeadLetterBucket: s.Storage.Lake.BucketName(),
+		notify.EnvDeadLetterPrefix: jsii.String(strings.TrimSuffix(DeadLetterPrefix, "/")),
+	}
+	if len(c.DetectInternal) > 0 {
+		publishEnv[detect.EnvInternal] = jsii.String(strings.Join(c.DetectInternal, ","))
+	}
+	if len(c.DetectDisabled) > 0 {
+		publishEnv[detect.EnvDisabled] = jsii.String(strings.Join(c.DetectDisabled, ","))
+	}
 	lakeEnv := map[string]*string{
-		pipeline.EnvLakeBucket:       s.Storage.Lake.BucketName(),
-		pipeline.EnvLakePrefix:       jsii.String(strings.TrimSuffix(LakePrefix, "/")),
-		pipeline.EnvRejectsPrefix:    jsii.String(strings.TrimSuffix(RejectsPrefix, "/")),
-		pipeline.EnvFindingsTopicARN: s.Findings.Topic.TopicArn(),
-		pipeline.EnvDedupTable:       s.Dedup.TableName(),
+		pipeline.EnvLakeBucket:    s.Storage.Lake.BucketName(),
+		pipeline.EnvLakePrefix:    jsii.String(strings.TrimSuffix(LakePrefix, "/")),
+		pipeline.EnvRejectsPrefix: jsii.String(strings.TrimSuffix(RejectsPrefix, "/")),
 		// The ingest roles may describe ENIs (eni_* columns, direction).
 		pipeline.EnvENIMetadata: jsii.String("true"),
 		// AWS's published ranges (src_aws_service, dst_aws_service), fetched
@@ -138,19 +149,26 @@ func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, erro
 		// VPC, so they reach it.
 		pipeline.EnvIPRanges: jsii.String(enrich.AWSIPRangesURL),
 	}
-	with := func(extra map[string]*string) map[string]*string {
+	// with returns the union of the maps, later ones winning.
+	with := func(envs ...map[string]*string) map[string]*string {
 		out := map[string]*string{}
-		for k, v := range lakeEnv {
-			out[k] = v
-		}
-		for k, v := range extra {
-			out[k] = v
+		for _, env := range envs {
+			for k, v := range env {
+				out[k] = v
+			}
 		}
 		return out
 	}
+	// grantPublish gives a function what publishing findings does: publish
+	// to the topic, use the dedup store, write dead letters.
+	grantPublish := func(g *GoFunction) {
+		s.Findings.Topic.GrantPublish(g.Role)
+		s.Dedup.GrantReadWriteData(g.Role)
+		s.Storage.Lake.GrantPut(g.Role, jsii.String(DeadLetterPrefix+"*"))
+	}
 	// grantIngest gives an ingest function what the pipeline does: write
-	// the lake's two prefixes (PutObject and AbortMultipartUpload), describe ENIs, publish findings, use the
-	// dedup store.
+	// the lake's two prefixes (PutObject and AbortMultipartUpload), describe
+	// ENIs, and publish findings.
 	grantIngest := func(g *GoFunction) {
 		s.Storage.Lake.GrantPut(g.Role, jsii.String(LakePrefix+"*"))
 		s.Storage.Lake.GrantPut(g.Role, jsii.String(RejectsPrefix+"*"))
@@ -158,8 +176,7 @@ func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, erro
 			Actions:   jsii.Strings("ec2:DescribeNetworkInterfaces"),
 			Resources: jsii.Strings("*"),
 		}))
-		s.Findings.Topic.GrantPublish(g.Role)
-		s.Dedup.GrantReadWriteData(g.Role)
+		grantPublish(g)
 	}
 
 	// ingest-s3: raw bucket → S3 notification → SQS (DLQ) → Lambda.
@@ -167,7 +184,7 @@ func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, erro
 		Name: FnIngestS3, Description: "flowlake: flow-log files in S3 into the Parquet lake",
 		CodeDir: p.Code[FnIngestS3], Timeout: min(ingestS3Timeout), MemoryMB: 2048,
 		RetentionDays: c.FunctionLogRetentionDays,
-		Environment:   with(map[string]*string{pipeline.EnvRawPrefix: jsii.String(strings.TrimSuffix(RawPrefix, "/"))}),
+		Environment:   with(lakeEnv, publishEnv, map[string]*string{pipeline.EnvRawPrefix: jsii.String(strings.TrimSuffix(RawPrefix, "/"))}),
 	})
 	grantIngest(s.IngestS3)
 	s.Storage.Raw.GrantRead(s.IngestS3.Role, jsii.String(RawPrefix+"*"))
@@ -198,7 +215,7 @@ func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, erro
 			Name: FnIngestCWLogs, Description: "flowlake: CloudWatch Logs flow-log batches into the Parquet lake",
 			CodeDir: p.Code[FnIngestCWLogs], Timeout: min(ingestCWLogsTimeout), MemoryMB: 1024,
 			RetentionDays: c.FunctionLogRetentionDays,
-			Environment:   with(map[string]*string{pipeline.EnvFormat: jsii.String(c.Format().String())}),
+			Environment:   with(lakeEnv, publishEnv, map[string]*string{pipeline.EnvFormat: jsii.String(c.Format().String())}),
 		})
 		grantIngest(s.IngestCWLogs)
 	}
@@ -217,18 +234,12 @@ func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, erro
 	s.FlowLogs = NewFlowLogs(s.Stack, "FlowLogs", fl)
 
 	// detect: hourly Athena run of the rules over the lake.
-	detectEnv := with(map[string]*string{
-		envAthenaWorkgroup: s.Catalog.Workgroup.Ref(),
-		envAthenaDatabase:  jsii.String(c.DatabaseName),
-		envDetectAccounts:  account,
+	// It reads the lake through Athena only.
+	detectEnv := with(publishEnv, map[string]*string{
+		schedule.EnvWorkgroup: s.Catalog.Workgroup.Ref(),
+		schedule.EnvDatabase:  jsii.String(c.DatabaseName),
+		detect.EnvAccounts:    account,
 	})
-	if len(c.DetectInternal) > 0 {
-		detectEnv[envDetectInternal] = jsii.String(strings.Join(c.DetectInternal, ","))
-	}
-	if len(c.DetectDisabled) > 0 {
-		detectEnv[envDetectDisabled] = jsii.String(strings.Join(c.DetectDisabled, ","))
-	}
-	delete(detectEnv, pipeline.EnvRejectsPrefix)
 	s.Detect = NewGoFunction(s.Stack, "Detect", GoFunctionProps{
 		Name: FnDetect, Description: "flowlake: scheduled detection rules in Athena over the lake",
 		CodeDir: p.Code[FnDetect], Timeout: min(detectTimeout), MemoryMB: 512,
@@ -236,8 +247,7 @@ func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, erro
 	})
 	s.Storage.Lake.GrantRead(s.Detect.Role, jsii.String(LakePrefix+"*"))
 	s.Storage.Results.GrantReadWrite(s.Detect.Role, jsii.String(ResultsPrefix+"*"))
-	s.Findings.Topic.GrantPublish(s.Detect.Role)
-	s.Dedup.GrantReadWriteData(s.Detect.Role)
+	grantPublish(s.Detect)
 	s.Detect.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution"),
 		Resources: &[]*string{s.Catalog.WorkgroupArn()},
@@ -378,13 +388,13 @@ func (s *Stack) suppress() {
 		cdknag.NagSuppressions_AddResourceSuppressions(g.Role, &[]*cdknag.NagPackSuppression{{
 			Id: jsii.String("AwsSolutions-IAM5"),
 			Reason: jsii.String("ec2:DescribeNetworkInterfaces supports no resource-level permissions (Resource must be *); " +
-				"object grants are limited to the raw prefix (read) and the lake's flows/ and rejects/ prefixes (write); " +
+				"object grants are limited to the raw prefix (read) and the lake's flows/, rejects/ and dead-letter/notify/ prefixes (write); " +
 				"kms:GenerateDataKey* is the findings topic's publish grant, on that topic's own key only"),
 			AppliesTo: &[]any{
 				"Resource::*", "Action::kms:GenerateDataKey*",
 				"Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:Abort*",
 				&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<StorageRaw[0-9A-F]{8}\.Arn>\/AWSLogs\/\*$/g`)},
-				&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<StorageLake[0-9A-F]{8}\.Arn>\/(flows|rejects)\/\*$/g`)},
+				&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<StorageLake[0-9A-F]{8}\.Arn>\/(flows|rejects|dead-letter\/notify)\/\*$/g`)},
 			},
 		}}, jsii.Bool(true))
 	}
@@ -403,13 +413,13 @@ func (s *Stack) suppress() {
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(s.Detect.Role, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("reads only the lake's flows/ prefix and writes only athena/ in its own results bucket; " +
+		Reason: jsii.String("reads only the lake's flows/ prefix, writes only the lake's dead-letter/notify/ prefix and athena/ in its own results bucket; " +
 			"s3 read grants include the List*/GetObject* action families Athena needs; " +
 			"kms:GenerateDataKey* is the findings topic's publish grant, on that topic's own key only"),
 		AppliesTo: &[]any{
 			"Action::kms:GenerateDataKey*",
 			"Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:DeleteObject*", "Action::s3:Abort*",
-			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<StorageLake[0-9A-F]{8}\.Arn>\/flows\/\*$/g`)},
+			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<StorageLake[0-9A-F]{8}\.Arn>\/(flows|dead-letter\/notify)\/\*$/g`)},
 			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<StorageAthenaResults[0-9A-F]{8}\.Arn>\/athena\/\*$/g`)},
 		},
 	}}, jsii.Bool(true))

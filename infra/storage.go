@@ -5,6 +5,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/flowlake/flowlake/shared/notify"
 )
 
 // Key prefixes inside the buckets.
@@ -17,6 +19,9 @@ const (
 	LakePrefix = "flows/"
 	// RejectsPrefix holds the samples of rejected lines.
 	RejectsPrefix = "rejects/"
+	// DeadLetterPrefix holds the findings that could not be published
+	// (notify.S3DeadLetter), in the lake bucket.
+	DeadLetterPrefix = notify.DefaultDeadLetterPrefix + "/"
 	// ResultsPrefix holds Athena's query results.
 	ResultsPrefix = "athena/"
 )

@@ -8,19 +8,38 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/flowlake/flowlake/shared/notify"
+	"github.com/flowlake/flowlake/shared/schedule"
 )
 
 func main() {
-	env, err := configFromEnv(os.Getenv)
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	slog.SetDefault(log)
+	cfg, err := schedule.ConfigFromEnv(os.Getenv)
 	if err != nil {
-		slog.Error("detect: configuration", "err", err)
+		log.Error("detect: configuration", "err", err)
 		os.Exit(1)
 	}
 	awsCfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
-		slog.Error("detect: aws config", "err", err)
+		log.Error("detect: aws config", "err", err)
 		os.Exit(1)
 	}
-	env.Athena = athena.NewFromConfig(awsCfg)
-	lambda.Start(env.Handle)
+	pub, err := cfg.Notify.Publisher(notify.Clients{
+		SNS: sns.NewFromConfig(awsCfg), DynamoDB: dynamodb.NewFromConfig(awsCfg), S3: s3.NewFromConfig(awsCfg),
+	})
+	if err != nil {
+		log.Error("detect: publisher", "err", err)
+		os.Exit(1)
+	}
+	h, err := cfg.Handler(athena.NewFromConfig(awsCfg), pub, log)
+	if err != nil {
+		log.Error("detect: rules", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
 }

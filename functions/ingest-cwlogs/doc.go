@@ -5,7 +5,9 @@
 // done by pipeline.CloudWatchHandler: the payload is decoded (base64,
 // gzip, JSON), a CONTROL_MESSAGE is acknowledged and ignored, and each log
 // event's message is parsed as one record in the configured format (no
-// header). Output keys derive from the batch's log group, stream and
+// header). Records land under the log group owner's account and the
+// function's own region (AWS_REGION) when the format has no region
+// field. Output keys derive from the batch's log group, stream and
 // first and last log-event ids, so CloudWatch Logs' retries (for up to
 // 24 h) overwrite instead of duplicating. An error makes CloudWatch retry.
 //
@@ -23,6 +25,8 @@
 //	FLOWLAKE_EC2_ENDPOINT        local testing only: EC2 query-API endpoint
 //	FLOWLAKE_FINDINGS_TOPIC_ARN  the findings SNS topic: set, each batch runs through the batch detection engine and its findings are published (default: none, no detection here)
 //	FLOWLAKE_DEDUP_TABLE         the DynamoDB dedup table: findings go through notify.Notifier, so each is published once (default: none)
+//	FLOWLAKE_DEAD_LETTER_BUCKET  bucket of findings that could not be published, kept as JSON with the reason (default: none)
+//	FLOWLAKE_DEAD_LETTER_PREFIX  their key prefix (default "dead-letter/notify")
 //	FLOWLAKE_SNS_SINGLE          local testing only: "true" publishes one finding per call, for SNS servers without PublishBatch
 //	DETECT_SETTINGS              semicolon-separated rule.field=value overrides, as functions/detect
 //	DETECT_DISABLED              comma-separated rule IDs not to run
@@ -45,6 +49,9 @@
 // lines on stdout (dimension Function=ingest-cwlogs): Records, Bytes,
 // ParquetBytes, RejectedLines, NoDataRecords, SkipDataRecords, Duration,
 // DeliveryLag.
+//
+// main only wires: it loads the AWS configuration once, builds the S3,
+// EC2, SNS and DynamoDB clients and hands them to pipeline.Env.Pipeline.
 //
 // Build: GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -o bootstrap ./functions/ingest-cwlogs
 package main

@@ -30,6 +30,8 @@
 //	FLOWLAKE_EC2_ENDPOINT        local testing only: EC2 query-API endpoint
 //	FLOWLAKE_FINDINGS_TOPIC_ARN  the findings SNS topic: set, each batch runs through the batch detection engine and its findings are published (default: none, no detection here)
 //	FLOWLAKE_DEDUP_TABLE         the DynamoDB dedup table: findings go through notify.Notifier, so each is published once (default: none)
+//	FLOWLAKE_DEAD_LETTER_BUCKET  bucket of findings that could not be published, kept as JSON with the reason (default: none)
+//	FLOWLAKE_DEAD_LETTER_PREFIX  their key prefix (default "dead-letter/notify")
 //	FLOWLAKE_SNS_SINGLE          local testing only: "true" publishes one finding per call, for SNS servers without PublishBatch
 //	DETECT_SETTINGS              semicolon-separated rule.field=value overrides, as functions/detect
 //	DETECT_DISABLED              comma-separated rule IDs not to run
@@ -55,6 +57,9 @@
 // lines on stdout (namespace above, dimension Function=ingest-s3):
 // Records, Bytes, ParquetBytes, RejectedLines, NoDataRecords,
 // SkipDataRecords, ObjectsSkipped, Duration, DeliveryLag.
+//
+// main only wires: it loads the AWS configuration once, builds the S3,
+// EC2, SNS and DynamoDB clients and hands them to pipeline.Env.Pipeline.
 //
 // Build: GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -o bootstrap ./functions/ingest-s3
 package main

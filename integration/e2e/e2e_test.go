@@ -337,7 +337,7 @@ func TestEndToEnd(t *testing.T) {
 	scheduledOnly := []string{"large-egress", "crypto-mining-port", "log-gap"}
 	ingest := stack.StartFunction(t, stack.Bootstrap(t, "./functions/ingest-s3"), append(s3.Env(),
 		"FLOWLAKE_LAKE_BUCKET="+lakeBucket, "FLOWLAKE_RAW_PREFIX=AWSLogs", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
-		pipeline.EnvFindingsTopicARN+"="+topicARN, pipeline.EnvDedupTable+"="+dedupTable, pipeline.EnvSNSSingle+"=true",
+		notify.EnvTopicARN+"="+topicARN, notify.EnvDedupTable+"="+dedupTable, notify.EnvSNSSingle+"=true",
 		pipeline.EnvDetectInternal+"="+internal, pipeline.EnvDetectDisabled+"="+strings.Join(scheduledOnly, ","), "AWS_ENDPOINT_URL_SNS="+snsURL, "AWS_ENDPOINT_URL_DYNAMODB="+ddbURL)...)
 	notifySlack := stack.StartFunction(t, stack.Bootstrap(t, "./functions/notify-slack"),
 		"SLACK_WEBHOOK_SECRET="+secretID, "AWS_ENDPOINT_URL_SECRETS_MANAGER="+smURL, "AWS_REGION="+stack.Region,

@@ -107,6 +107,9 @@ func (c *Converter) Convert(ctx context.Context, store Store, src Source, r Reco
 		parts: map[Partition]int{},
 		keys:  map[string]bool{},
 	}
+	if cv.src.Time.IsZero() {
+		cv.src.Time = t0 // never the Unix epoch: projection starts years later
+	}
 	cv.rgRows = cmpOr(c.RowGroupRows, 128<<10)
 	cv.rgBytes = cmpOr(c.RowGroupBytes, 64<<20)
 	cv.fileRows = cmpOr(c.FileRows, 8<<20)
@@ -278,9 +281,13 @@ func (cv *conversion) partitionOf(r *flowlog.Record) Partition {
 		}
 	}
 	if p.Region == "" {
-		p.Region = Unknown
-		if r.Has(flowlog.FieldRegion) {
+		switch {
+		case r.Has(flowlog.FieldRegion):
 			p.Region = r.Region
+		case cv.src.FallbackRegion != "":
+			p.Region = cv.src.FallbackRegion
+		default:
+			p.Region = Unknown
 		}
 	}
 	switch {
@@ -288,7 +295,7 @@ func (cv *conversion) partitionOf(r *flowlog.Record) Partition {
 		p.Hour = r.Start / 3600
 	case r.Has(flowlog.FieldEnd):
 		p.Hour = r.End / 3600
-	case !cv.src.Time.IsZero():
+	default: // no time: the source's (Convert sets one)
 		p.Hour = cv.src.Time.Unix() / 3600
 	}
 	return p

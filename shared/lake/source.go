@@ -17,13 +17,17 @@ import (
 // Account and Region, when set, are the partition values of every record
 // (the owner and region of the flow log, known from an S3 key or a
 // CloudWatch Logs payload). When empty, each record's account_id and region
-// are used, and "unknown" when it has none. Time is the partition time of a
-// record with neither start nor end.
+// are used; then FallbackRegion for a record with no region; and "unknown"
+// when there is still none. Time is the partition time of a record with
+// neither start nor end; a conversion whose source has no Time uses the
+// time it started, never the Unix epoch, so that every row lands in a day
+// that partition projection enumerates.
 type Source struct {
-	ID      string
-	Account string
-	Region  string
-	Time    time.Time
+	ID             string
+	Account        string
+	Region         string
+	FallbackRegion string
+	Time           time.Time
 }
 
 // S3Source returns the source of an S3 object. The ETag (or the version
@@ -59,7 +63,7 @@ func FileSource(path string) (Source, error) {
 	if err != nil {
 		return Source{}, fmt.Errorf("source: %w", err)
 	}
-	return Source{ID: fmt.Sprintf("file://%s#size=%d&mtime=%d", abs, fi.Size(), fi.ModTime().UnixNano())}, nil
+	return Source{ID: fmt.Sprintf("file://%s#size=%d&mtime=%d", abs, fi.Size(), fi.ModTime().UnixNano()), Time: fi.ModTime().UTC()}, nil
 }
 
 // Hash returns the short stable hash of the source ID that begins every

@@ -26,6 +26,10 @@ const (
 type CloudWatchHandler struct {
 	Pipeline *Pipeline
 	Format   *flowlog.Format // nil: the default (v2) format
+	// Region is the partition region of records that carry none: the
+	// function's own (AWS_REGION), since a log group delivers to a
+	// subscription in its own region. "": the record's, else "unknown".
+	Region string
 }
 
 // CloudWatchResult is what a CloudWatch Logs invocation did.
@@ -70,6 +74,7 @@ func (h *CloudWatchHandler) Handle(ctx context.Context, ev events.CloudwatchLogs
 	evs := data.LogEvents
 	src := lake.CloudWatchSource(data.Owner, data.LogGroup, data.LogStream, evs[0].ID, evs[len(evs)-1].ID)
 	src.Time = time.UnixMilli(evs[0].Timestamp).UTC()
+	src.FallbackRegion = h.Region
 	fm := h.Format
 	if fm == nil {
 		fm = flowlog.MustParseFormat(flowlog.DefaultFormat)

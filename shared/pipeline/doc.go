@@ -28,13 +28,15 @@
 //
 // Detection at ingest: NewDetector gives each source its own detector;
 // BatchDetectors runs the batch engine (detect.Batch) over the whole
-// source and Process publishes what it proves. Env.AddFindings wires it
-// from the environment (FLOWLAKE_FINDINGS_TOPIC_ARN, FLOWLAKE_DEDUP_TABLE,
-// DETECT_*): SNS through notify.Notifier with the dedup table.
+// source and Process publishes what it proves. Env.Pipeline wires it from
+// the environment (notify.ConfigFromEnv, DETECT_*): SNS through
+// notify.Notifier with the dedup table and dead letters, the same
+// publisher the scheduled detector (package schedule) uses.
 //
 // The small interfaces the pipeline needs are declared here (Enricher,
-// Detector, Publisher, GetObjectAPI); each main.go plugs in real clients,
-// tests plug in function types. Logs are slog JSON with the Lambda request
+// Detector, Publisher, GetObjectAPI); each main.go loads the AWS
+// configuration once, builds the real clients (Clients) and hands them to
+// Env.Pipeline; tests plug in function types. Logs are slog JSON with the Lambda request
 // ID (NewLogger); metrics are CloudWatch Embedded Metric Format lines
 // (Metrics).
 package pipeline

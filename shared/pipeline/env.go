@@ -1,24 +1,23 @@
 package pipeline
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/flowlake/flowlake/shared/dedup"
 	"github.com/flowlake/flowlake/shared/detect"
 	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/flowlog"
 	"github.com/flowlake/flowlake/shared/lake"
+	"github.com/flowlake/flowlake/shared/notify"
 )
 
 // Environment variables of the ingest functions, set by the CDK app.
@@ -38,14 +37,12 @@ const (
 	EnvENIMetadata      = "FLOWLAKE_ENI_METADATA"       // "true": eni_* columns from EC2 DescribeNetworkInterfaces (cached); default off
 	EnvEC2Endpoint      = "FLOWLAKE_EC2_ENDPOINT"       // local testing only: an EC2 query-API endpoint
 
-	// Findings: with the topic set, each source runs through the batch
-	// detection engine and its findings are published (see AddFindings).
-	EnvFindingsTopicARN = "FLOWLAKE_FINDINGS_TOPIC_ARN" // the findings SNS topic; default none (no detection at ingest)
-	EnvDedupTable       = "FLOWLAKE_DEDUP_TABLE"        // DynamoDB dedup table (notify.Notifier); default none (every finding is published)
-	EnvSNSSingle        = "FLOWLAKE_SNS_SINGLE"         // local testing only: "true" publishes one finding per call (no PublishBatch)
-	EnvDetectSettings   = detect.EnvSettings            // semicolon-separated rule.field=value, as functions/detect
-	EnvDetectDisabled   = detect.EnvDisabled            // comma-separated rule IDs not to run
-	EnvDetectInternal   = detect.EnvInternal            // comma-separated address blocks of ours besides the private ranges
+	// Findings: with notify's topic set (notify.EnvTopicARN, and the
+	// dedup table and dead-letter bucket beside it), each source runs
+	// through the batch detection engine and its findings are published.
+	EnvDetectSettings = detect.EnvSettings // semicolon-separated rule.field=value, as functions/detect
+	EnvDetectDisabled = detect.EnvDisabled // comma-separated rule IDs not to run
+	EnvDetectInternal = detect.EnvInternal // comma-separated address blocks of ours besides the private ranges
 )
 
 // DefaultLakePrefix is the Parquet key prefix when FLOWLAKE_LAKE_PREFIX is
@@ -68,12 +65,14 @@ type Env struct {
 	// batched and cached); EC2Endpoint overrides EC2's endpoint in tests.
 	ENIMetadata bool
 	EC2Endpoint string
-	// FindingsTopicARN, DedupTable, SNSSingle and Detect configure
-	// detection and publishing at ingest (AddFindings).
-	FindingsTopicARN string
-	DedupTable       string
-	SNSSingle        bool
-	Detect           detect.Config
+	// Notify and Detect configure detection and publishing at ingest:
+	// with a topic, each source runs through the batch engine and its
+	// findings are published.
+	Notify notify.Config
+	Detect detect.Config
+	// Region is the function's own region (AWS_REGION): the partition of
+	// CloudWatch Logs records whose format has no region field.
+	Region string
 }
 
 // LoadEnv reads the configuration with getenv (os.Getenv). It makes no
@@ -88,9 +87,7 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		Namespace:     getenv(EnvMetricsNamespace),
 		S3Endpoint:    getenv(EnvS3Endpoint),
 		EC2Endpoint:   getenv(EnvEC2Endpoint),
-
-		FindingsTopicARN: strings.TrimSpace(getenv(EnvFindingsTopicARN)),
-		DedupTable:       strings.TrimSpace(getenv(EnvDedupTable)),
+		Region:        getenv("AWS_REGION"),
 	}
 	if e.LakeBucket == "" {
 		return e, fmt.Errorf("%s is required", EnvLakeBucket)
@@ -135,17 +132,10 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 			*v.dst = n
 		}
 	}
-	if s := getenv(EnvSNSSingle); s != "" {
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			return e, fmt.Errorf("%s: %w", EnvSNSSingle, err)
-		}
-		e.SNSSingle = b
-	}
-	if e.DedupTable != "" && e.FindingsTopicARN == "" {
-		return e, fmt.Errorf("%s needs %s", EnvDedupTable, EnvFindingsTopicARN)
-	}
 	var err error
+	if e.Notify, err = notify.ConfigFromEnv(getenv); err != nil {
+		return e, err
+	}
 	if e.Detect, err = detect.ConfigFromEnv(getenv); err != nil {
 		return e, err
 	}
@@ -157,26 +147,44 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 	return e, nil
 }
 
-// S3Client returns the S3 client of the functions: the default AWS
-// configuration (no network call until first use), with the endpoint
-// override for local testing.
-func (e Env) S3Client(ctx context.Context) (*s3.Client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
+// S3Options applies the S3 endpoint override for local testing to an S3
+// client's options: s3.NewFromConfig(cfg, env.S3Options).
+func (e Env) S3Options(o *s3.Options) {
+	if e.S3Endpoint != "" {
+		o.BaseEndpoint = aws.String(e.S3Endpoint)
+		o.UsePathStyle = true
 	}
-	return s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if e.S3Endpoint != "" {
-			o.BaseEndpoint = aws.String(e.S3Endpoint)
-			o.UsePathStyle = true
-		}
-	}), nil
+}
+
+// EC2Options applies the retries the enricher wants and the EC2 endpoint
+// override for local testing: ec2.NewFromConfig(cfg, env.EC2Options).
+func (e Env) EC2Options(o *ec2.Options) {
+	enrich.WithThrottleRetries(o)
+	if e.EC2Endpoint != "" {
+		o.BaseEndpoint = aws.String(e.EC2Endpoint)
+	}
+}
+
+// Clients are the SDK clients of an ingest function, built once in its
+// main.go from one AWS configuration. EC2 may be nil when ENIMetadata is
+// off; SNS and DynamoDB when no topic is configured.
+type Clients struct {
+	S3       *s3.Client
+	EC2      enrich.DescribeNetworkInterfacesAPI
+	SNS      notify.API
+	DynamoDB dedup.API
 }
 
 // Pipeline returns the pipeline of a function named function: the lake in
-// LakeBucket through client, JSON logs to logs, EMF metrics to metrics, and
-// an Enricher built on first use (from ip-ranges when configured).
-func (e Env) Pipeline(client *s3.Client, function string, logs, metrics io.Writer) *Pipeline {
+// LakeBucket through the S3 client, JSON logs to logs, EMF metrics to
+// metrics, an Enricher built on first use (from ip-ranges when configured,
+// and ENI metadata from EC2 when ENIMetadata is on), and, when a findings
+// topic is configured, the batch detection engine and the publisher
+// (notify.Config.Publisher). It makes no network call.
+func (e Env) Pipeline(cl Clients, function string, logs, metrics io.Writer) (*Pipeline, error) {
+	if cl.S3 == nil {
+		return nil, fmt.Errorf("%s: no S3 client", function)
+	}
 	log := NewLogger(logs, e.LogLevel)
 	cfg := enrich.Config{Logger: log}
 	groups := []string{enrich.GroupRecord}
@@ -186,25 +194,18 @@ func (e Env) Pipeline(client *s3.Client, function string, logs, metrics io.Write
 		groups = append(groups, enrich.GroupIPRanges)
 	case e.IPRangesURL != "":
 		b, k, _ := lake.ParseS3URL(e.IPRangesURL)
-		cfg.IPRanges = enrich.S3Source{Client: client, Bucket: b, Key: k}
+		cfg.IPRanges = enrich.S3Source{Client: cl.S3, Bucket: b, Key: k}
 		groups = append(groups, enrich.GroupIPRanges)
 	}
 	if e.ENIMetadata {
-		// LoadDefaultConfig makes no network call; the client is used on
-		// the first batch.
-		if awsCfg, err := config.LoadDefaultConfig(context.Background()); err == nil {
-			cfg.EC2 = ec2.NewFromConfig(awsCfg, enrich.WithThrottleRetries, func(o *ec2.Options) {
-				if e.EC2Endpoint != "" {
-					o.BaseEndpoint = aws.String(e.EC2Endpoint)
-				}
-			})
-			groups = append(groups, enrich.GroupENI)
-		} else {
-			log.Warn("no ENI metadata: aws config", "error", err)
+		if cl.EC2 == nil {
+			return nil, fmt.Errorf("%s: %s is on but there is no EC2 client", function, EnvENIMetadata)
 		}
+		cfg.EC2 = cl.EC2
+		groups = append(groups, enrich.GroupENI)
 	}
-	return &Pipeline{
-		Store:         &lake.S3Store{Client: client, Bucket: e.LakeBucket},
+	p := &Pipeline{
+		Store:         &lake.S3Store{Client: cl.S3, Bucket: e.LakeBucket},
 		Prefix:        e.LakePrefix,
 		RejectsPrefix: e.RejectsPrefix,
 		Enricher:      &LazyEnricher{Config: cfg, Log: log},
@@ -213,6 +214,19 @@ func (e Env) Pipeline(client *s3.Client, function string, logs, metrics io.Write
 		Log:           log,
 		Metrics:       &Metrics{W: metrics, Namespace: e.Namespace, Function: function},
 	}
+	pub, err := e.Notify.Publisher(notify.Clients{SNS: cl.SNS, DynamoDB: cl.DynamoDB, S3: cl.S3})
+	if err != nil {
+		return nil, fmt.Errorf("%s: findings: %w", function, err)
+	}
+	if pub != nil {
+		set, err := detect.Compile(e.Detect)
+		if err != nil {
+			return nil, fmt.Errorf("%s: detection: %w", function, err)
+		}
+		p.NewDetector = BatchDetectors(set)
+		p.Publisher = Publish(pub)
+	}
+	return p, nil
 }
 
 // SetMemoryLimit sets the Go soft memory limit to 85% of the Lambda's
@@ -227,25 +241,4 @@ func SetMemoryLimit(getenv func(string) string) {
 		return
 	}
 	debug.SetMemoryLimit(mb << 20 * 85 / 100)
-}
-
-// Wire is the start-up both ingest functions share: the memory limit, the
-// configuration from getenv, the S3 client, and the pipeline with the
-// detection and publishing the environment asks for, logging to stderr and
-// writing metrics to stdout. It makes no network call.
-func Wire(ctx context.Context, function string, getenv func(string) string) (Env, *s3.Client, *Pipeline, error) {
-	SetMemoryLimit(getenv)
-	env, err := LoadEnv(getenv)
-	if err != nil {
-		return env, nil, nil, fmt.Errorf("config: %w", err)
-	}
-	client, err := env.S3Client(ctx)
-	if err != nil {
-		return env, nil, nil, err
-	}
-	p := env.Pipeline(client, function, os.Stderr, os.Stdout)
-	if err := env.AddFindings(ctx, p); err != nil {
-		return env, nil, nil, fmt.Errorf("findings: %w", err)
-	}
-	return env, client, p, nil
 }

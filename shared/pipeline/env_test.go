@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/enrich/enrichtest"
 	"github.com/flowlake/flowlake/shared/flowlog"
@@ -59,7 +63,14 @@ func TestEnvENIMetadata(t *testing.T) {
 	if !e.ENIMetadata {
 		t.Fatal("ENIMetadata not set")
 	}
-	p := e.Pipeline(nil, "test", io.Discard, io.Discard)
+	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.Pipeline(Clients{S3: s3.NewFromConfig(awsCfg), EC2: ec2.NewFromConfig(awsCfg, e.EC2Options)}, "test", io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !slices.Contains(p.EnrichGroups, enrich.GroupENI) {
 		t.Errorf("EnrichGroups = %v; want the eni group", p.EnrichGroups)
 	}

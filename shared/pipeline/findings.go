@@ -2,13 +2,7 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-
-	"github.com/flowlake/flowlake/shared/dedup"
 	"github.com/flowlake/flowlake/shared/detect"
 	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/finding"
@@ -55,37 +49,4 @@ func Publish(pub notify.Publisher) Publisher {
 	return PublishFunc(func(ctx context.Context, _ lake.Source, fs []finding.Finding) error {
 		return pub.Publish(ctx, fs)
 	})
-}
-
-// AddFindings adds the detection and publishing steps the environment
-// configures to p: with FLOWLAKE_FINDINGS_TOPIC_ARN set, each source runs
-// through the batch engine (DETECT_* settings) and its findings are
-// published to the topic, through the dedup table when
-// FLOWLAKE_DEDUP_TABLE is set. Without the topic it does nothing. The
-// clients come from the default AWS configuration; no network call is
-// made until the first publish.
-func (e Env) AddFindings(ctx context.Context, p *Pipeline) error {
-	if e.FindingsTopicARN == "" {
-		return nil
-	}
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return fmt.Errorf("aws config: %w", err)
-	}
-	var pub notify.Publisher = &notify.SNS{Client: sns.NewFromConfig(cfg), TopicARN: e.FindingsTopicARN, Single: e.SNSSingle}
-	if e.DedupTable != "" {
-		pub = &notify.Notifier{Dedup: &dedup.Store{Client: dynamodb.NewFromConfig(cfg), Table: e.DedupTable}, Publisher: pub}
-	}
-	return e.addFindings(p, pub)
-}
-
-// addFindings sets p's detector and publisher.
-func (e Env) addFindings(p *Pipeline, pub notify.Publisher) error {
-	set, err := detect.Compile(e.Detect)
-	if err != nil {
-		return err
-	}
-	p.NewDetector = BatchDetectors(set)
-	p.Publisher = Publish(pub)
-	return nil
 }

@@ -3,29 +3,34 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/netip"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
 	"github.com/flowlake/flowlake/shared/detect"
 	"github.com/flowlake/flowlake/shared/finding"
 	"github.com/flowlake/flowlake/shared/flowgen"
 	"github.com/flowlake/flowlake/shared/lake"
+	"github.com/flowlake/flowlake/shared/notify"
 )
 
 func TestLoadEnvFindings(t *testing.T) {
 	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
 	e, err := LoadEnv(env(map[string]string{
-		EnvLakeBucket: "lake", EnvFindingsTopicARN: "arn:aws:sns:us-east-1:111122223333:findings",
-		EnvDedupTable: "dedup", EnvSNSSingle: "true", EnvDetectSettings: "port-scan.threshold=20; ssh-brute-force.window=10m",
+		EnvLakeBucket: "lake", notify.EnvTopicARN: "arn:aws:sns:us-east-1:111122223333:findings",
+		notify.EnvDedupTable: "dedup", notify.EnvSNSSingle: "true", EnvDetectSettings: "port-scan.threshold=20; ssh-brute-force.window=10m",
 		EnvDetectDisabled: "log-gap", EnvDetectInternal: "2600:1f18:1234::/48",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.FindingsTopicARN == "" || e.DedupTable != "dedup" || !e.SNSSingle || e.Detect.Rules["port-scan"].Threshold != 20 ||
+	if e.Notify.TopicARN == "" || e.Notify.DedupTable != "dedup" || !e.Notify.Single || e.Detect.Rules["port-scan"].Threshold != 20 ||
 		e.Detect.Rules["ssh-brute-force"].Window != 10*time.Minute || !slices.Equal(e.Detect.Disabled, []string{"log-gap"}) ||
 		len(e.Detect.InternalPrefixes) != 1 {
 		t.Errorf("LoadEnv = %+v", e)
@@ -37,8 +42,8 @@ func TestLoadEnvFindings(t *testing.T) {
 		{map[string]string{EnvLakeBucket: "l", EnvDetectSettings: "nope.threshold=1"}, EnvDetectSettings},
 		{map[string]string{EnvLakeBucket: "l", EnvDetectInternal: "10.0.0.0"}, EnvDetectInternal},
 		{map[string]string{EnvLakeBucket: "l", EnvDetectDisabled: "nope"}, EnvDetectDisabled},
-		{map[string]string{EnvLakeBucket: "l", EnvDedupTable: "d"}, EnvFindingsTopicARN},
-		{map[string]string{EnvLakeBucket: "l", EnvSNSSingle: "maybe"}, EnvSNSSingle},
+		{map[string]string{EnvLakeBucket: "l", notify.EnvDedupTable: "d"}, notify.EnvTopicARN},
+		{map[string]string{EnvLakeBucket: "l", notify.EnvSNSSingle: "maybe"}, notify.EnvSNSSingle},
 	} {
 		if _, err := LoadEnv(env(tc.kv)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("LoadEnv(%v) = %v; want an error naming %s", tc.kv, err, tc.want)
@@ -46,9 +51,9 @@ func TestLoadEnvFindings(t *testing.T) {
 	}
 	// No topic: no detection, no publisher.
 	e, _ = LoadEnv(env(map[string]string{EnvLakeBucket: "l"}))
-	p := &Pipeline{}
-	if err := e.AddFindings(context.Background(), p); err != nil || p.NewDetector != nil || p.Publisher != nil {
-		t.Errorf("AddFindings without a topic = %v, %+v; want nothing added", err, p)
+	p, err := e.Pipeline(Clients{S3: s3.New(s3.Options{})}, "test", io.Discard, io.Discard)
+	if err != nil || p.NewDetector != nil || p.Publisher != nil {
+		t.Errorf("Pipeline without a topic = %v, %+v; want no detector and no publisher", err, p)
 	}
 }
 
@@ -64,15 +69,19 @@ func TestProcessBatchDetection(t *testing.T) {
 	if _, err := flowgen.WriteScenario(&text, cfg, "port-scan"); err != nil {
 		t.Fatal(err)
 	}
-	e := Env{Detect: envDetect(flowgen.EstateIPv6Prefix)}
+	// The pipeline as the functions build it from their environment, with
+	// a topic (its SNS client is never called: the publisher is replaced).
+	e := Env{Detect: envDetect(flowgen.EstateIPv6Prefix), Notify: notify.Config{TopicARN: "arn:aws:sns:us-east-1:111122223333:findings"}}
+	p, err := e.Pipeline(Clients{S3: s3.New(s3.Options{}), SNS: sns.New(sns.Options{})}, "test", io.Discard, io.Discard)
+	if err != nil || p.NewDetector == nil || p.Publisher == nil {
+		t.Fatalf("Pipeline with a topic = %v, %+v; want a detector and a publisher", err, p)
+	}
 	var got []finding.Finding
-	p := &Pipeline{Store: lake.DirStore{Root: t.TempDir()}, Prefix: "flows"}
-	if err := e.addFindings(p, publishFunc(func(_ context.Context, fs []finding.Finding) error {
+	p.Store, p.Enricher = lake.DirStore{Root: t.TempDir()}, nil
+	p.Publisher = Publish(publishFunc(func(_ context.Context, fs []finding.Finding) error {
 		got = append(got, fs...)
 		return nil
-	})); err != nil {
-		t.Fatal(err)
-	}
+	}))
 	res, err := p.ProcessObject(context.Background(), lake.Source{ID: "test:port-scan"}, &text, int64(text.Len()))
 	if err != nil {
 		t.Fatal(err)

@@ -188,6 +188,28 @@ func TestCloudWatchFormat(t *testing.T) {
 	}
 }
 
+// TestCloudWatchPartitions: a batch whose format has neither region nor
+// times lands under the log group owner, the function's own region and the
+// batch's time, never under aws_region=unknown or day=1970-01-01, which
+// Athena's partition projection would never read; a record's own region
+// still wins.
+func TestCloudWatchPartitions(t *testing.T) {
+	for _, tc := range []struct {
+		format, msg, want string
+	}{
+		{"${srcaddr} ${dstaddr}", "10.0.0.1 10.0.0.2", "flows/aws_account=123456789012/aws_region=eu-west-3/day=2026-11-24/hour=00/"},
+		{"${srcaddr} ${dstaddr} ${region}", "10.0.0.1 10.0.0.2 ap-south-2", "flows/aws_account=123456789012/aws_region=ap-south-2/day=2026-11-24/hour=00/"},
+		{"${srcaddr} ${dstaddr} ${region}", "10.0.0.1 10.0.0.2 -", "flows/aws_account=123456789012/aws_region=eu-west-3/day=2026-11-24/hour=00/"},
+	} {
+		tl := newTestLake(t)
+		h := &CloudWatchHandler{Pipeline: tl.p, Format: flowlog.MustParseFormat(tc.format), Region: "eu-west-3"}
+		out, err := h.Handle(context.Background(), cwEvent(t, tc.msg))
+		if err != nil || out.Records != 1 || len(out.Keys) != 1 || !strings.HasPrefix(out.Keys[0], tc.want) {
+			t.Errorf("%q: Handle = %v, %v; want one object under %s", tc.msg, out.Keys, err, tc.want)
+		}
+	}
+}
+
 // cwEvent builds a subscription event with the messages.
 func cwEvent(t *testing.T, msgs ...string) events.CloudwatchLogsEvent {
 	t.Helper()

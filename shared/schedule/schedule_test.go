@@ -1,10 +1,9 @@
-package main
+package schedule
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/athena/types"
 
 	"github.com/flowlake/flowlake/shared/detect"
+	detectathena "github.com/flowlake/flowlake/shared/detect/athena"
+	"github.com/flowlake/flowlake/shared/finding"
 )
 
 type (
@@ -110,13 +111,8 @@ func TestHandlerPortScan(t *testing.T) {
 			return &athena.GetQueryResultsOutput{ResultSet: resultRows(aggCols, aggCols)}, nil
 		},
 	}
-	h, err := configFromEnv(func(k string) string {
-		return map[string]string{"ATHENA_WORKGROUP": "flowlake", "ATHENA_DATABASE": "flowlake_db", "DETECT_ACCOUNTS": "111122223333"}[k]
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Athena, h.Poll = fake, time.Millisecond
+	pub := &recorder{}
+	h := handler(t, fake, pub, map[string]string{"ATHENA_WORKGROUP": "flowlake", "ATHENA_DATABASE": "flowlake_db", "DETECT_ACCOUNTS": "111122223333"})
 	res, err := h.Handle(context.Background(), events.EventBridgeEvent{Time: time.Date(2026, 11, 24, 7, 20, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
@@ -138,16 +134,49 @@ func TestHandlerPortScan(t *testing.T) {
 	if err := f.Validate(); err != nil || len(f.Evidence.Samples) != 1 {
 		t.Errorf("finding: %v, %d samples", err, len(f.Evidence.Samples))
 	}
+	if len(pub.calls) != 1 || len(pub.calls[0]) != 1 || pub.calls[0][0].ID != f.ID || !res.Published {
+		t.Errorf("published %v (Published %v); want the one finding, once", pub.calls, res.Published)
+	}
+
+	// A publisher that fails fails the invocation, so that the schedule
+	// retries it; the findings are still in the result.
+	queries, polls = nil, map[string]int{}
+	h.Publisher = &recorder{err: errors.New("sns: throttled")}
+	res, err = h.Handle(context.Background(), events.EventBridgeEvent{Time: time.Date(2026, 11, 24, 7, 20, 0, 0, time.UTC)})
+	if err == nil || !strings.Contains(err.Error(), "sns: throttled") || len(res.Findings) != 1 || res.Published {
+		t.Errorf("Handle with a failing publisher = %+v, %v; want the error and the finding, unpublished", res, err)
+	}
 }
 
-func TestHandlerQueryFailed(t *testing.T) {
-	h, err := configFromEnv(func(k string) string {
-		return map[string]string{"ATHENA_WORKGROUP": "w", "ATHENA_DATABASE": "d"}[k]
-	})
+// recorder is a Publisher that keeps what it is given, and fails with err.
+type recorder struct {
+	calls [][]finding.Finding
+	err   error
+}
+
+func (r *recorder) Publish(_ context.Context, fs []finding.Finding) error {
+	r.calls = append(r.calls, fs)
+	return r.err
+}
+
+// handler builds the handler from env, as functions/detect does, with the
+// fake Athena client polled every millisecond.
+func handler(t *testing.T, fake fakeAthena, pub Publisher, env map[string]string) *Handler {
+	t.Helper()
+	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Athena = fakeAthena{
+	h, err := cfg.Handler(fake, pub, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Querier.(*detectathena.Querier).Poll = time.Millisecond
+	return h
+}
+
+func TestHandlerQueryFailed(t *testing.T) {
+	h := handler(t, fakeAthena{
 		start: func(context.Context, *athena.StartQueryExecutionInput, ...func(*athena.Options)) (*athena.StartQueryExecutionOutput, error) {
 			return &athena.StartQueryExecutionOutput{QueryExecutionId: aws.String("q")}, nil
 		},
@@ -155,40 +184,25 @@ func TestHandlerQueryFailed(t *testing.T) {
 			return &athena.GetQueryExecutionOutput{QueryExecution: &types.QueryExecution{Status: &types.QueryExecutionStatus{
 				State: types.QueryExecutionStateFailed, StateChangeReason: aws.String("SYNTAX_ERROR")}}}, nil
 		},
-	}
-	if _, err := h.Handle(context.Background(), events.EventBridgeEvent{Time: time.Now()}); !errors.Is(err, ErrQueryFailed) {
+	}, nil, map[string]string{"ATHENA_WORKGROUP": "w", "ATHENA_DATABASE": "d"})
+	if _, err := h.Handle(context.Background(), events.EventBridgeEvent{Time: time.Now()}); !errors.Is(err, detectathena.ErrQueryFailed) {
 		t.Errorf("Handle = %v; want ErrQueryFailed", err)
 	}
 }
 
 func TestConfigFromEnv(t *testing.T) {
 	for name, env := range map[string]map[string]string{
-		"no workgroup": {"ATHENA_DATABASE": "d"},
-		"bad setting":  {"ATHENA_WORKGROUP": "w", "ATHENA_DATABASE": "d", "DETECT_SETTINGS": "port-scan.nope=1"},
-		"bad lag":      {"ATHENA_WORKGROUP": "w", "ATHENA_DATABASE": "d", "DETECT_LAG": "soon"},
+		"no workgroup":    {"ATHENA_DATABASE": "d"},
+		"bad setting":     {"ATHENA_WORKGROUP": "w", "ATHENA_DATABASE": "d", "DETECT_SETTINGS": "port-scan.nope=1"},
+		"bad lag":         {"ATHENA_WORKGROUP": "w", "ATHENA_DATABASE": "d", "DETECT_LAG": "soon"},
+		"dedup, no topic": {"ATHENA_WORKGROUP": "w", "ATHENA_DATABASE": "d", "FLOWLAKE_DEDUP_TABLE": "t"},
 	} {
-		if _, err := configFromEnv(func(k string) string { return env[k] }); err == nil {
-			t.Errorf("%s: configFromEnv succeeded", name)
+		if _, err := ConfigFromEnv(func(k string) string { return env[k] }); err == nil {
+			t.Errorf("%s: ConfigFromEnv succeeded", name)
 		}
 	}
-	h, err := configFromEnv(func(k string) string {
-		return map[string]string{"ATHENA_WORKGROUP": "w", "ATHENA_DATABASE": "d", "DETECT_SETTINGS": "port-scan.threshold=20;ssh-brute-force.window=5m"}[k]
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := handler(t, fakeAthena{}, nil, map[string]string{"ATHENA_WORKGROUP": "w", "ATHENA_DATABASE": "d", "DETECT_SETTINGS": "port-scan.threshold=20;ssh-brute-force.window=5m"})
 	if s, _ := h.Set.Settings("port-scan"); s.Threshold != 20 {
 		t.Errorf("port-scan threshold = %d; want 20", s.Threshold)
-	}
-}
-
-// TestNoDuckDB keeps DuckDB (cgo, about 68 MB) out of the Lambda binary.
-func TestNoDuckDB(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	if strings.Contains(string(out), "duckdb") {
-		t.Error("functions/detect depends on DuckDB")
 	}
 }
