@@ -18,6 +18,7 @@ type CatalogProps struct {
 	Lake               awss3.IBucket
 	Results            awss3.IBucket
 	Accounts           []string // aws_account values projected (tokens allowed)
+	Regions            []string // aws_region values projected (tokens allowed): the regions the stack's flow logs are in
 	BytesScannedCutoff int64
 }
 
@@ -37,9 +38,9 @@ type Catalog struct {
 // LakeTable returns the Glue table of the lake at location, from the one
 // schema definition (lake.TableSchema: every flow-log field, start_time,
 // end_time and the enrichment columns), with partition projection over
-// the given accounts.
-func LakeTable(location string, accounts []string) lake.Table {
-	return lake.TableSchema.Table(lake.TableOptions{Location: location, Accounts: accounts})
+// the given accounts and regions.
+func LakeTable(location string, accounts, regions []string) lake.Table {
+	return lake.TableSchema.Table(lake.TableOptions{Location: location, Accounts: accounts, Regions: regions})
 }
 
 // NewCatalog creates the database, the table, the workgroup and one named
@@ -56,7 +57,7 @@ func NewCatalog(scope constructs.Construct, id string, p CatalogProps) *Catalog 
 		},
 	})
 
-	c.TableDef = LakeTable("s3://"+*p.Lake.BucketName()+"/"+LakePrefix, p.Accounts)
+	c.TableDef = LakeTable("s3://"+*p.Lake.BucketName()+"/"+LakePrefix, p.Accounts, p.Regions)
 	cols := func(tcs []lake.TableColumn) *[]*awsglue.CfnTable_ColumnProperty {
 		out := make([]*awsglue.CfnTable_ColumnProperty, 0, len(tcs))
 		for _, tc := range tcs {

@@ -107,7 +107,11 @@ func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, erro
 	})
 	s.Catalog = NewCatalog(s.Stack, "Catalog", CatalogProps{
 		DatabaseName: c.DatabaseName, Lake: s.Storage.Lake, Results: s.Storage.Results,
-		Accounts: []string{*account}, BytesScannedCutoff: c.BytesScannedCutoff,
+		// The flow logs of this stack are in its own account and region: S3
+		// keys carry the region, and ingest-cwlogs gives CloudWatch Logs
+		// records its own. So an unfiltered query projects 24 partitions a
+		// day (see TestProjectedPartitions).
+		Accounts: []string{*account}, Regions: []string{*s.Region()}, BytesScannedCutoff: c.BytesScannedCutoff,
 	})
 	s.Findings = NewTopic(s.Stack, "Findings", TopicProps{
 		DisplayName: "flowlake findings", Emails: c.AlertEmails, Severities: Severities(c.EmailMinSeverity),

@@ -10,12 +10,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/flowlake/flowlake/shared/flowlog"
+	"github.com/flowlake/flowlake/shared/lake"
 	"github.com/flowlake/flowlake/shared/queries"
 )
 
@@ -302,6 +304,20 @@ func TestBuckets(t *testing.T) {
 	count(t, templates["CWOnly"], jsii.String("Custom::S3BucketNotifications"), jsii.Number(0))
 }
 
+// TestProjectedPartitions: a query that filters on no partition key
+// projects the stack table's accounts × regions × days × 24 partitions,
+// under Athena's limit for a scan; with the defaults (the stack's account
+// and region, from 2020-01-01) that is 24 a day.
+func TestProjectedPartitions(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	n, ok := s3only.Catalog.TableDef.ProjectedPartitions(now)
+	days := int64(now.Sub(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))/(24*time.Hour)) + 1
+	if !ok || n != days*24 || n > lake.MaxScanPartitions {
+		t.Errorf("ProjectedPartitions = %d, %v; want %d (1 account × 1 region × %d days × 24), under %d", n, ok, days*24, days, lake.MaxScanPartitions)
+	}
+	t.Logf("an unfiltered query projects %d partitions on %s", n, now.Format(time.DateOnly))
+}
+
 func TestCatalog(t *testing.T) {
 	tpl := templates["S3Only"]
 	has(t, tpl, jsii.String("AWS::Glue::Database"), obj(map[string]any{
@@ -347,6 +363,9 @@ func TestCatalog(t *testing.T) {
 	}
 	if !strings.Contains(js(params["projection.aws_account.values"]), `"Ref":"AWS::AccountId"`) {
 		t.Errorf("projection.aws_account.values = %s; want the stack's account", js(params["projection.aws_account.values"]))
+	}
+	if params["projection.aws_region.type"] != "enum" || !strings.Contains(js(params["projection.aws_region.values"]), `"Ref":"AWS::Region"`) {
+		t.Errorf("projection.aws_region = %v %s; want an enum of the stack's region", params["projection.aws_region.type"], js(params["projection.aws_region.values"]))
 	}
 	has(t, tpl, jsii.String("AWS::Athena::WorkGroup"), obj(map[string]any{
 		"Name": "flowlake", "State": "ENABLED",

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/flowlake/flowlake/shared/flowlog"
 	"github.com/flowlake/flowlake/shared/lake"
+	"github.com/flowlake/flowlake/shared/pipeline"
 )
 
 // runConvert implements `flowlake convert`.
@@ -83,7 +86,16 @@ func runConvert(ctx context.Context, sio stdio, args []string) int {
 		)
 	}
 
-	store := lake.DirStore{Root: *lakeDir}
+	// The ingest functions' path (pipeline.Pipeline.ProcessText), into a
+	// folder, with no limit on a local file's size.
+	p := &pipeline.Pipeline{
+		Store:  lake.DirStore{Root: *lakeDir},
+		Limits: pipeline.Limits{MaxObjectBytes: math.MaxInt64 / 2, MaxInflatedBytes: math.MaxInt64 / 2, MaxInflateRatio: math.MaxInt32},
+		Log:    pipeline.NewLogger(io.Discard, slog.LevelError),
+	}
+	if enr != nil {
+		p.Enricher, p.EnrichGroups = enr, ef.groups()
+	}
 	t0 := time.Now()
 	var records, rejected, bytes int64
 	parts := map[string]bool{}
@@ -93,12 +105,13 @@ func runConvert(ctx context.Context, sio stdio, args []string) int {
 		if ctx.Err() != nil {
 			return 130
 		}
-		sum, err := convertFile(ctx, store, name, fm, *account, *region, ef.enrichment(enr), bar, func(pe *flowlog.ParseError) {
+		p.OnReject = func(pe *flowlog.ParseError) {
 			if bar != nil {
 				bar.Clear()
 			}
 			reportReject(sio.err, name, pe)
-		})
+		}
+		sum, err := convertFile(ctx, p, name, fm, *account, *region, bar)
 		if err != nil {
 			if bar != nil {
 				bar.Clear()
@@ -134,9 +147,11 @@ func runConvert(ctx context.Context, sio stdio, args []string) int {
 	return status
 }
 
-// convertFile converts one file into store.
-func convertFile(ctx context.Context, store lake.Store, name string, fm *flowlog.Format, account, region string,
-	en *lake.Enrichment, bar *progressbar.ProgressBar, onReject func(*flowlog.ParseError)) (lake.Summary, error) {
+// convertFile converts one file with p: the records before any header in
+// fm (nil: the default format), under the account and region given, if
+// any.
+func convertFile(ctx context.Context, p *pipeline.Pipeline, name string, fm *flowlog.Format, account, region string,
+	bar *progressbar.ProgressBar) (lake.Summary, error) {
 	src, err := lake.FileSource(name)
 	if err != nil {
 		return lake.Summary{}, err
@@ -147,25 +162,19 @@ func convertFile(ctx context.Context, store lake.Store, name string, fm *flowlog
 		return lake.Summary{}, err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return lake.Summary{}, err
+	}
 	var r io.Reader = f
 	if bar != nil {
 		r = io.TeeReader(f, bar)
 	}
-	ra := lake.ReadAhead(r) // gunzip on another core
-	defer ra.Close()
-	rd := flowlog.NewReader(ra)
-	if fm != nil {
-		rd.SetFormat(fm)
-	}
-	c := lake.Converter{OnReject: onReject}
-	if en != nil {
-		c.Hook, c.Schema = en.Hook, en.Schema()
-	}
-	sum, err := c.Convert(ctx, store, src, rd)
+	res, err := p.ProcessText(ctx, src, r, fi.Size(), fm)
 	if err != nil {
-		return sum, fmt.Errorf("%s: %w", name, err)
+		return res.Summary, fmt.Errorf("%s: %w", name, err)
 	}
-	return sum, nil
+	return res.Summary, nil
 }
 
 // peakRSS returns this process's peak resident set size in bytes, from

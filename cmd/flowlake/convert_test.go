@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flowlake/flowlake/shared/lake"
 )
 
 const convertInput = `version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status
@@ -69,14 +71,48 @@ func TestQueryEmptyLake(t *testing.T) {
 }
 
 func TestDDL(t *testing.T) {
-	code, out, errs := runCmd(t, "", "ddl", "--location", "s3://lake-bucket/flows", "--accounts", "123456789010")
+	code, out, errs := runCmd(t, "", "ddl", "--location", "s3://lake-bucket/flows", "--accounts", "123456789010", "--regions", "us-east-1")
 	if code != 0 {
 		t.Fatalf("ddl exit %d: %s", code, errs)
 	}
 	for _, want := range []string{"CREATE EXTERNAL TABLE IF NOT EXISTS `flows` (", "  `end` bigint", "LOCATION 's3://lake-bucket/flows/'",
-		"'projection.aws_account.values'='123456789010'", "'projection.day.format'='yyyy-MM-dd'"} {
+		"'projection.aws_account.type'='enum'", "'projection.aws_account.values'='123456789010'",
+		"'projection.aws_region.values'='us-east-1'", "'projection.day.format'='yyyy-MM-dd'"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("ddl output lacks %q", want)
 		}
+	}
+	if strings.Contains(out, "injected") {
+		t.Error("ddl projects an injected key: every query that does not name it would fail")
+	}
+}
+
+// TestDDLProjection: the accounts and regions come from a lake folder or
+// the flags, never as an injected key (every saved query would fail), and
+// a projection over Athena's partition limit is refused.
+func TestDDLProjection(t *testing.T) {
+	if code, _, errs := runCmd(t, "", "ddl"); code != 2 || !strings.Contains(errs, "--lake DIR or --accounts and --regions") {
+		t.Errorf("ddl with no accounts: exit %d, %q; want 2 and what to give", code, errs)
+	}
+	dir := t.TempDir()
+	for _, p := range []string{"aws_account=111122223333/aws_region=us-east-2/day=2026-11-20/hour=03",
+		"aws_account=111122223333/aws_region=eu-west-1/day=2026-11-19/hour=23", "aws_account=444455556666/aws_region=us-east-2/day=2026-11-21/hour=00"} {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.FromSlash(p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errs := runCmd(t, "", "ddl", "--lake", dir)
+	if code != 0 {
+		t.Fatalf("ddl --lake: exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"'projection.aws_account.values'='111122223333,444455556666'",
+		"'projection.aws_region.values'='eu-west-1,us-east-2'", "'projection.day.range'='2026-11-19,NOW'"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ddl --lake output lacks %q", want)
+		}
+	}
+	code, _, errs = runCmd(t, "", "ddl", "--accounts", "1,2,3,4,5,6,7,8,9,10,11,12", "--regions", strings.Join(lake.Regions, ","))
+	if code != 2 || !strings.Contains(errs, "partitions") || !strings.Contains(errs, "1000000") {
+		t.Errorf("ddl over the partition limit: exit %d, %q; want 2 and the count", code, errs)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"flag"
 
 	"github.com/flowlake/flowlake/shared/enrich"
-	"github.com/flowlake/flowlake/shared/lake"
 )
 
 // enrichFlags are the enrichment flags convert and parse share.
@@ -39,12 +38,10 @@ func (ef *enrichFlags) open(ctx context.Context) (*enrich.Enricher, error) {
 	return enrich.NewFromPaths(ctx, enrich.Paths{IPRanges: *ef.ipRanges, GeoIP: *ef.geoip, ASN: *ef.asn})
 }
 
-// enrichment returns a lake hook for e that writes the columns of the
-// sources configured, or nil when e is nil.
-func (ef *enrichFlags) enrichment(e *enrich.Enricher) *lake.Enrichment {
-	if e == nil {
-		return nil
-	}
+// groups returns the enrichment groups whose columns the flags give a
+// source for: the record-derived ones always, the others when their file
+// is named.
+func (ef *enrichFlags) groups() []string {
 	groups := []string{enrich.GroupRecord}
 	if *ef.ipRanges != "" {
 		groups = append(groups, enrich.GroupIPRanges)
@@ -55,5 +52,5 @@ func (ef *enrichFlags) enrichment(e *enrich.Enricher) *lake.Enrichment {
 	if *ef.asn != "" {
 		groups = append(groups, enrich.GroupASN)
 	}
-	return &lake.Enrichment{Enricher: e, Groups: groups}
+	return groups
 }

@@ -93,7 +93,7 @@ func runInvoke(ctx context.Context, sio stdio, args []string) int {
 	}
 	if e != nil {
 		defer e.Close()
-		p.Enricher, p.EnrichGroups = e, ef.enrichment(e).Groups
+		p.Enricher, p.EnrichGroups = e, ef.groups()
 	}
 	if *lakeDir != "" {
 		p.Store = lake.DirStore{Root: *lakeDir}

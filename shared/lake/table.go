@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // TableName is the name of the table in Athena and of the view in DuckDB,
@@ -52,6 +53,36 @@ var Regions = []string{
 	"eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1",
 	"eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1",
 	"sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2", Unknown,
+}
+
+// MaxScanPartitions is the most partitions Athena reads in one scan:
+// "Athena cannot read more than 1 million partitions in a single scan"
+// (Athena User Guide, service quotas, "Databases, tables, and
+// partitions"). A query that does not filter on the partition keys reads
+// every partition the projection enumerates, so a table's projection must
+// stay under it (see ProjectedPartitions).
+const MaxScanPartitions = 1_000_000
+
+// ProjectedPartitions returns how many partitions a query that does not
+// filter on the partition keys projects on the day of now: accounts ×
+// regions × days from the first day to now × 24 hours. ok is false when
+// aws_account is injected (Athena then rejects any query that does not
+// name it) or the projection cannot be read.
+func (t Table) ProjectedPartitions(now time.Time) (n int64, ok bool) {
+	count := func(key string) int64 {
+		if t.Parameters["projection."+key+".type"] != "enum" {
+			return 0
+		}
+		return int64(len(strings.Split(t.Parameters["projection."+key+".values"], ",")))
+	}
+	accounts, regions := count(KeyAccount), count(KeyRegion)
+	first, _, found := strings.Cut(t.Parameters["projection."+KeyDay+".range"], ",")
+	day, err := time.Parse(time.DateOnly, first)
+	if accounts == 0 || regions == 0 || !found || err != nil {
+		return 0, false
+	}
+	days := int64(now.UTC().Truncate(24*time.Hour).Sub(day)/(24*time.Hour)) + 1
+	return accounts * regions * max(days, 0) * 24, true
 }
 
 // Table returns the Glue table of the schema. Partition projection

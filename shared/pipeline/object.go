@@ -87,6 +87,23 @@ func (l Limits) CheckSize(size int64) error {
 // the error wraps ErrNotFlowLog and nothing is written. Res.InputBytes and
 // Res.TextBytes are set either way.
 func (p *Pipeline) ProcessObject(ctx context.Context, src lake.Source, body io.Reader, size int64) (Result, error) {
+	return p.processBody(ctx, src, body, size, nil)
+}
+
+// ProcessText is ProcessObject for flow-log text that may lack a header,
+// such as a file on a laptop (flowlake convert): the records before any
+// header line are read in format fm, and a header line sets the format of
+// the lines after it. It takes the same streaming path, with the same
+// limits, as the ingest functions.
+func (p *Pipeline) ProcessText(ctx context.Context, src lake.Source, body io.Reader, size int64, fm *flowlog.Format) (Result, error) {
+	if fm == nil {
+		fm = flowlog.MustParseFormat(flowlog.DefaultFormat)
+	}
+	return p.processBody(ctx, src, body, size, fm)
+}
+
+// processBody reads body: with fm nil, its first line must be a header.
+func (p *Pipeline) processBody(ctx context.Context, src lake.Source, body io.Reader, size int64, fm *flowlog.Format) (Result, error) {
 	if err := p.Limits.CheckSize(size); err != nil {
 		return Result{}, fmt.Errorf("%s: %w", src.ID, err)
 	}
@@ -97,9 +114,16 @@ func (p *Pipeline) ProcessObject(ctx context.Context, src lake.Source, body io.R
 	br := bufio.NewReaderSize(text, 64<<10)
 
 	var res Result
-	err := checkHeader(br)
+	var err error
+	if fm == nil {
+		err = checkHeader(br)
+	}
 	if err == nil {
-		res, err = p.Process(ctx, src, flowlog.NewReader(br))
+		rd := flowlog.NewReader(br)
+		if fm != nil {
+			rd.SetFormat(fm)
+		}
+		res, err = p.Process(ctx, src, rd)
 	}
 	res.InputBytes, res.TextBytes = in.n.Load(), text.n.Load()
 	var ce flate.CorruptInputError

@@ -113,6 +113,10 @@ type Pipeline struct {
 	Metrics *Metrics
 	// Now is the clock (default time.Now), for the delivery lag.
 	Now func() time.Time
+	// OnReject, if set, is called for each line that does not parse, in
+	// order, as it is read (the CLI prints them); the sample in the
+	// rejects prefix is written either way.
+	OnReject func(*flowlog.ParseError)
 }
 
 // Result is what processing one source did.
@@ -182,7 +186,7 @@ func (p *Pipeline) Process(ctx context.Context, src lake.Source, r lake.RecordRe
 		}
 		c.Schema = s
 	}
-	c.OnReject = nil
+	c.OnReject = p.OnReject
 	det := p.Detector
 	if p.NewDetector != nil {
 		det = p.NewDetector()
