@@ -1,12 +1,10 @@
 package lake
 
 import (
-	"context"
 	"encoding/binary"
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"unsafe"
 
 	"github.com/flowlake/flowlake/shared/enrich"
@@ -17,7 +15,8 @@ import (
 // TableSchema is the whole table: the flow-log columns of DefaultSchema,
 // then the enrichment columns. It is what the Glue table, the Athena DDL and
 // the DuckDB view describe. Its enrichment accessors read nothing (NULL);
-// a conversion that enriches writes with Enrichment.Schema instead.
+// a conversion that enriches (pipeline.Pipeline) writes with
+// EnrichColumns over the enrichment its hook computed instead.
 var TableSchema = func() *Schema {
 	s, err := DefaultSchema.Extend(EnrichColumns(nil, nil)...)
 	if err != nil {
@@ -25,53 +24,6 @@ var TableSchema = func() *Schema {
 	}
 	return s
 }()
-
-// Enrichment runs an enricher on each group of records a Converter encodes
-// (as its Hook) and provides the columns that read the result. One
-// Enrichment serves one conversion at a time.
-type Enrichment struct {
-	Enricher *enrich.Enricher
-	// Groups, if not nil, are the enrichment groups (enrich.GroupRecord,
-	// GroupIPRanges, ...) whose columns are written; nil writes them all.
-	// Leaving out the groups that have no source (no mmdb, no EC2) keeps
-	// their always-NULL columns out of the files, which read them as NULL
-	// anyway.
-	Groups []string
-
-	mu    sync.Mutex
-	out   []enrich.Fields
-	stats enrich.Stats
-}
-
-// Hook enriches recs; set it as Converter.Hook.
-func (e *Enrichment) Hook(ctx context.Context, recs []flowlog.Record) error {
-	if cap(e.out) < len(recs) {
-		e.out = make([]enrich.Fields, len(recs))
-	}
-	e.out = e.out[:len(recs)]
-	st := e.Enricher.Enrich(ctx, recs, e.out)
-	e.mu.Lock()
-	e.stats.Add(st)
-	e.mu.Unlock()
-	return nil
-}
-
-// Stats returns the enricher's counters summed over every hook call.
-func (e *Enrichment) Stats() enrich.Stats {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.stats
-}
-
-// Schema returns DefaultSchema extended with the enrichment columns of
-// e.Groups, reading what Hook computed.
-func (e *Enrichment) Schema() *Schema {
-	s, err := DefaultSchema.Extend(EnrichColumns(&e.out, e.Groups)...)
-	if err != nil {
-		panic(err) // the columns are fixed and checked by TableSchema
-	}
-	return s
-}
 
 // EnrichColumns returns the lake columns of enrichment, in enrich's column
 // order, restricted to groups when it is not nil. *fields is the enrichment

@@ -32,7 +32,7 @@ func BenchmarkColumn(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	en := &Enrichment{Enricher: e, Groups: []string{enrich.GroupRecord}}
+	en := &TestEnrichment{Enricher: e, Groups: []string{enrich.GroupRecord}}
 	s := en.Schema()
 	idx := make([]int32, batchSize)
 	for i := range idx {
@@ -95,7 +95,7 @@ func TestEnrichValuesMatchAccessors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	en := &Enrichment{Enricher: e}
+	en := &TestEnrichment{Enricher: e}
 	cols := en.Schema().Columns()
 	idx := make([]int32, batchSize)
 	for i := range idx {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 
+	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/flowlog"
 	"github.com/parquet-go/parquet-go"
 )
@@ -61,4 +63,52 @@ func WriteObject(ctx context.Context, w io.Writer, s *Schema, fields flowlog.Fie
 		return fmt.Errorf("close object: %w", err)
 	}
 	return nil
+}
+
+// TestEnrichment runs an enricher on each group of records a Converter
+// encodes (as its Hook) and provides the columns that read the result, as
+// pipeline.Pipeline does, for this package's tests (the pipeline imports
+// this package). One TestEnrichment serves one conversion at a time.
+type TestEnrichment struct {
+	Enricher *enrich.Enricher
+	// Groups, if not nil, are the enrichment groups (enrich.GroupRecord,
+	// GroupIPRanges, ...) whose columns are written; nil writes them all.
+	// Leaving out the groups that have no source (no mmdb, no EC2) keeps
+	// their always-NULL columns out of the files, which read them as NULL
+	// anyway.
+	Groups []string
+
+	mu    sync.Mutex
+	out   []enrich.Fields
+	stats enrich.Stats
+}
+
+// Hook enriches recs; set it as Converter.Hook.
+func (e *TestEnrichment) Hook(ctx context.Context, recs []flowlog.Record) error {
+	if cap(e.out) < len(recs) {
+		e.out = make([]enrich.Fields, len(recs))
+	}
+	e.out = e.out[:len(recs)]
+	st := e.Enricher.Enrich(ctx, recs, e.out)
+	e.mu.Lock()
+	e.stats.Add(st)
+	e.mu.Unlock()
+	return nil
+}
+
+// Stats returns the enricher's counters summed over every hook call.
+func (e *TestEnrichment) Stats() enrich.Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stats
+}
+
+// Schema returns DefaultSchema extended with the enrichment columns of
+// e.Groups, reading what Hook computed.
+func (e *TestEnrichment) Schema() *Schema {
+	s, err := DefaultSchema.Extend(EnrichColumns(&e.out, e.Groups)...)
+	if err != nil {
+		panic(err) // the columns are fixed and checked by TableSchema
+	}
+	return s
 }

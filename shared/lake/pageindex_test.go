@@ -147,7 +147,7 @@ func buildIndexLakes(ctx context.Context) (map[string]*indexLake, error) {
 		}
 		recs = append(recs, rec)
 	}
-	en := &lake.Enrichment{Enricher: e}
+	en := &lake.TestEnrichment{Enricher: e}
 	s := en.Schema()
 	var old bytes.Buffer
 	if err := lake.WriteObject(ctx, &old, s, flowgen.RichFormat().Set(), recs, en.Hook, lake.SkipPageBoundsOptions(s)...); err != nil {

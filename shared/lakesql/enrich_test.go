@@ -10,10 +10,12 @@ import (
 	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/flowlog"
 	"github.com/flowlake/flowlake/shared/lake"
+	"github.com/flowlake/flowlake/shared/pipeline"
 )
 
-// The enrichment columns written through lake.Enrichment read back through
-// the same view as the flow-log columns; the groups left out read as NULL.
+// The enrichment columns written by the pipeline (the ingest functions'
+// path) read back through the same view as the flow-log columns; the
+// groups left out read as NULL.
 func TestEnrichedLake(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -37,13 +39,13 @@ func TestEnrichedLake(t *testing.T) {
 		"5 52.95.128.179 10.0.0.71 443 34210 6 1616729292 1616729349 ACCEPT 19 ingress eni-1 OK\n" +
 		"5 10.0.0.71 100.64.1.1 34210 22 6 1616729292 1616729349 REJECT 2 egress eni-1 OK\n" +
 		"5 - - - - - 1616729292 1616729349 - - - eni-1 NODATA\n"
-	en := &lake.Enrichment{Enricher: e, Groups: []string{enrich.GroupRecord, enrich.GroupIPRanges}}
-	c := lake.Converter{Hook: en.Hook, Schema: en.Schema()}
 	lakeDir := filepath.Join(dir, "lake")
-	if _, err := c.Convert(ctx, lake.DirStore{Root: lakeDir}, lake.Source{ID: "t"}, flowlog.NewReader(strings.NewReader(in))); err != nil {
+	p := &pipeline.Pipeline{Store: lake.DirStore{Root: lakeDir}, Enricher: e, EnrichGroups: []string{enrich.GroupRecord, enrich.GroupIPRanges}}
+	res, err := p.Process(ctx, lake.Source{ID: "t"}, flowlog.NewReader(strings.NewReader(in)))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got := en.Stats().Records; got != 3 {
+	if got := res.Enrichment.Records; got != 3 {
 		t.Errorf("enriched %d records; want 3", got)
 	}
 
