@@ -18,6 +18,13 @@ const (
 	FnNotifySlack  = "notify-slack"
 )
 
+// EnvBootstrapArch names the GOARCH the bootstraps are built for, for the
+// end-to-end tests only (integration/e2e runs the synthesized bootstraps
+// on this machine's CPU under the Lambda Runtime Interface Emulator).
+// Unset, it is arm64, the architecture the template deploys; nothing else
+// about the build or the template changes.
+const EnvBootstrapArch = "FLOWLAKE_BOOTSTRAP_GOARCH"
+
 // ErrMissingFunction is returned by BuildFunctions when a function's
 // folder does not exist.
 var ErrMissingFunction = errors.New("function folder missing")
@@ -67,7 +74,11 @@ func BuildFunctions(root string, names []string, out string) (map[string]string,
 		"-ldflags=-s -w -buildid=", "-o", bin + string(filepath.Separator)}, pkgs...)
 	cmd := exec.Command("go", args...)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	arch := os.Getenv(EnvBootstrapArch)
+	if arch == "" {
+		arch = "arm64"
+	}
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+arch, "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, b)
 	}

@@ -1,21 +1,31 @@
-// Package e2e runs the whole flowlake path end to end on loopback, with the
-// real binaries and SDK clients, and asserts every hop:
+// Package e2e runs what AWS runs, end to end on loopback, and asserts
+// every hop:
 //
-//	raw objects (versitygw, the AWS S3 layout)
-//	  ─▶ SQS-shaped S3 events ─▶ ingest-s3 bootstrap under the Lambda RIE
+//	cdk synth (go run ./infra, cdk.json's context) ─▶ the template and its four bootstraps
+//	raw objects (versitygw, the AWS S3 layout) ─▶ SQS-shaped S3 notifications ─▶ ingest-s3
+//	CloudWatch Logs subscription payloads (small batches per stream) ─▶ ingest-cwlogs
 //	  ─▶ the lake (Parquet in the lake bucket's folder)
-//	  ─▶ scheduled detection (the lake engine's SQL in DuckDB over that folder)
-//	  ─▶ notify.Notifier (dynalite dedup) ─▶ notify.SNS ─▶ goaws ─▶ HTTP subscriber
-//	  ─▶ notify-slack bootstrap under the RIE (webhook URL from a loopback
+//	EventBridge scheduled events ─▶ detect ─▶ the Athena stand-in (package standin)
+//	ingest and detect ─▶ dedup table (dynalite) ─▶ SNS (goaws) ─▶ HTTP subscriber
+//	  ─▶ SNS Lambda events ─▶ notify-slack (webhook URL from a loopback
 //	     Secrets Manager) ─▶ loopback Slack webhook
-//	  ─▶ the saved queries in DuckDB
+//	the template's saved queries (AWS::Athena::NamedQuery) ─▶ the Athena stand-in
 //
-// The ingest function also runs the batch detection engine and publishes
-// through the same dedup table (FLOWLAKE_FINDINGS_TOPIC_ARN,
-// FLOWLAKE_DEDUP_TABLE), so a finding both engines see is still delivered
-// once. Everything is delivered twice (ingest and detect+publish both run
-// again, as SQS and the schedule redeliver), and each injected scenario
-// must still yield its finding exactly once: one SNS delivery, one Slack
-// post. It is its own package so that goaws, whose state is global, is
-// this test binary's alone.
+// Each function is the bootstrap the synth built (with the app's own build
+// flags, for this machine's CPU: infra's FLOWLAKE_BOOTSTRAP_GOARCH), run
+// under the Lambda Runtime Interface Emulator with the environment the
+// template gives it. Only the template's references are replaced, by the
+// loopback servers' names and endpoints (stack.Locals): the buckets, the
+// topic, the dedup table, the account and region, and AWS's ip-ranges URL
+// (a local TLS server, trusted through SSL_CERT_FILE). Endpoints and
+// credentials are the SDK's own environment variables
+// (AWS_ENDPOINT_URL_<SERVICE>), and FLOWLAKE_S3_ENDPOINT for path-style S3;
+// FLOWLAKE_SNS_SINGLE because goaws has no PublishBatch.
+//
+// Every ingest event is delivered twice and every hourly schedule fires
+// twice; each injected attack must still reach the subscriber and Slack
+// exactly once, the benign traffic nothing, and the host sweep, which
+// CloudWatch Logs delivers in batches too small for the batch engine, must
+// be published by the scheduled detector. It is its own package so that
+// goaws, whose state is global, is this test binary's alone.
 package e2e

@@ -43,7 +43,7 @@ func (q Querier) Query(ctx context.Context, query string) ([]detect.Row, error) 
 		r := make(detect.Row, len(cols))
 		for i, v := range vals {
 			if v != nil {
-				r[cols[i]] = text(v)
+				r[cols[i]] = Text(v)
 			}
 		}
 		out = append(out, r)
@@ -54,7 +54,9 @@ func (q Querier) Query(ctx context.Context, query string) ([]detect.Row, error) 
 	return out, nil
 }
 
-func text(v any) string {
+// Text returns a DuckDB value as Athena prints it in query results:
+// numbers in decimal, timestamps in RFC 3339, arrays as "[1, 2]".
+func Text(v any) string {
 	switch v := v.(type) {
 	case []byte:
 		return string(v)
@@ -68,7 +70,7 @@ func text(v any) string {
 			if e == nil {
 				parts[i] = "null"
 			} else {
-				parts[i] = text(e)
+				parts[i] = Text(e)
 			}
 		}
 		return "[" + strings.Join(parts, ", ") + "]"

@@ -1,0 +1,21 @@
+// Package standin holds the stand-ins the end-to-end suite serves where no
+// local server of the real service exists. They are stand-ins, never the
+// services: they speak the same API calls over HTTP, so the functions
+// under test use their real AWS SDK clients, but what they compute is
+// only as faithful as what they run.
+//
+// Athena: StartAthena serves StartQueryExecution, GetQueryExecution and
+// GetQueryResults (paged, header row first, as Athena returns a SELECT)
+// of the Athena JSON protocol. It runs the SQL it receives, unchanged, in
+// DuckDB over the lake bucket's objects (versitygw keeps each object as a
+// file), with the lake as the table flows. Trino functions that DuckDB
+// lacks are defined as DuckDB macros, each listed in DialectGaps with why.
+// What it does not model: Trino's reading of Parquet page indexes (tested
+// separately, in shared/lake, against an independent Parquet reader),
+// partition projection beyond the injected-key constraint, query
+// queuing, cost limits and result files in S3.
+//
+// It may import DuckDB (through shared/lakesql and shared/detect/duck);
+// it is test infrastructure and must never be imported by functions/ or
+// shared/.
+package standin
