@@ -41,9 +41,9 @@ const (
 // Environment variables of notify-slack, whose configuration lives in its
 // own main package.
 const (
-	envSlackSecret     = "SLACK_WEBHOOK_SECRET"
-	envSlackSecretKey  = "SLACK_WEBHOOK_SECRET_KEY"
-	envSlackMinSev     = "MIN_SEVERITY"
+	envSlackSecret    = "SLACK_WEBHOOK_SECRET"
+	envSlackSecretKey = "SLACK_WEBHOOK_SECRET_KEY"
+	envSlackMinSev    = "MIN_SEVERITY"
 )
 
 // StackProps configures the flowlake stack.

@@ -49,7 +49,7 @@ const (
 	dedupTable = "flowlake-dedup"
 	secretID   = "flowlake/slack-webhook" // cdk.json's flowlake:slackSecretName
 	hookPath   = "/services/T0FLOW/B0LAKE/e2e"
-	stackName  = "Flowlake"     // cdk.json's flowlake:stackName
+	stackName  = "Flowlake" // cdk.json's flowlake:stackName
 )
 
 // cwHours are the hours of the day whose records come through CloudWatch

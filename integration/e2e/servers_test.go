@@ -26,7 +26,6 @@ import (
 	"github.com/flowlake/flowlake/shared/notify/slack"
 )
 
-
 // startGoaws runs goaws in-process on loopback (its state is global: one
 // per test binary, which this package is) and returns its URL.
 func startGoaws(t *testing.T) string {
