@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -175,6 +176,9 @@ func sqsBatches(accountID string, objs []rawObject) [][]byte {
 	return out
 }
 
+// readmeQuery matches the SQL of a `flowlake query ... "SQL"` example.
+var readmeQuery = regexp.MustCompile(`flowlake query [^"\n]*"(SELECT [^"]+)"`)
+
 // scheduledEvent is the EventBridge event of the detect schedule's rule
 // in accountID firing at at.
 func scheduledEvent(accountID string, at time.Time) []byte {
@@ -295,6 +299,18 @@ func TestEndToEnd(t *testing.T) {
 	envOf := func(name string) ([]string, map[string]string) { return tpl.Env(t, fns[name], loc) }
 	_, detectEnv := envOf("detect")
 	athenaSrv := standin.StartAthena(t, lakeDir, detectEnv[schedule.EnvWorkgroup], detectEnv[schedule.EnvDatabase], 7)
+	// The Glue table's projection, as the stack creates it: an injected key
+	// would make Athena reject every query that does not name it.
+	tables := tpl.OfType("AWS::Glue::Table")
+	if len(tables) != 1 {
+		t.Fatalf("the template has %d Glue tables; want 1", len(tables))
+	}
+	params, _ := tpl.Resources[tables[0]].Properties["TableInput"].(map[string]any)["Parameters"].(map[string]any)
+	for k, v := range params {
+		if key, ok := strings.CutSuffix(strings.TrimPrefix(k, "projection."), ".type"); ok && v == "injected" {
+			athenaSrv.Injected = append(athenaSrv.Injected, key)
+		}
+	}
 	var enis []enrich.ENI
 	for _, e := range c.estate.ENIs {
 		enis = append(enis, enrich.ENI{ID: e.ID, InstanceID: e.InstanceID, Type: "interface", VPCID: e.VPCID, SubnetID: e.SubnetID,
@@ -533,7 +549,22 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("saved query %v returned no rows over a day of flows", p["Name"])
 		}
 	}
-	t.Logf("hop saved queries (Athena stand-in): %d queries", len(named))
+	// And the README's queries, unchanged.
+	readme, err := os.ReadFile(filepath.Join(stack.RepoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var readmeQueries int
+	for _, m := range readmeQuery.FindAllStringSubmatch(string(readme), -1) {
+		readmeQueries++
+		if rs, err := q.Query(ctx, m[1]); err != nil || len(rs) == 0 {
+			t.Errorf("README query %q: %d rows, %v; want rows", m[1], len(rs), err)
+		}
+	}
+	if readmeQueries == 0 {
+		t.Error("found no flowlake query \"SQL\" example in the README")
+	}
+	t.Logf("hop saved queries (Athena stand-in): %d saved queries and %d README queries, injected keys %v", len(named), readmeQueries, athenaSrv.Injected)
 	t.Logf("end to end: %d S3 objects and %d CloudWatch batches, %d rows, %d findings (%d at ingest), %d SNS deliveries, %d Slack posts in %s",
 		len(objs), len(c.cw), c.records, len(lakeFindings), atIngest, len(got), len(posts), time.Since(t0).Round(time.Millisecond))
 }
