@@ -452,6 +452,24 @@ func TestFunctions(t *testing.T) {
 			"ATHENA_DATABASE":  "flowlake", "DETECT_ACCOUNTS": map[string]any{"Ref": "AWS::AccountId"}, "DETECT_INTERNAL": "100.64.0.0/10",
 		}))},
 	}))
+	// Every function that finds things publishes them the same way: the
+	// topic, the dedup table, dead letters in the lake bucket; and ingest
+	// detects with the same settings as the scheduled detector.
+	for id, f := range resources("Full", "AWS::Lambda::Function") {
+		if !strings.HasPrefix(id, "Detect") && !strings.HasPrefix(id, "Ingest") {
+			continue
+		}
+		env := js(f["Environment"])
+		for _, want := range []string{`"FLOWLAKE_FINDINGS_TOPIC_ARN":{"Ref":"FindingsTopic`, `"FLOWLAKE_DEDUP_TABLE":{"Ref":"Dedup`,
+			`"FLOWLAKE_DEAD_LETTER_BUCKET":{"Ref":"StorageLake`, `"FLOWLAKE_DEAD_LETTER_PREFIX":"dead-letter/notify"`, `"DETECT_INTERNAL":"100.64.0.0/10"`} {
+			if !strings.Contains(env, want) {
+				t.Errorf("%s: environment %s lacks %s", id, env, want)
+			}
+		}
+		if strings.HasPrefix(id, "Detect") && strings.Contains(env, "FLOWLAKE_LAKE_BUCKET") {
+			t.Errorf("%s: the detector reads the lake through Athena only, but has %s", id, env)
+		}
+	}
 	// notify-slack: subscribed with a DLQ, reads the one secret.
 	has(t, tpl, jsii.String("AWS::SNS::Subscription"), obj(map[string]any{
 		"Protocol": "lambda", "RedrivePolicy": map[string]any{"deadLetterTargetArn": assertions.Match_AnyValue()},
@@ -511,9 +529,23 @@ func TestLeastPrivilege(t *testing.T) {
 		t.Errorf("ingest-cwlogs touches the raw bucket:\n%s", cw)
 	}
 	det := policyOf(t, "Full", "DetectRole")
-	for _, want := range []string{`"athena:StartQueryExecution"`, `"glue:GetTable"`, `":workgroup/"`, `"/flows/*"`, `"/athena/*"`} {
+	for _, want := range []string{`"athena:StartQueryExecution"`, `"glue:GetTable"`, `":workgroup/"`, `"/flows/*"`, `"/athena/*"`,
+		`"sns:Publish"`, `"dynamodb:PutItem"`, `"/dead-letter/notify/*"`} {
 		if !strings.Contains(det, want) {
 			t.Errorf("detect policy lacks %s:\n%s", want, det)
+		}
+	}
+	// The detector writes to the lake bucket only its dead letters.
+	for _, doc := range strings.Split(det, "\n") {
+		var pd struct{ Statement []struct{ Action, Resource any } }
+		if err := json.Unmarshal([]byte(doc), &pd); err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range pd.Statement {
+			if res := js(st.Resource); strings.Contains(js(st.Action), "s3:PutObject") && strings.Contains(res, "StorageLake") &&
+				!strings.HasSuffix(res, `"/dead-letter/notify/*"]]}`) {
+				t.Errorf("detect may write the lake at %s", res)
+			}
 		}
 	}
 	ns := policyOf(t, "Full", "NotifySlackRole")

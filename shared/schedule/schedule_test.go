@@ -2,8 +2,11 @@ package schedule
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -113,9 +116,21 @@ func TestHandlerPortScan(t *testing.T) {
 	}
 	pub := &recorder{}
 	h := handler(t, fake, pub, map[string]string{"ATHENA_WORKGROUP": "flowlake", "ATHENA_DATABASE": "flowlake_db", "DETECT_ACCOUNTS": "111122223333"})
-	res, err := h.Handle(context.Background(), events.EventBridgeEvent{Time: time.Date(2026, 11, 24, 7, 20, 0, 0, time.UTC)})
+	// The scheduled event as EventBridge sends it (events/).
+	raw, err := os.ReadFile(filepath.Join("..", "..", "events", "eventbridge-scheduled.json"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	var ev events.EventBridgeEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.Handle(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 11, 24, 6, 0, 0, 0, time.UTC); !res.Since.Equal(want) || !res.Until.Equal(want.Add(time.Hour)) {
+		t.Errorf("window %s to %s; want the hour from %s", res.Since, res.Until, want)
 	}
 	if len(queries) != len(detect.Rules)+1 {
 		t.Errorf("%d queries; want one per rule and one for samples", len(queries))
