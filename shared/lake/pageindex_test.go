@@ -787,13 +787,7 @@ func TestPageIndexBounds(t *testing.T) {
 				t.Logf("%d violations, such as: %s", len(rep.violations), rep.violations[0])
 				return
 			}
-			for i, v := range rep.violations {
-				if i == 20 {
-					t.Errorf("... and %d more", len(rep.violations)-i)
-					break
-				}
-				t.Error(v)
-			}
+			reportViolations(t, rep.violations)
 			for _, w := range rep.noIndex {
 				t.Errorf("%s: no column index, so Athena reads all its pages", w)
 			}
@@ -883,4 +877,17 @@ func TestPageIndexLongStrings(t *testing.T) {
 // parquet-go's default of 16 bytes.
 func parquet16Bytes() []parquetgo.WriterOption {
 	return []parquetgo.WriterOption{parquetgo.ColumnIndexSizeLimit(func([]string) int { return parquetgo.DefaultColumnIndexSizeLimit })}
+}
+
+// reportViolations fails the test with the first 20 violations and the
+// count of the rest.
+func reportViolations(t *testing.T, vs []string) {
+	t.Helper()
+	for i, v := range vs {
+		if i == 20 {
+			t.Errorf("... and %d more", len(vs)-i)
+			break
+		}
+		t.Error(v)
+	}
 }
