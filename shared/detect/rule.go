@@ -213,9 +213,54 @@ type Rule struct {
 	Severity func(a *Agg) (finding.Severity, finding.Role)
 	// Describe writes the finding's description.
 	Describe func(s *Settings, a *Agg) string
+	// Next is what the person on call should check next, for a finding of
+	// the rule; notify renders it in every message.
+	Next NextSteps
 	// Cases are the rule's own should-fire and should-not-fire examples;
 	// TestRuleCases runs every one on both engines.
 	Cases []Case
+}
+
+// NextSteps are the steps to take next, in order: Target when our side is
+// the target of what the finding shows (or the role is unknown), Actor when
+// our side is the actor; a rule with no steps for a role gets
+// DefaultNextSteps'. A step may name the finding's {src}, {dst},
+// {interface}, {ports}, {seen} (the first to the last flow) and {window};
+// the renderer (notify/text) fills them in.
+type NextSteps struct {
+	Target, Actor []string
+}
+
+// CompromisedSteps are the steps for one of our instances acting as an
+// attacker.
+var CompromisedSteps = []string{
+	"Treat {src} as possibly compromised: check its running processes, recent logins and new cron jobs or containers.",
+	"Check CloudTrail for the instance role's API calls around {seen}.",
+	"If it is unexplained, isolate {interface} with a security group that allows no traffic, and snapshot its volumes before you change anything.",
+}
+
+// DefaultNextSteps are the steps of a rule that has none of its own.
+var DefaultNextSteps = NextSteps{
+	Target: []string{
+		"Run the Athena query to see the flows, and whether any were accepted.",
+		"Review the security group and network ACL of {interface}.",
+	},
+	Actor: CompromisedSteps,
+}
+
+// Steps returns the steps of the rule for a finding in which our side has
+// role (actor or not), falling back to DefaultNextSteps.
+func (n NextSteps) Steps(actor bool) []string {
+	if actor {
+		if len(n.Actor) > 0 {
+			return n.Actor
+		}
+		return DefaultNextSteps.Actor
+	}
+	if len(n.Target) > 0 {
+		return n.Target
+	}
+	return DefaultNextSteps.Target
 }
 
 // fires reports whether a group's aggregate reaches the thresholds.

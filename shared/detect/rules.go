@@ -63,6 +63,13 @@ func probe(a *Agg) (finding.Severity, finding.Role) {
 	return finding.Low, finding.RoleTarget
 }
 
+// probeSteps are the steps for a scan or sweep of our side.
+var probeSteps = []string{
+	"Run the Athena query and look for ACCEPT: an accepted probe reached a listening service.",
+	"If any were accepted, review the security group and network ACL of {interface} and close what need not be open.",
+	"Consider a network ACL deny for {src} if it keeps coming back.",
+}
+
 func fixed(s finding.Severity, r finding.Role) func(a *Agg) (finding.Severity, finding.Role) {
 	return func(*Agg) (finding.Severity, finding.Role) { return s, r }
 }
@@ -80,6 +87,11 @@ func bruteForce(id, service string, port int) Rule {
 		Defaults: Settings{Window: 10 * time.Minute, Threshold: 20, MaxPackets: 40, Ports: []int{port}},
 		When:     []Cond{Protocols(6), DstPortIn(), Accepted(), Short(), HasAddrs()},
 		Severity: actorOr(finding.Medium),
+		Next: NextSteps{Actor: CompromisedSteps, Target: []string{
+			"Check the authentication logs on {dst} for a successful login from {src} around {seen}.",
+			"Restrict {ports} to known addresses in the security group, or use Session Manager instead.",
+			"Block {src} in the network ACL if it keeps trying.",
+		}},
 		Describe: func(s *Settings, a *Agg) string {
 			return fmt.Sprintf("%s opened %d short %s connections (at most %d packets) to %s within %s (threshold %d).",
 				a.Src, a.Conns, service, s.MaxPackets, hostsText(a), durText(s.Window), s.Threshold)
@@ -123,6 +135,11 @@ func exposed(id, what string, ports []int, sev finding.Severity) Rule {
 		Defaults: Settings{Window: time.Hour, Threshold: 1, Ports: ports},
 		When:     []Cond{Protocols(6), DstPortIn(), Accepted(), Inbound(), SrcExternal(), HasAddrs()},
 		Severity: fixed(sev, finding.RoleTarget),
+		Next: NextSteps{Target: []string{
+			"Confirm whether {ports} on {dst} should be reachable from the internet at all.",
+			"If not, remove the 0.0.0.0/0 (or ::/0) rule from the security group of {interface}.",
+			"Check the service's own logs on {dst} for access from the sources the query lists.",
+		}},
 		Describe: func(s *Settings, a *Agg) string {
 			return fmt.Sprintf("%s port %s accepted %d flows from %d internet addresses (first %s) within %s.",
 				a.Dst, portsText(a), a.Flows, a.Sources, a.Src, durText(s.Window))
@@ -166,6 +183,7 @@ var Rules = []Rule{
 		Defaults: Settings{Window: time.Hour, Threshold: 10, Ports: CommonPorts, MaxPort: EphemeralFrom},
 		When:     []Cond{Protocols(6, 17), DstPortNotIn(), HasAddrs()},
 		Severity: probe,
+		Next:     NextSteps{Actor: CompromisedSteps, Target: probeSteps},
 		Describe: func(s *Settings, a *Agg) string {
 			return fmt.Sprintf("%s probed %d distinct ports on %s within %s (threshold %d); %d of %d flows accepted.",
 				a.Src, a.Ports, a.Dst, durText(s.Window), s.Threshold, a.Accepted, a.Flows)
@@ -212,6 +230,7 @@ var Rules = []Rule{
 		Defaults: Settings{Window: 10 * time.Minute, Threshold: 50, Ports: SweepExcludedPorts, MaxPort: EphemeralFrom},
 		When:     []Cond{Protocols(6, 17), DstPortNotIn(), HasAddrs()},
 		Severity: probe,
+		Next:     NextSteps{Actor: CompromisedSteps, Target: probeSteps},
 		Describe: func(s *Settings, a *Agg) string {
 			return fmt.Sprintf("%s reached %d distinct hosts on port %s within %s (threshold %d); %d of %d flows accepted.",
 				a.Src, a.Hosts, portsText(a), durText(s.Window), s.Threshold, a.Accepted, a.Flows)
@@ -249,6 +268,11 @@ var Rules = []Rule{
 		Defaults: Settings{Window: time.Hour, Threshold: 5 << 30, FlowBytes: 500_000_000},
 		When:     []Cond{Outbound(), DstExternal()},
 		Severity: fixed(finding.High, finding.RoleActor),
+		Next: NextSteps{Actor: []string{
+			"Find what on {interface} sent the data to {dst}: an expected backup or upload, or not.",
+			"Compare with the interface's usual egress (run the query over earlier days).",
+			"If unexpected, isolate {interface}, preserve its volumes, and check CloudTrail for the role's data access.",
+		}},
 		Describe: func(s *Settings, a *Agg) string {
 			return fmt.Sprintf("%s sent %s to %d internet hosts within %s (threshold %s); the largest flow was %s (threshold %s).",
 				a.InterfaceID, bytesText(a.Bytes), a.Hosts, durText(s.Window), bytesText(s.Threshold), bytesText(a.MaxBytes), bytesText(s.FlowBytes))
@@ -283,6 +307,11 @@ var Rules = []Rule{
 		Defaults: Settings{Window: time.Hour, Threshold: 1, Ports: MiningPorts},
 		When:     []Cond{Protocols(6), DstPortIn(), Accepted(), Outbound(), SrcInternal(), DstExternal()},
 		Severity: fixed(finding.High, finding.RoleActor),
+		Next: NextSteps{Actor: []string{
+			"Check CPU use and running processes on the instance behind {interface} for a miner.",
+			"Look for new cron jobs, containers, users or SSH keys.",
+			"If confirmed, isolate {interface}, rotate the instance role's credentials, and rebuild the instance from a known image.",
+		}},
 		Describe: func(s *Settings, a *Agg) string {
 			return fmt.Sprintf("%s connected to %d internet hosts (first %s) on mining port %s: %d flows, %s, within %s.",
 				a.Src, a.Hosts, a.Dst, portsText(a), a.Flows, bytesText(a.Bytes), durText(s.Window))
@@ -316,6 +345,11 @@ var Rules = []Rule{
 		Defaults: Settings{Window: time.Hour, Threshold: 1},
 		When:     []Cond{SkipData()},
 		Severity: fixed(finding.Medium, finding.RoleTarget),
+		Next: NextSteps{Target: []string{
+			"Flows of {interface} in {window} were not recorded: other findings for it may be incomplete.",
+			"Check the flow log's delivery errors and the interface's traffic for the window.",
+			"Run detection over the window again once delivery is healthy.",
+		}},
 		Describe: func(s *Settings, a *Agg) string {
 			return fmt.Sprintf("%s has %d SKIPDATA records within %s: flows in those intervals were not recorded.",
 				a.InterfaceID, a.Flows, durText(s.Window))

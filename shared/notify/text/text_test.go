@@ -22,6 +22,16 @@ func TestEveryRuleHasNextSteps(t *testing.T) {
 		if all := strings.Join(steps, " "); !strings.Contains(all, f.InterfaceID) && !strings.Contains(all, f.Src) && !strings.Contains(all, f.Dst) {
 			t.Errorf("NextSteps(%s) names none of its interface, source or destination: %q", f.Rule, steps)
 		}
+		// Every placeholder a rule's steps use is filled in, for either role.
+		for _, role := range []finding.Role{finding.RoleActor, finding.RoleTarget} {
+			g := f
+			g.Role = role
+			for _, s := range text.NextSteps(&g) {
+				if strings.ContainsAny(s, "{}") {
+					t.Errorf("NextSteps(%s, %s): %q keeps a placeholder", f.Rule, role, s)
+				}
+			}
+		}
 	}
 }
 
