@@ -25,6 +25,7 @@ import (
 	"github.com/flowlake/flowlake/shared/detect"
 	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/notify"
+	"github.com/flowlake/flowlake/shared/notify/slack"
 	"github.com/flowlake/flowlake/shared/pipeline"
 	"github.com/flowlake/flowlake/shared/schedule"
 )
@@ -36,14 +37,6 @@ const (
 	ingestCWLogsTimeout = 2  // minutes
 	detectTimeout       = 10 // minutes
 	notifyTimeout       = 1  // minutes
-)
-
-// Environment variables of notify-slack, whose configuration lives in its
-// own main package.
-const (
-	envSlackSecret    = "SLACK_WEBHOOK_SECRET"
-	envSlackSecretKey = "SLACK_WEBHOOK_SECRET_KEY"
-	envSlackMinSev    = "MIN_SEVERITY"
 )
 
 // StackProps configures the flowlake stack.
@@ -430,12 +423,12 @@ func (s *Stack) suppress() {
 }
 
 func slackEnv(c Config) map[string]*string {
-	env := map[string]*string{envSlackSecret: jsii.String(c.SlackSecretName)}
+	env := map[string]*string{slack.EnvWebhookSecret: jsii.String(c.SlackSecretName)}
 	if c.SlackSecretKey != "" {
-		env[envSlackSecretKey] = jsii.String(c.SlackSecretKey)
+		env[slack.EnvWebhookSecretKey] = jsii.String(c.SlackSecretKey)
 	}
 	if c.SlackMinSeverity != "" {
-		env[envSlackMinSev] = jsii.String(string(c.SlackMinSeverity))
+		env[slack.EnvMinSeverity] = jsii.String(string(c.SlackMinSeverity))
 	}
 	return env
 }

@@ -2,7 +2,8 @@
 // findings topic to Slack (slack.Handler). It takes an SNS subscription's
 // events, or an SQS queue's batches (for digest mode), in one handler.
 //
-// Environment (read once at start; no network at init):
+// Environment (slack.ConfigFromEnv, whose Env* constants name these; read
+// once at start, no network at init):
 //
 //	SLACK_WEBHOOK_SECRET      required: the name or ARN of the Secrets Manager secret holding the webhook URL
 //	SLACK_WEBHOOK_SECRET_KEY  optional: read the secret as JSON and take this field (default: the whole string)

@@ -15,7 +15,7 @@ import (
 
 func main() {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
-	cfg, err := configFromEnv(os.Getenv)
+	cfg, err := slack.ConfigFromEnv(os.Getenv)
 	if err != nil {
 		slog.Error("notify-slack: configuration", "err", err)
 		os.Exit(1)
