@@ -14,13 +14,9 @@ import (
 	"github.com/flowlake/flowlake/shared/flowlog"
 )
 
-// RichFormat is the default flow-log format: every v2–v5 field, so the
-// lake carries what enrichment and detection use (flow-direction, the
-// pkt-* addresses, tcp-flags, traffic-path, the AWS service names, ...).
-const RichFormat = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} " +
-	"${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${vpc-id} ${subnet-id} ${instance-id} ${tcp-flags} " +
-	"${type} ${pkt-srcaddr} ${pkt-dstaddr} ${region} ${az-id} ${sublocation-type} ${sublocation-id} " +
-	"${pkt-src-aws-service} ${pkt-dst-aws-service} ${flow-direction} ${traffic-path}"
+// RichFormat is the default flow-log format, flowlog.RichFormat: every
+// v2–v5 field, so the lake carries what enrichment and detection use.
+const RichFormat = flowlog.RichFormat
 
 // Destinations of the flow logs.
 const (

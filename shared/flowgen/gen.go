@@ -31,16 +31,14 @@ type Config struct {
 // is zero.
 var DefaultStart = time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
 
-// RichFormat returns a custom format with every v2–v5 field, in an order
-// different from the default one (the order of AWS's v5 example).
+// RichFormat returns flowlog.RichFormat parsed: every v2–v5 field, in an
+// order different from the default one (the order of AWS's v5 example).
 func RichFormat() *flowlog.Format {
-	return flowlog.MustParseFormat(RichFormatString)
+	return flowlog.MustParseFormat(flowlog.RichFormat)
 }
 
-// RichFormatString is the format string of RichFormat.
-const RichFormatString = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} " +
-	"${vpc-id} ${subnet-id} ${instance-id} ${tcp-flags} ${type} ${pkt-srcaddr} ${pkt-dstaddr} ${region} ${az-id} ${sublocation-type} ${sublocation-id} " +
-	"${pkt-src-aws-service} ${pkt-dst-aws-service} ${flow-direction} ${traffic-path}"
+// RichFormatString is the format string of RichFormat, flowlog.RichFormat.
+const RichFormatString = flowlog.RichFormat
 
 // ENI is a network interface of the generated estate.
 type ENI struct {
