@@ -617,7 +617,7 @@ func demoIngest(ctx context.Context, c demoConfig, objs []demoObject, lakeDir st
 func demoSQSEvent(c demoConfig, objs []demoObject, first int) []byte {
 	var ev events.SQSEvent
 	for i, o := range objs {
-		t := keyStamp(o.key).Add(10 * time.Minute)
+		t := pipeline.KeyTime(o.key, time.Time{}).Add(10 * time.Minute)
 		rec := events.S3EventRecord{
 			EventVersion: "2.1", EventSource: "aws:s3", AWSRegion: c.region, EventName: "ObjectCreated:Put", EventTime: t,
 			S3: events.S3Entity{SchemaVersion: "1.0", Bucket: events.S3Bucket{Name: c.bucket, Arn: "arn:aws:s3:::" + c.bucket},
@@ -631,17 +631,6 @@ func demoSQSEvent(c demoConfig, objs []demoObject, first int) []byte {
 	}
 	b, _ := json.Marshal(ev)
 	return b
-}
-
-var keyStampRE = regexp.MustCompile(`_(\d{8}T\d{4}Z)_`)
-
-// keyStamp is the time in a flow-log file's name.
-func keyStamp(key string) time.Time {
-	if m := keyStampRE.FindStringSubmatch(key); m != nil {
-		t, _ := time.Parse("20060102T1504Z", m[1])
-		return t
-	}
-	return time.Time{}
 }
 
 // demoRender writes findings.jsonl, one Slack message and one email per

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	goldenfile "github.com/flowlake/flowlake/shared/golden"
 )
 
 // The README's generated sections equal what the code generates now; run
@@ -26,14 +28,14 @@ func TestREADMEGenerated(t *testing.T) {
 		}
 		want := gen()
 		if got := readme[i+len(begin) : j]; got != want {
-			if *update {
+			if goldenfile.Update() {
 				readme = readme[:i+len(begin)] + want + readme[j:]
 				continue
 			}
 			t.Errorf("README.md section %q is out of date; run go test ./cmd/flowlake -run README -update", name)
 		}
 	}
-	if *update {
+	if goldenfile.Update() {
 		if err := os.WriteFile(path, []byte(readme), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -21,24 +21,24 @@ func main() {
 	slog.SetDefault(log)
 	cfg, err := schedule.ConfigFromEnv(os.Getenv)
 	if err != nil {
-		log.Error("detect: configuration", "err", err)
+		log.Error("detect: configuration", "error", err)
 		os.Exit(1)
 	}
 	awsCfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
-		log.Error("detect: aws config", "err", err)
+		log.Error("detect: aws config", "error", err)
 		os.Exit(1)
 	}
 	pub, err := cfg.Notify.Publisher(notify.Clients{
 		SNS: sns.NewFromConfig(awsCfg), DynamoDB: dynamodb.NewFromConfig(awsCfg), S3: s3.NewFromConfig(awsCfg),
-	})
+	}, log)
 	if err != nil {
-		log.Error("detect: publisher", "err", err)
+		log.Error("detect: publisher", "error", err)
 		os.Exit(1)
 	}
 	h, err := cfg.Handler(athena.NewFromConfig(awsCfg), pub, log)
 	if err != nil {
-		log.Error("detect: rules", "err", err)
+		log.Error("detect: rules", "error", err)
 		os.Exit(1)
 	}
 	lambda.Start(h.Handle)

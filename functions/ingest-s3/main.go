@@ -34,7 +34,7 @@ func main() {
 		fail(err)
 	}
 	h := &pipeline.S3Handler{Pipeline: p, S3: client, LakeBucket: env.LakeBucket, RawPrefix: env.RawPrefix}
-	lambda.Start(h.Handle)
+	lambda.Start(h.HandleSQS) // the stack triggers it through SQS
 }
 
 func fail(err error) {

@@ -225,7 +225,7 @@ func (e *Enricher) maybeRefresh(ctx context.Context, st *Stats) {
 	changed, err := e.refreshLocked(ctx)
 	if err != nil {
 		st.RangesErrors++
-		e.log.WarnContext(ctx, "enrich: ip-ranges refresh failed; keeping the previous table", "err", err)
+		e.log.WarnContext(ctx, "enrich: ip-ranges refresh failed; keeping the previous table", "error", err)
 		return
 	}
 	if changed {
@@ -360,7 +360,7 @@ func (e *Enricher) resolve(ctx context.Context, ids []string, ents []*eniEntry, 
 	st.ENIErrors += es.errors
 	st.ENINotFound += es.notFound
 	if err != nil {
-		e.log.WarnContext(ctx, "enrich: describe network interfaces failed; their eni columns are NULL", "enis", len(ids), "err", err)
+		e.log.WarnContext(ctx, "enrich: describe network interfaces failed; their eni columns are NULL", "enis", len(ids), "error", err)
 	}
 }
 

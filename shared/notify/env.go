@@ -2,6 +2,7 @@ package notify
 
 import (
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 
@@ -70,16 +71,16 @@ type Clients struct {
 
 // Publisher returns the publisher the configuration describes: SNS to the
 // topic, with undelivered findings kept in the dead-letter bucket, behind
-// a Notifier with the dedup table when one is named. It returns nil when
-// no topic is configured.
-func (c Config) Publisher(cl Clients) (Publisher, error) {
+// a Notifier with the dedup table when one is named, logging to log (nil:
+// slog.Default()). It returns nil when no topic is configured.
+func (c Config) Publisher(cl Clients, log *slog.Logger) (Publisher, error) {
 	if !c.Enabled() {
 		return nil, nil
 	}
 	if cl.SNS == nil {
 		return nil, fmt.Errorf("publish to %s: no SNS client", c.TopicARN)
 	}
-	s := &SNS{Client: cl.SNS, TopicARN: c.TopicARN, Single: c.Single}
+	s := &SNS{Client: cl.SNS, TopicARN: c.TopicARN, Single: c.Single, Log: log}
 	if c.DeadLetterBucket != "" {
 		if cl.S3 == nil {
 			return nil, fmt.Errorf("dead letters in %s: no S3 client", c.DeadLetterBucket)
@@ -92,5 +93,5 @@ func (c Config) Publisher(cl Clients) (Publisher, error) {
 	if cl.DynamoDB == nil {
 		return nil, fmt.Errorf("dedup table %s: no DynamoDB client", c.DedupTable)
 	}
-	return &Notifier{Dedup: &dedup.Store{Client: cl.DynamoDB, Table: c.DedupTable}, Publisher: s}, nil
+	return &Notifier{Dedup: &dedup.Store{Client: cl.DynamoDB, Table: c.DedupTable}, Publisher: s, Log: log}, nil
 }

@@ -27,6 +27,8 @@ type Deduper interface {
 type Notifier struct {
 	Dedup     Deduper
 	Publisher Publisher
+	// Log receives the dedup decisions and conflicts (nil: slog.Default()).
+	Log *slog.Logger
 }
 
 // maxConflicts bounds how often one finding is decided again after
@@ -68,7 +70,7 @@ func (n *Notifier) round(ctx context.Context, fs []finding.Finding) error {
 		if d.Notify {
 			send = append(send, f)
 		}
-		slog.DebugContext(ctx, "dedup decision", "id", f.ID, "rule", f.Rule, "notify", d.Notify, "reason", d.Reason)
+		logger(n.Log).DebugContext(ctx, "dedup decision", "id", f.ID, "rule", f.Rule, "notify", d.Notify, "reason", d.Reason)
 	}
 	var failed map[string]bool
 	allFailed := false
@@ -83,7 +85,7 @@ func (n *Notifier) round(ctx context.Context, fs []finding.Finding) error {
 	for _, it := range items {
 		published := it.d.Notify && !allFailed && !failed[it.f.ID]
 		if it.d.Notify && !published {
-			slog.WarnContext(ctx, "not published: dedup state left as it was", "id", it.f.ID)
+			logger(n.Log).WarnContext(ctx, "not published: dedup state left as it was", "id", it.f.ID)
 			continue
 		}
 		if err := n.commit(ctx, it.f, it.d, published); err != nil {
@@ -106,7 +108,7 @@ func (n *Notifier) commit(ctx context.Context, f finding.Finding, d dedup.Decisi
 		if !errors.Is(err, dedup.ErrConflict) || attempt == maxConflicts {
 			return fmt.Errorf("commit %s: %w", f.ID, err)
 		}
-		slog.InfoContext(ctx, "dedup conflict, deciding again", "id", f.ID, "attempt", attempt)
+		logger(n.Log).InfoContext(ctx, "dedup conflict, deciding again", "id", f.ID, "attempt", attempt)
 		if d, err = n.Dedup.Decide(ctx, f); err != nil {
 			return fmt.Errorf("decide %s again: %w", f.ID, err)
 		}

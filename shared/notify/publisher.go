@@ -66,6 +66,32 @@ type SNS struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Now is the clock for dead letters (nil: time.Now).
 	Now func() time.Time
+	// Log receives a line per retry, failure and dead letter (nil:
+	// slog.Default()).
+	Log *slog.Logger
+}
+
+func (p *SNS) log() *slog.Logger { return logger(p.Log) }
+
+// logger returns l, or slog.Default() when l is nil.
+func logger(l *slog.Logger) *slog.Logger {
+	if l != nil {
+		return l
+	}
+	return slog.Default()
+}
+
+// SleepContext waits for d, or until ctx is done (then it returns ctx's
+// error): the wait between retries of the notify publishers.
+func SleepContext(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // ErrDeadLettered is matched by a Publish error when every finding that
@@ -166,7 +192,7 @@ func (p *SNS) Publish(ctx context.Context, fs []finding.Finding) error {
 			continue
 		}
 		if m.Trimmed {
-			slog.WarnContext(ctx, "sample flows left out of the message to fit SNS's limit", "id", fs[i].ID)
+			p.log().WarnContext(ctx, "sample flows left out of the message to fit SNS's limit", "id", fs[i].ID)
 		}
 		queue = append(queue, &pending{f: &fs[i], msg: m})
 	}
@@ -181,7 +207,7 @@ func (p *SNS) Publish(ctx context.Context, fs []finding.Finding) error {
 			again, done, perm := p.send(ctx, batch)
 			published += done
 			for _, x := range perm {
-				slog.ErrorContext(ctx, "publish failed", "id", x.f.ID, "rule", x.f.Rule, "err", x.last)
+				p.log().ErrorContext(ctx, "publish failed", "id", x.f.ID, "rule", x.f.Rule, "error", x.last)
 				fail(x.f, x.last, round)
 			}
 			retry = append(retry, again...)
@@ -192,13 +218,13 @@ func (p *SNS) Publish(ctx context.Context, fs []finding.Finding) error {
 		}
 		if round >= attempts || ctx.Err() != nil {
 			for _, x := range queue {
-				slog.ErrorContext(ctx, "publish failed after retries", "id", x.f.ID, "rule", x.f.Rule, "attempts", round, "err", x.last)
+				p.log().ErrorContext(ctx, "publish failed after retries", "id", x.f.ID, "rule", x.f.Rule, "attempts", round, "error", x.last)
 				fail(x.f, fmt.Errorf("%d attempts: %w", round, x.last), round)
 			}
 			break
 		}
 		wait := p.backoff(round)
-		slog.WarnContext(ctx, "publish retry", "findings", len(queue), "round", round, "wait", wait, "err", queue[0].last)
+		p.log().WarnContext(ctx, "publish retry", "findings", len(queue), "round", round, "wait", wait, "error", queue[0].last)
 		if err := p.sleep(ctx, wait); err != nil {
 			for _, x := range queue {
 				fail(x.f, fmt.Errorf("%w (before that: %w)", err, x.last), round)
@@ -206,7 +232,7 @@ func (p *SNS) Publish(ctx context.Context, fs []finding.Finding) error {
 			break
 		}
 	}
-	slog.InfoContext(ctx, "published findings", "topic", p.TopicARN, "published", published, "failed", len(failed))
+	p.log().InfoContext(ctx, "published findings", "topic", p.TopicARN, "published", published, "failed", len(failed))
 	if len(failed) > 0 {
 		return &Error{Failed: failed}
 	}
@@ -349,14 +375,7 @@ func (p *SNS) sleep(ctx context.Context, d time.Duration) error {
 	if p.Sleep != nil {
 		return p.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return SleepContext(ctx, d)
 }
 
 // deadLetter stores f with its reason, and returns why it could not.
@@ -374,9 +393,9 @@ func (p *SNS) deadLetter(ctx context.Context, f *finding.Finding, reason error, 
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := p.DeadLetter.Put(dctx, u); err != nil {
-		slog.ErrorContext(ctx, "dead letter failed", "id", f.ID, "err", err)
+		p.log().ErrorContext(ctx, "dead letter failed", "id", f.ID, "error", err)
 		return err
 	}
-	slog.WarnContext(ctx, "finding dead-lettered", "id", f.ID, "rule", f.Rule, "reason", u.Reason)
+	p.log().WarnContext(ctx, "finding dead-lettered", "id", f.ID, "rule", f.Rule, "reason", u.Reason)
 	return nil
 }

@@ -214,7 +214,7 @@ func (e Env) Pipeline(cl Clients, function string, logs, metrics io.Writer) (*Pi
 		Log:           log,
 		Metrics:       &Metrics{W: metrics, Namespace: e.Namespace, Function: function},
 	}
-	pub, err := e.Notify.Publisher(notify.Clients{SNS: cl.SNS, DynamoDB: cl.DynamoDB, S3: cl.S3})
+	pub, err := e.Notify.Publisher(notify.Clients{SNS: cl.SNS, DynamoDB: cl.DynamoDB, S3: cl.S3}, log)
 	if err != nil {
 		return nil, fmt.Errorf("%s: findings: %w", function, err)
 	}

@@ -27,6 +27,17 @@ import (
 
 const rawBucket = "flowlake-raw-123456789012"
 
+// decode reads events/name into an event of type T, as the Lambda runtime
+// does for a typed handler.
+func decode[T any](t *testing.T, name string) T {
+	t.Helper()
+	var ev T
+	if err := json.Unmarshal(loadEvent(t, name), &ev); err != nil {
+		t.Fatalf("events/%s: %v", name, err)
+	}
+	return ev
+}
+
 // loadEvent reads events/name.
 func loadEvent(t *testing.T, name string) json.RawMessage {
 	t.Helper()
@@ -229,11 +240,10 @@ func cwEvent(t *testing.T, msgs ...string) events.CloudwatchLogsEvent {
 
 func TestS3PutURLDecodedKey(t *testing.T) {
 	tl := newTestLake(t)
-	resp, err := tl.s3Handler().Handle(context.Background(), loadEvent(t, "s3-put.json"))
+	o, err := tl.s3Handler().HandleS3(context.Background(), decode[events.S3Event](t, "s3-put.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := resp.(S3Outcome)
 	if o.Shape != "s3" || len(o.Objects) != 1 {
 		t.Fatalf("outcome = %+v", o)
 	}
@@ -256,11 +266,11 @@ func TestSQSBatchPartialFailure(t *testing.T) {
 	h := tl.s3Handler()
 	var want []string
 	for i := range 3 { // SQS redelivers: the same objects, no duplicates
-		resp, err := h.Handle(context.Background(), loadEvent(t, "sqs-s3.json"))
+		resp, err := h.HandleSQS(context.Background(), decode[events.SQSEvent](t, "sqs-s3.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := resp.(events.SQSEventResponse).BatchItemFailures
+		got := resp.BatchItemFailures
 		if len(got) != 1 || got[0].ItemIdentifier != "2e9c6b4a-3333-4c6d-9e3f-4b5a6c7d8e9f" {
 			t.Fatalf("batchItemFailures = %+v; want only the poison message", got)
 		}
@@ -295,17 +305,22 @@ func TestSQSBatchPartialFailure(t *testing.T) {
 func TestEventBridgeAndTestEvent(t *testing.T) {
 	tl := newTestLake(t)
 	h := tl.s3Handler()
-	resp, err := h.Handle(context.Background(), loadEvent(t, "eventbridge-object-created.json"))
+	o, err := h.HandleEventBridge(context.Background(), decode[events.EventBridgeEvent](t, "eventbridge-object-created.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := resp.(S3Outcome)
 	if o.Shape != "eventbridge" || len(o.Objects) != 1 || o.Objects[0].Records != 3 || o.Objects[0].Rejected != 2 {
 		t.Fatalf("outcome = %+v", o)
 	}
-	resp, err = h.Handle(context.Background(), loadEvent(t, "s3-test-event.json"))
-	if err != nil || resp.(S3Outcome).Shape != "s3:TestEvent" {
-		t.Fatalf("Handle(test event) = %+v, %v", resp, err)
+	// The CLI's Process takes any shape, S3's test event included.
+	o, err = h.Process(context.Background(), loadEvent(t, "s3-test-event.json"))
+	if err != nil || o.Shape != "s3:TestEvent" {
+		t.Fatalf("Process(test event) = %+v, %v", o, err)
+	}
+	// So does SQS: the test event as a message body is acknowledged.
+	o, err = h.Process(context.Background(), loadEvent(t, "sqs-s3.json"))
+	if err != nil || o.Shape != "sqs" || !o.Messages[3].TestEvent {
+		t.Fatalf("Process(sqs) = %+v, %v; want the fourth message acknowledged as the test event", o, err)
 	}
 }
 
@@ -313,12 +328,12 @@ func TestDirectS3FailureIsAnError(t *testing.T) {
 	tl := newTestLake(t)
 	h := tl.s3Handler()
 	h.S3 = GetObjectFunc(DirObjects(t.TempDir())) // nothing there: skipped, not failed
-	if _, err := h.Handle(context.Background(), loadEvent(t, "s3-put.json")); err != nil {
+	if _, err := h.HandleS3(context.Background(), decode[events.S3Event](t, "s3-put.json")); err != nil {
 		t.Fatalf("missing object: %v; want a skip", err)
 	}
 	tl.p.Limits.MaxObjectBytes = 100
 	h = tl.s3Handler()
-	_, err := h.Handle(context.Background(), loadEvent(t, "s3-put.json"))
+	_, err := h.HandleS3(context.Background(), decode[events.S3Event](t, "s3-put.json"))
 	if err == nil || !strings.Contains(err.Error(), "too large") {
 		t.Fatalf("Handle = %v; want too large", err)
 	}
@@ -465,11 +480,11 @@ func TestDefaultEnrichedSchema(t *testing.T) {
 func TestKeyTime(t *testing.T) {
 	def := time.Unix(1, 0)
 	k := "AWSLogs/123456789012/vpcflowlogs/us-east-1/2018/06/20/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20180620T1620Z_fe123456.log.gz"
-	if got := keyTime(k, def); !got.Equal(time.Date(2018, 6, 20, 16, 20, 0, 0, time.UTC)) {
-		t.Errorf("keyTime(%q) = %v", k, got)
+	if got := KeyTime(k, def); !got.Equal(time.Date(2018, 6, 20, 16, 20, 0, 0, time.UTC)) {
+		t.Errorf("KeyTime(%q) = %v", k, got)
 	}
-	if got := keyTime("x.log.gz", def); !got.Equal(def) {
-		t.Errorf("keyTime(x.log.gz) = %v; want the default", got)
+	if got := KeyTime("x.log.gz", def); !got.Equal(def) {
+		t.Errorf("KeyTime(x.log.gz) = %v; want the default", got)
 	}
 }
 

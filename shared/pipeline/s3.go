@@ -76,12 +76,9 @@ type S3Outcome struct {
 	Objects  []ObjectResult  `json:"objects,omitempty"`
 }
 
-// Response returns what the Lambda returns: for SQS the partial batch
-// response (the failed message ids), else the outcome itself.
-func (o S3Outcome) Response() any {
-	if o.Shape != "sqs" {
-		return o
-	}
+// SQSResponse returns the partial batch response of an SQS invocation:
+// the ids of the messages that failed.
+func (o S3Outcome) SQSResponse() events.SQSEventResponse {
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	for _, m := range o.Messages {
 		if m.Error != "" {
@@ -89,6 +86,15 @@ func (o S3Outcome) Response() any {
 		}
 	}
 	return resp
+}
+
+// Response returns what a Lambda of the outcome's shape returns: for SQS
+// the partial batch response, else the outcome itself.
+func (o S3Outcome) Response() any {
+	if o.Shape == "sqs" {
+		return o.SQSResponse()
+	}
+	return o
 }
 
 // All returns the results of every object, of every message.
@@ -100,27 +106,57 @@ func (o S3Outcome) All() []ObjectResult {
 	return all
 }
 
-// Handle is the Lambda handler: Process, then Response. For SQS, a failed
-// object fails only its own message (batchItemFailures) and the error is
-// nil; for the other shapes a failed object is an error, so that Lambda
-// retries the event.
-func (h *S3Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
-	o, err := h.Process(ctx, raw)
+// HandleSQS is the handler of the trigger the stack deploys: an SQS batch
+// whose messages are S3 notifications (or SNS envelopes of them, or S3's
+// s3:TestEvent). A failed object fails only its own message
+// (batchItemFailures, with ReportBatchItemFailures on the event source
+// mapping), so the error is nil unless the batch cannot be handled at all.
+func (h *S3Handler) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	return h.sqs(ctx, ev).SQSResponse(), nil
+}
+
+// HandleS3 is the handler of a direct S3 notification trigger. A failed
+// object fails the invocation, so that Lambda retries the event.
+func (h *S3Handler) HandleS3(ctx context.Context, ev events.S3Event) (S3Outcome, error) {
+	refs, err := s3Refs(ev)
 	if err != nil {
-		return nil, err
+		return S3Outcome{}, err
 	}
-	if o.Shape != "sqs" {
-		var errs []error
-		for _, r := range o.All() {
-			if r.Error != "" {
-				errs = append(errs, fmt.Errorf("s3://%s/%s: %s", r.Bucket, r.Key, r.Error))
-			}
-		}
-		if len(errs) > 0 {
-			return nil, errors.Join(errs...)
+	return h.objects(ctx, "s3", refs)
+}
+
+// HandleEventBridge is the handler of an EventBridge rule on S3 "Object
+// Created" events. A failed object fails the invocation, so that
+// EventBridge retries the event.
+func (h *S3Handler) HandleEventBridge(ctx context.Context, ev events.EventBridgeEvent) (S3Outcome, error) {
+	refs, err := eventBridgeRefs(ev)
+	if err != nil {
+		return S3Outcome{}, err
+	}
+	return h.objects(ctx, "eventbridge", refs)
+}
+
+// objects ingests refs and joins the errors of the objects that failed.
+func (h *S3Handler) objects(ctx context.Context, shape string, refs []objectRef) (S3Outcome, error) {
+	o := S3Outcome{Shape: shape}
+	for _, ref := range refs {
+		o.Objects = append(o.Objects, h.object(ctx, ref))
+	}
+	var errs []error
+	for _, r := range o.Objects {
+		if r.Error != "" {
+			errs = append(errs, fmt.Errorf("s3://%s/%s: %s", r.Bucket, r.Key, r.Error))
 		}
 	}
-	return o.Response(), nil
+	return o, errors.Join(errs...)
+}
+
+func (h *S3Handler) sqs(ctx context.Context, ev events.SQSEvent) S3Outcome {
+	o := S3Outcome{Shape: "sqs"}
+	for _, msg := range ev.Records {
+		o.Messages = append(o.Messages, h.message(ctx, msg))
+	}
+	return o
 }
 
 // envelope has the fields that tell the event shapes apart.
@@ -143,9 +179,10 @@ type objectRef struct {
 	time                       time.Time
 }
 
-// Process decodes the event and ingests every object it names. Its error
-// is only for an event it cannot decode at all; per-object and
-// per-message failures are in the outcome.
+// Process decodes an event of any of the shapes the typed handlers take,
+// for the CLI (flowlake invoke, flowlake demo), and ingests every object it
+// names; per-object and per-message failures are in the outcome. Its
+// error is only for an event it cannot decode at all.
 func (h *S3Handler) Process(ctx context.Context, raw json.RawMessage) (S3Outcome, error) {
 	var env envelope
 	if err := json.Unmarshal(raw, &env); err != nil {
@@ -156,24 +193,17 @@ func (h *S3Handler) Process(ctx context.Context, raw json.RawMessage) (S3Outcome
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			return S3Outcome{}, fmt.Errorf("decode SQS event: %w", err)
 		}
-		o := S3Outcome{Shape: "sqs"}
-		for _, msg := range ev.Records {
-			o.Messages = append(o.Messages, h.message(ctx, msg))
-		}
-		return o, nil
+		return h.sqs(ctx, ev), nil
 	}
 	refs, shape, err := decodeNotification(raw)
 	if err != nil {
 		return S3Outcome{}, err
 	}
-	o := S3Outcome{Shape: shape}
 	if shape == "s3:TestEvent" {
 		h.Pipeline.log().InfoContext(ctx, "s3:TestEvent acknowledged")
-		return o, nil
+		return S3Outcome{Shape: shape}, nil
 	}
-	for _, ref := range refs {
-		o.Objects = append(o.Objects, h.object(ctx, ref))
-	}
+	o, _ := h.objects(ctx, shape, refs)
 	return o, nil
 }
 
@@ -218,28 +248,19 @@ func decodeNotification(raw json.RawMessage) ([]objectRef, string, error) {
 		refs, _, err := decodeNotification(json.RawMessage(env.Message))
 		return refs, "sns", err
 	case env.Source == "aws.s3" || env.DetailType != "":
-		ref, err := decodeEventBridge(raw)
-		if err != nil {
-			return nil, "", err
+		var ev events.EventBridgeEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, "", fmt.Errorf("decode EventBridge event: %w", err)
 		}
-		return ref, "eventbridge", nil
+		refs, err := eventBridgeRefs(ev)
+		return refs, "eventbridge", err
 	case len(env.Records) > 0:
 		var ev events.S3Event
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			return nil, "", fmt.Errorf("decode S3 event: %w", err)
 		}
-		var refs []objectRef
-		for _, r := range ev.Records {
-			if r.EventSource != "aws:s3" {
-				return nil, "", fmt.Errorf("decode S3 event: unexpected eventSource %q", r.EventSource)
-			}
-			refs = append(refs, objectRef{
-				bucket: r.S3.Bucket.Name, key: r.S3.Object.URLDecodedKey, // S3 URL-encodes keys in events
-				etag: r.S3.Object.ETag, version: r.S3.Object.VersionID, size: r.S3.Object.Size,
-				event: r.EventName, time: r.EventTime,
-			})
-		}
-		return refs, "s3", nil
+		refs, err := s3Refs(ev)
+		return refs, "s3", err
 	}
 	return nil, "", errors.New("decode notification: not an S3, EventBridge or SNS event")
 }
@@ -260,11 +281,24 @@ type eventBridgeDetail struct {
 	Reason string `json:"reason"`
 }
 
-func decodeEventBridge(raw json.RawMessage) ([]objectRef, error) {
-	var ev events.EventBridgeEvent
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		return nil, fmt.Errorf("decode EventBridge event: %w", err)
+// s3Refs returns the objects of an S3 event.
+func s3Refs(ev events.S3Event) ([]objectRef, error) {
+	var refs []objectRef
+	for _, r := range ev.Records {
+		if r.EventSource != "aws:s3" {
+			return nil, fmt.Errorf("decode S3 event: unexpected eventSource %q", r.EventSource)
+		}
+		refs = append(refs, objectRef{
+			bucket: r.S3.Bucket.Name, key: r.S3.Object.URLDecodedKey, // S3 URL-encodes keys in events
+			etag: r.S3.Object.ETag, version: r.S3.Object.VersionID, size: r.S3.Object.Size,
+			event: r.EventName, time: r.EventTime,
+		})
 	}
+	return refs, nil
+}
+
+// eventBridgeRefs returns the object of an EventBridge S3 event.
+func eventBridgeRefs(ev events.EventBridgeEvent) ([]objectRef, error) {
 	if ev.Source != "aws.s3" {
 		return nil, fmt.Errorf("decode EventBridge event: source %q, not aws.s3", ev.Source)
 	}
@@ -354,7 +388,7 @@ func (h *S3Handler) read(ctx context.Context, ref objectRef) (Result, error) {
 	if err != nil {
 		var nsk *types.NoSuchKey
 		if errors.As(err, &nsk) {
-			return Result{}, fmt.Errorf("%w: %v", errGone, err)
+			return Result{}, fmt.Errorf("%w: %w", errGone, err)
 		}
 		return Result{}, fmt.Errorf("get s3://%s/%s: %w", ref.bucket, ref.key, err)
 	}
@@ -373,7 +407,7 @@ func (h *S3Handler) read(ctx context.Context, ref objectRef) (Result, error) {
 		version = *out.VersionId
 	}
 	src := lake.S3Source(ref.bucket, ref.key, etag, version)
-	src.Time = keyTime(ref.key, ref.time)
+	src.Time = KeyTime(ref.key, ref.time)
 	return p.ProcessObject(ctx, src, out.Body, size) // its errors name the source
 }
 
@@ -381,8 +415,9 @@ func (h *S3Handler) read(ctx context.Context, ref objectRef) (Result, error) {
 // …_vpcflowlogs_<region>_<flow log id>_20180620T1620Z_<hash>.log.gz.
 var fileTime = regexp.MustCompile(`_(\d{8}T\d{4}Z)_[^/]*$`)
 
-// keyTime returns the time of a flow-log file from its name, or def.
-func keyTime(key string, def time.Time) time.Time {
+// KeyTime returns the time of a flow-log file from its name, as VPC Flow
+// Logs writes it to S3 (…_20180620T1620Z_<hash>.log.gz), or def.
+func KeyTime(key string, def time.Time) time.Time {
 	if m := fileTime.FindStringSubmatch(key); m != nil {
 		if t, err := time.Parse("20060102T1504Z", m[1]); err == nil {
 			return t

@@ -36,6 +36,15 @@ type Handler struct {
 	// MinSeverity skips findings below it ("" posts all); subscription
 	// filter policies on the severity attribute are the first line.
 	MinSeverity finding.Severity
+	// Log receives a line per post and failure (nil: slog.Default()).
+	Log *slog.Logger
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
 }
 
 // ErrNotFinding is returned for a delivered message that is not a finding.
@@ -106,7 +115,7 @@ func (h *Handler) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 	for _, r := range ev.Records {
 		f, err := decode(unwrapSNS(r.Body))
 		if err != nil {
-			slog.ErrorContext(ctx, "sqs message is not a finding", "message_id", r.MessageId, "err", err)
+			h.log().ErrorContext(ctx, "sqs message is not a finding", "message_id", r.MessageId, "error", err)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
 			continue
 		}
@@ -126,7 +135,7 @@ func (h *Handler) post(ctx context.Context, fs []finding.Finding) ([]int, error)
 	var send []int
 	for i := range fs {
 		if h.MinSeverity != "" && !fs[i].Severity.AtLeast(h.MinSeverity) {
-			slog.InfoContext(ctx, "below the minimum severity, not posted", "id", fs[i].ID, "severity", fs[i].Severity)
+			h.log().InfoContext(ctx, "below the minimum severity, not posted", "id", fs[i].ID, "severity", fs[i].Severity)
 			continue
 		}
 		send = append(send, i)
@@ -141,10 +150,10 @@ func (h *Handler) post(ctx context.Context, fs []finding.Finding) ([]int, error)
 			batch[j] = fs[i]
 		}
 		if err := h.Poster.Post(ctx, Digest(batch)); err != nil {
-			slog.ErrorContext(ctx, "slack digest failed", "findings", len(batch), "err", err)
+			h.log().ErrorContext(ctx, "slack digest failed", "findings", len(batch), "error", err)
 			return send, fmt.Errorf("digest of %d findings: %w", len(batch), err)
 		}
-		slog.InfoContext(ctx, "posted digest", "findings", len(batch))
+		h.log().InfoContext(ctx, "posted digest", "findings", len(batch))
 		return nil, nil
 	}
 	var failed []int
@@ -152,12 +161,12 @@ func (h *Handler) post(ctx context.Context, fs []finding.Finding) ([]int, error)
 	for _, i := range send {
 		f := &fs[i]
 		if err := h.Poster.Post(ctx, Render(f)); err != nil {
-			slog.ErrorContext(ctx, "slack post failed", "id", f.ID, "rule", f.Rule, "err", err)
+			h.log().ErrorContext(ctx, "slack post failed", "id", f.ID, "rule", f.Rule, "error", err)
 			failed = append(failed, i)
 			errs = append(errs, fmt.Errorf("finding %s: %w", f.ID, err))
 			continue
 		}
-		slog.InfoContext(ctx, "posted finding", "id", f.ID, "rule", f.Rule, "severity", f.Severity)
+		h.log().InfoContext(ctx, "posted finding", "id", f.ID, "rule", f.Rule, "severity", f.Severity)
 	}
 	return failed, errors.Join(errs...)
 }

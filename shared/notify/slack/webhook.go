@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flowlake/flowlake/shared/notify"
 )
 
 // Errors from Webhook.Post.
@@ -43,6 +45,8 @@ type Webhook struct {
 	Backoff time.Duration
 	// Sleep waits (nil: a timer that ctx can cancel); tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Log receives a line per retry (nil: slog.Default()).
+	Log *slog.Logger
 }
 
 var defaultClient = &http.Client{
@@ -102,7 +106,11 @@ func (w *Webhook) Post(ctx context.Context, m Message) error {
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait+time.Second {
 			return fmt.Errorf("post to slack %s: %d attempts, no time left to wait %v: %w: %w", where, attempt, wait, last, ErrUnavailable)
 		}
-		slog.WarnContext(ctx, "slack webhook retry", "attempt", attempt, "wait", wait, "err", last)
+		log := w.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		log.WarnContext(ctx, "slack webhook retry", "attempt", attempt, "wait", wait, "error", last)
 		if err := w.sleep(ctx, wait); err != nil {
 			return fmt.Errorf("post to slack %s: %w: %w", where, last, err)
 		}
@@ -173,12 +181,5 @@ func (w *Webhook) sleep(ctx context.Context, d time.Duration) error {
 	if w.Sleep != nil {
 		return w.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return notify.SleepContext(ctx, d)
 }
