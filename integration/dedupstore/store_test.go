@@ -1,4 +1,4 @@
-package dedup_test
+package dedupstore
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package detect_test
+package sqlcheck
 
 import (
 	"bytes"
@@ -102,12 +102,17 @@ func TestAthenaSyntax(t *testing.T) {
 // Query is the Athena evidence query built from real aggregate rows.
 func lakeEngineFindings(t *testing.T) []finding.Finding {
 	t.Helper()
-	text, _ := readBack(t, scenarioConfig(flowgen.RichFormat()), "all")
+	var text bytes.Buffer
+	cfg := flowgen.Config{Seed: 7, Records: 20000, Span: 24 * time.Hour, Format: flowgen.RichFormat(), Header: true}
+	if _, err := flowgen.WriteScenario(&text, cfg, "all"); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
-	if _, err := lake.Convert(context.Background(), lake.DirStore{Root: dir}, lake.Source{ID: "scenario:all"}, flowlog.NewReader(bytes.NewReader(text))); err != nil {
+	if _, err := lake.Convert(context.Background(), lake.DirStore{Root: dir}, lake.Source{ID: "scenario:all"}, flowlog.NewReader(&text)); err != nil {
 		t.Fatalf("lake.Convert: %v", err)
 	}
-	set := detect.MustCompile(detect.Config{Now: fixedNow, InternalPrefixes: []netip.Prefix{flowgen.EstateIPv6Prefix}})
+	now := func() time.Time { return time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC) }
+	set := detect.MustCompile(detect.Config{Now: now, InternalPrefixes: []netip.Prefix{flowgen.EstateIPv6Prefix}})
 	fs, err := duck.Detect(context.Background(), dir, set, time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatalf("lake engine: %v", err)

@@ -1,0 +1,71 @@
+package versitygw
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/flowlake/flowlake/integration/stack"
+	"github.com/flowlake/flowlake/shared/detect"
+	"github.com/flowlake/flowlake/shared/notify"
+)
+
+// downSNS is an SNS API that answers 503 to every call.
+type downSNS struct{}
+
+func unavailable() error {
+	return &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 503}}, Err: errors.New("unavailable")}
+}
+
+func (downSNS) Publish(context.Context, *sns.PublishInput, ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	return nil, unavailable()
+}
+
+func (downSNS) PublishBatch(context.Context, *sns.PublishBatchInput, ...func(*sns.Options)) (*sns.PublishBatchOutput, error) {
+	return nil, unavailable()
+}
+
+// TestS3DeadLetter: a finding SNS keeps failing lands in a real S3 bucket
+// (versitygw), with its reason, and a second failure of the same finding
+// is a second object (create-only, If-None-Match).
+func TestS3DeadLetter(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv := stack.StartS3(t)
+	srv.Bucket(t, "lake")
+	client := srv.Client
+	p := &notify.SNS{TopicARN: "arn:t", Single: true, Attempts: 2, Sleep: func(context.Context, time.Duration) error { return nil },
+		DeadLetter: &notify.S3DeadLetter{Client: client, Bucket: "lake", Prefix: "dead-letter/notify"}, Client: downSNS{}}
+	fs := detect.Samples()[:1]
+	for range 2 {
+		if err := p.Publish(ctx, fs); !errors.Is(err, notify.ErrDeadLettered) {
+			t.Fatalf("Publish() = %v; want ErrDeadLettered", err)
+		}
+	}
+	list, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("lake"), Prefix: aws.String("dead-letter/notify/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Contents) != 2 {
+		t.Fatalf("%d dead letters; want 2", len(list.Contents))
+	}
+	obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("lake"), Key: list.Contents[0].Key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Body.Close()
+	b, _ := io.ReadAll(obj.Body)
+	var u notify.Undelivered
+	if err := json.Unmarshal(b, &u); err != nil || u.Finding.ID != fs[0].ID || u.Attempts != 2 || u.Reason == "" {
+		t.Errorf("dead letter %s: %v", b, err)
+	}
+}
