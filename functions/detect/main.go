@@ -12,9 +12,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/flowlake/flowlake/shared/emf"
 	"github.com/flowlake/flowlake/shared/notify"
 	"github.com/flowlake/flowlake/shared/schedule"
 )
+
+// function is this function's name: its folder, and its metrics'
+// Function dimension.
+const function = "detect"
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -29,14 +34,15 @@ func main() {
 		log.Error("detect: aws config", "error", err)
 		os.Exit(1)
 	}
+	metrics := &emf.Writer{W: os.Stdout, Namespace: os.Getenv(emf.EnvNamespace)}
 	pub, err := cfg.Notify.Publisher(notify.Clients{
 		SNS: sns.NewFromConfig(awsCfg), DynamoDB: dynamodb.NewFromConfig(awsCfg), S3: s3.NewFromConfig(awsCfg),
-	}, log)
+	}, log, &notify.Metrics{W: metrics, Function: function})
 	if err != nil {
 		log.Error("detect: publisher", "error", err)
 		os.Exit(1)
 	}
-	h, err := cfg.Handler(athena.NewFromConfig(awsCfg), pub, log)
+	h, err := cfg.Handler(athena.NewFromConfig(awsCfg), pub, log, metrics, function)
 	if err != nil {
 		log.Error("detect: rules", "error", err)
 		os.Exit(1)

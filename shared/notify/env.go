@@ -72,15 +72,16 @@ type Clients struct {
 // Publisher returns the publisher the configuration describes: SNS to the
 // topic, with undelivered findings kept in the dead-letter bucket, behind
 // a Notifier with the dedup table when one is named, logging to log (nil:
-// slog.Default()). It returns nil when no topic is configured.
-func (c Config) Publisher(cl Clients, log *slog.Logger) (Publisher, error) {
+// slog.Default()) and counting to m (nil: no metrics). It returns nil
+// when no topic is configured.
+func (c Config) Publisher(cl Clients, log *slog.Logger, m *Metrics) (Publisher, error) {
 	if !c.Enabled() {
 		return nil, nil
 	}
 	if cl.SNS == nil {
 		return nil, fmt.Errorf("publish to %s: no SNS client", c.TopicARN)
 	}
-	s := &SNS{Client: cl.SNS, TopicARN: c.TopicARN, Single: c.Single, Log: log}
+	s := &SNS{Client: cl.SNS, TopicARN: c.TopicARN, Single: c.Single, Log: log, Metrics: m}
 	if c.DeadLetterBucket != "" {
 		if cl.S3 == nil {
 			return nil, fmt.Errorf("dead letters in %s: no S3 client", c.DeadLetterBucket)
@@ -93,5 +94,5 @@ func (c Config) Publisher(cl Clients, log *slog.Logger) (Publisher, error) {
 	if cl.DynamoDB == nil {
 		return nil, fmt.Errorf("dedup table %s: no DynamoDB client", c.DedupTable)
 	}
-	return &Notifier{Dedup: &dedup.Store{Client: cl.DynamoDB, Table: c.DedupTable}, Publisher: s, Log: log}, nil
+	return &Notifier{Dedup: &dedup.Store{Client: cl.DynamoDB, Table: c.DedupTable}, Publisher: s, Log: log, Metrics: m}, nil
 }

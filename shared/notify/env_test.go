@@ -53,7 +53,7 @@ func TestConfigPublisher(t *testing.T) {
 			cfg, err := notify.ConfigFromEnv(func(k string) string { return tc.env[k] })
 			if err == nil {
 				var p notify.Publisher
-				if p, err = cfg.Publisher(withClients(cl, tc.env), nil); err == nil {
+				if p, err = cfg.Publisher(withClients(cl, tc.env), nil, nil); err == nil {
 					tc.check(t, p)
 				}
 			}

@@ -29,6 +29,8 @@ type Notifier struct {
 	Publisher Publisher
 	// Log receives the dedup decisions and conflicts (nil: slog.Default()).
 	Log *slog.Logger
+	// Metrics counts the findings notified and deduplicated (nil: none).
+	Metrics *Metrics
 }
 
 // maxConflicts bounds how often one finding is decided again after
@@ -82,16 +84,23 @@ func (n *Notifier) round(ctx context.Context, fs []finding.Finding) error {
 			allFailed = !known
 		}
 	}
+	dups := 0
 	for _, it := range items {
 		published := it.d.Notify && !allFailed && !failed[it.f.ID]
 		if it.d.Notify && !published {
 			logger(n.Log).WarnContext(ctx, "not published: dedup state left as it was", "id", it.f.ID)
 			continue
 		}
+		if published {
+			n.Metrics.notified(ctx, &it.f)
+		} else {
+			dups++
+		}
 		if err := n.commit(ctx, it.f, it.d, published); err != nil {
 			errs = append(errs, err)
 		}
 	}
+	n.Metrics.deduplicated(ctx, dups)
 	return errors.Join(errs...)
 }
 

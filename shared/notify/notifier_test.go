@@ -1,12 +1,14 @@
 package notify_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/flowlake/flowlake/shared/dedup"
+	"github.com/flowlake/flowlake/shared/emf"
 	"github.com/flowlake/flowlake/shared/finding"
 	"github.com/flowlake/flowlake/shared/notify"
 )
@@ -105,5 +107,38 @@ func TestDeadLetterKey(t *testing.T) {
 	u := notify.Undelivered{Finding: finding.Finding{ID: "ab/../c"}, FailedAt: time.Unix(1795500000, 5).UTC()}
 	if got, want := notify.DeadLetterKey(&u), "2026/11/24/ab____c-1795500000000000005.json"; got != want {
 		t.Errorf("DeadLetterKey() = %q; want %q", got, want)
+	}
+}
+
+// TestNotifierMetrics: a published finding counts as notified, by rule and
+// severity, and one that is not news as deduplicated, in EMF lines that
+// read back.
+func TestNotifierMetrics(t *testing.T) {
+	fs := many(2)
+	var buf bytes.Buffer
+	n := &notify.Notifier{
+		Dedup: fakeDedup{
+			decide: func(f finding.Finding) (dedup.Decision, error) { return dedup.Decision{Notify: f.ID == fs[0].ID}, nil },
+			commit: func(finding.Finding, dedup.Decision) error { return nil },
+		},
+		Publisher: pubFunc(func(context.Context, []finding.Finding) error { return nil }),
+		Metrics:   &notify.Metrics{W: &emf.Writer{W: &buf}, Function: "detect"},
+	}
+	if err := n.Publish(context.Background(), fs); err != nil {
+		t.Fatal(err)
+	}
+	lines, _ := emf.Parse(&buf)
+	got := map[string]emf.Line{}
+	for _, l := range lines {
+		for m := range l.Metrics {
+			got[m] = l
+		}
+	}
+	if l := got[notify.MetricNotified]; l.Metrics[notify.MetricNotified] != 1 || l.Props[emf.DimRule] != fs[0].Rule ||
+		l.Props[emf.DimSeverity] != string(fs[0].Severity) || l.Props[emf.DimFunction] != "detect" || len(l.Dimensions) != 3 {
+		t.Errorf("notified line = %+v", l)
+	}
+	if l := got[notify.MetricDeduplicated]; l.Metrics[notify.MetricDeduplicated] != 1 {
+		t.Errorf("deduplicated line = %+v", l)
 	}
 }

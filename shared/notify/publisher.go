@@ -69,6 +69,8 @@ type SNS struct {
 	// Log receives a line per retry, failure and dead letter (nil:
 	// slog.Default()).
 	Log *slog.Logger
+	// Metrics counts the dead letters (nil: none).
+	Metrics *Metrics
 }
 
 func (p *SNS) log() *slog.Logger { return logger(p.Log) }
@@ -397,5 +399,6 @@ func (p *SNS) deadLetter(ctx context.Context, f *finding.Finding, reason error, 
 		return err
 	}
 	p.log().WarnContext(ctx, "finding dead-lettered", "id", f.ID, "rule", f.Rule, "reason", u.Reason)
+	p.Metrics.deadLettered(ctx, f)
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/flowlake/flowlake/shared/dedup"
 	"github.com/flowlake/flowlake/shared/detect"
+	"github.com/flowlake/flowlake/shared/emf"
 	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/flowlog"
 	"github.com/flowlake/flowlake/shared/lake"
@@ -31,7 +32,7 @@ const (
 	EnvMaxObjectBytes   = "FLOWLAKE_MAX_OBJECT_BYTES"   // default 134217728 (128 MiB)
 	EnvMaxInflatedBytes = "FLOWLAKE_MAX_INFLATED_BYTES" // default 3221225472 (3 GiB)
 	EnvMaxInflateRatio  = "FLOWLAKE_MAX_INFLATE_RATIO"  // default 100
-	EnvMetricsNamespace = "FLOWLAKE_METRICS_NAMESPACE"  // EMF namespace, default "flowlake"
+	EnvMetricsNamespace = emf.EnvNamespace              // EMF namespace, default "flowlake"
 	EnvLogLevel         = "FLOWLAKE_LOG_LEVEL"          // debug, info (default), warn, error
 	EnvS3Endpoint       = "FLOWLAKE_S3_ENDPOINT"        // local testing only: an S3-compatible endpoint (path style)
 	EnvENIMetadata      = "FLOWLAKE_ENI_METADATA"       // "true": eni_* columns from EC2 DescribeNetworkInterfaces (cached); default off
@@ -214,7 +215,8 @@ func (e Env) Pipeline(cl Clients, function string, logs, metrics io.Writer) (*Pi
 		Log:           log,
 		Metrics:       &Metrics{W: metrics, Namespace: e.Namespace, Function: function},
 	}
-	pub, err := e.Notify.Publisher(notify.Clients{SNS: cl.SNS, DynamoDB: cl.DynamoDB, S3: cl.S3}, log)
+	pub, err := e.Notify.Publisher(notify.Clients{SNS: cl.SNS, DynamoDB: cl.DynamoDB, S3: cl.S3}, log,
+		&notify.Metrics{W: &emf.Writer{W: metrics, Namespace: e.Namespace}, Function: function})
 	if err != nil {
 		return nil, fmt.Errorf("%s: findings: %w", function, err)
 	}

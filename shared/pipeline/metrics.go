@@ -2,28 +2,30 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/flowlake/flowlake/shared/emf"
 )
 
-// Metrics writes CloudWatch Embedded Metric Format lines: one JSON object
-// per line that CloudWatch Logs turns into metrics, with no API call. In a
-// Lambda, W is stdout.
+// Metrics writes CloudWatch Embedded Metric Format lines (package emf):
+// one JSON object per line that CloudWatch Logs turns into metrics, with
+// no API call. In a Lambda, W is stdout.
 //
 // Per source processed: Records, Bytes (read from the source), ParquetBytes,
-// RejectedLines, NoDataRecords, SkipDataRecords, Duration (ms) and
-// DeliveryLag (s: now − the newest record end; absent without records).
-// Per object skipped: ObjectsSkipped. The dimension is Function.
+// ObjectsWritten, RejectedLines, NoDataRecords, SkipDataRecords,
+// UnknownColumns (header columns the reader did not know, kept), Duration
+// (ms) and DeliveryLag (s: now − the newest record end; absent without
+// records). Per object skipped: ObjectsSkipped. The dimension is Function
+// (emf.DimFunction).
 type Metrics struct {
 	W         io.Writer
-	Namespace string // default "flowlake"
+	Namespace string // default emf.DefaultNamespace
 	Function  string // the Function dimension, such as "ingest-s3"
 
-	mu sync.Mutex
+	once sync.Once
+	w    *emf.Writer
 }
 
 // Metric names.
@@ -31,84 +33,48 @@ const (
 	MetricRecords         = "Records"
 	MetricBytes           = "Bytes"
 	MetricParquetBytes    = "ParquetBytes"
+	MetricObjectsWritten  = "ObjectsWritten"
 	MetricRejectedLines   = "RejectedLines"
 	MetricNoDataRecords   = "NoDataRecords"
 	MetricSkipDataRecords = "SkipDataRecords"
+	MetricUnknownColumns  = "UnknownColumns"
 	MetricObjectsSkipped  = "ObjectsSkipped"
 	MetricDuration        = "Duration"
 	MetricDeliveryLag     = "DeliveryLag"
 )
 
-type emfMetric struct {
-	Name string `json:"Name"`
-	Unit string `json:"Unit"`
-}
-
-type emfDirective struct {
-	Namespace  string      `json:"Namespace"`
-	Dimensions [][]string  `json:"Dimensions"`
-	Metrics    []emfMetric `json:"Metrics"`
-}
-
-type emfMeta struct {
-	Timestamp         int64          `json:"Timestamp"`
-	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
-}
-
-type value struct {
-	name, unit string
-	v          float64
-}
-
 // Ingested emits the metrics of one processed source.
 func (m *Metrics) Ingested(ctx context.Context, res Result, now time.Time) {
-	vs := []value{
-		{MetricRecords, "Count", float64(res.Records)},
-		{MetricBytes, "Bytes", float64(res.InputBytes)},
-		{MetricParquetBytes, "Bytes", float64(res.Bytes)},
-		{MetricRejectedLines, "Count", float64(res.Rejected)},
-		{MetricNoDataRecords, "Count", float64(res.NoData)},
-		{MetricSkipDataRecords, "Count", float64(res.SkipData)},
-		{MetricDuration, "Milliseconds", float64(res.Elapsed.Milliseconds())},
+	vs := []emf.Metric{
+		{Name: MetricRecords, Unit: emf.Count, Value: float64(res.Records)},
+		{Name: MetricBytes, Unit: emf.Bytes, Value: float64(res.InputBytes)},
+		{Name: MetricParquetBytes, Unit: emf.Bytes, Value: float64(res.Bytes)},
+		{Name: MetricObjectsWritten, Unit: emf.Count, Value: float64(len(res.Keys))},
+		{Name: MetricRejectedLines, Unit: emf.Count, Value: float64(res.Rejected)},
+		{Name: MetricNoDataRecords, Unit: emf.Count, Value: float64(res.NoData)},
+		{Name: MetricSkipDataRecords, Unit: emf.Count, Value: float64(res.SkipData)},
+		{Name: MetricUnknownColumns, Unit: emf.Count, Value: float64(len(res.Unknown))},
+		{Name: MetricDuration, Unit: emf.Milliseconds, Value: float64(res.Elapsed.Milliseconds())},
 	}
 	if res.NewestEnd > 0 {
-		vs = append(vs, value{MetricDeliveryLag, "Seconds", float64(now.Unix() - res.NewestEnd)})
+		vs = append(vs, emf.Metric{Name: MetricDeliveryLag, Unit: emf.Seconds, Value: float64(now.Unix() - res.NewestEnd)})
 	}
 	m.emit(ctx, now, vs, "source", res.Source)
 }
 
 // Skipped emits ObjectsSkipped = 1.
 func (m *Metrics) Skipped(ctx context.Context, now time.Time) {
-	m.emit(ctx, now, []value{{MetricObjectsSkipped, "Count", 1}})
+	m.emit(ctx, now, []emf.Metric{{Name: MetricObjectsSkipped, Unit: emf.Count, Value: 1}})
 }
 
-func (m *Metrics) emit(ctx context.Context, now time.Time, vs []value, props ...string) {
+func (m *Metrics) emit(ctx context.Context, now time.Time, vs []emf.Metric, props ...string) {
 	if m == nil || m.W == nil {
 		return
 	}
-	ns := m.Namespace
-	if ns == "" {
-		ns = "flowlake"
-	}
-	d := emfDirective{Namespace: ns, Dimensions: [][]string{{"Function"}}}
-	doc := map[string]any{"Function": m.Function}
-	for _, v := range vs {
-		d.Metrics = append(d.Metrics, emfMetric{v.name, v.unit})
-		doc[v.name] = v.v
-	}
-	doc["_aws"] = emfMeta{Timestamp: now.UnixMilli(), CloudWatchMetrics: []emfDirective{d}}
+	m.once.Do(func() { m.w = &emf.Writer{W: m.W, Namespace: m.Namespace} })
+	p := map[string]string{emf.DimFunction: m.Function}
 	for i := 0; i+1 < len(props); i += 2 {
-		doc[props[i]] = props[i+1]
+		p[props[i]] = props[i+1]
 	}
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		doc["requestId"] = lc.AwsRequestID
-	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return
-	}
-	b = append(b, '\n')
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.W.Write(b)
+	m.w.Put(ctx, now, [][]string{{emf.DimFunction}}, p, vs...)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/flowlake/flowlake/shared/detect"
 	"github.com/flowlake/flowlake/shared/detect/athena"
+	"github.com/flowlake/flowlake/shared/emf"
 	"github.com/flowlake/flowlake/shared/finding"
 	"github.com/flowlake/flowlake/shared/notify"
 )
@@ -43,7 +44,19 @@ type Handler struct {
 	Publisher Publisher    // nil: the findings are only logged and returned
 	Log       *slog.Logger // nil: slog.Default()
 	Now       func() time.Time
+	// Metrics receives one EMF line per run (MetricFindings,
+	// MetricAthenaBytesScanned), with Function as its dimension; nil: none.
+	Metrics  *emf.Writer
+	Function string
 }
+
+// Metric names of a run (CloudWatch EMF, package emf), with the Function
+// dimension (emf.DimFunction).
+const (
+	MetricFindings           = "DetectFindings"     // findings the run raised, news or not
+	MetricAthenaBytesScanned = "AthenaBytesScanned" // bytes Athena scanned for the run's queries
+	MetricRunDuration        = "DetectDuration"     // ms
+)
 
 // Result is what one run did; the function returns it.
 type Result struct {
@@ -76,7 +89,15 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Resul
 	since := until.Add(-h.Lookback)
 	res := Result{Since: since, Until: until}
 	l := detect.Lake{Set: h.Set, Querier: h.Querier, Dialect: detect.Athena, Samples: h.Samples}
+	t0 := time.Now()
+	scanned := scannedOf(h.Querier)
 	fs, err := l.Run(ctx, since, until)
+	defer func() {
+		h.Metrics.Put(ctx, time.Now(), [][]string{{emf.DimFunction}}, map[string]string{emf.DimFunction: h.Function},
+			emf.Metric{Name: MetricFindings, Unit: emf.Count, Value: float64(len(fs))},
+			emf.Metric{Name: MetricAthenaBytesScanned, Unit: emf.Bytes, Value: float64(scannedOf(h.Querier) - scanned)},
+			emf.Metric{Name: MetricRunDuration, Unit: emf.Milliseconds, Value: float64(time.Since(t0).Milliseconds())})
+	}()
 	if err != nil {
 		return res, fmt.Errorf("detect %s to %s: %w", since.Format(time.RFC3339), until.Format(time.RFC3339), err)
 	}
@@ -98,6 +119,15 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Resul
 	}
 	log.InfoContext(ctx, "detect done", "since", since, "until", until, "findings", len(fs), "published", res.Published)
 	return res, nil
+}
+
+// scannedOf returns the bytes q reports scanned so far (0 when it does not
+// say).
+func scannedOf(q detect.Querier) int64 {
+	if s, ok := q.(interface{ Scanned() int64 }); ok {
+		return s.Scanned()
+	}
+	return 0
 }
 
 // Config is the scheduled detector's configuration, from its environment.
@@ -149,8 +179,10 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 }
 
 // Handler returns the handler of the configuration, querying Athena
-// through client and publishing with pub (nil: not at all).
-func (c Config) Handler(client athena.API, pub Publisher, log *slog.Logger) (*Handler, error) {
+// through client and publishing with pub (nil: not at all), with its
+// metrics written to metrics (nil: none) under the Function dimension
+// function.
+func (c Config) Handler(client athena.API, pub Publisher, log *slog.Logger, metrics *emf.Writer, function string) (*Handler, error) {
 	set, err := detect.Compile(c.Detect)
 	if err != nil {
 		return nil, err
@@ -159,6 +191,6 @@ func (c Config) Handler(client athena.API, pub Publisher, log *slog.Logger) (*Ha
 		Querier:  &athena.Querier{Client: client, Workgroup: c.Workgroup, Database: c.Database, OutputLocation: c.OutputLocation},
 		Set:      set,
 		Lookback: c.Lookback, Lag: c.Lag, Samples: c.Samples,
-		Publisher: pub, Log: log,
+		Publisher: pub, Log: log, Metrics: metrics, Function: function,
 	}, nil
 }

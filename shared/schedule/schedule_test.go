@@ -182,7 +182,7 @@ func handler(t *testing.T, fake fakeAthena, pub Publisher, env map[string]string
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := cfg.Handler(fake, pub, nil)
+	h, err := cfg.Handler(fake, pub, nil, nil, "detect")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,7 +31,14 @@ type Querier struct {
 	Database       string
 	OutputLocation string        // "": the workgroup's
 	Poll           time.Duration // GetQueryExecution interval (default 1 s)
+
+	scanned atomic.Int64
 }
+
+// Scanned returns the bytes Athena reports scanned by the queries this
+// Querier ran (each execution's Statistics.DataScannedInBytes), the cost
+// of detection.
+func (q *Querier) Scanned() int64 { return q.scanned.Load() }
 
 // ErrQueryFailed is wrapped by the error of a query Athena reports FAILED
 // or CANCELLED.
@@ -67,6 +75,9 @@ func (q *Querier) Query(ctx context.Context, sql string) ([]detect.Row, error) {
 		st := out.QueryExecution.Status
 		switch st.State {
 		case types.QueryExecutionStateSucceeded:
+			if st := out.QueryExecution.Statistics; st != nil && st.DataScannedInBytes != nil {
+				q.scanned.Add(*st.DataScannedInBytes)
+			}
 			return q.results(ctx, id)
 		case types.QueryExecutionStateFailed, types.QueryExecutionStateCancelled:
 			return nil, fmt.Errorf("athena query %s %s: %s: %w", id, st.State, aws.ToString(st.StateChangeReason), ErrQueryFailed)
