@@ -65,6 +65,7 @@ type execution struct {
 	state, reason                string
 	cols                         []column
 	rows                         [][]*string
+	scanned                      int64 // the lake's bytes when it ran: the stand-in prunes nothing
 	submitted, completed         time.Time
 }
 
@@ -194,10 +195,11 @@ func (a *Athena) namesInjected(q string) bool {
 
 // run executes ex in DuckDB over the lake as it is now.
 func (a *Athena) run(ctx context.Context, ex *execution) error {
-	db, err := a.open(ctx)
+	db, scanned, err := a.open(ctx)
 	if err != nil {
 		return err
 	}
+	ex.scanned = scanned
 	for _, g := range DialectGaps {
 		if _, err := db.ExecContext(ctx, g.Macro); err != nil {
 			return fmt.Errorf("dialect gap %s: %w", g.Function, err)
@@ -238,18 +240,20 @@ func (a *Athena) run(ctx context.Context, ex *execution) error {
 
 // open returns a DuckDB with the lake as the view flows, opened again
 // whenever the lake's files changed since the last query.
-func (a *Athena) open(ctx context.Context) (*sql.DB, error) {
+func (a *Athena) open(ctx context.Context) (*sql.DB, int64, error) {
 	var b strings.Builder
+	var size int64
 	filepath.WalkDir(a.lakeDir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".parquet") {
 			if fi, err := d.Info(); err == nil {
 				fmt.Fprintf(&b, "%s %d %d\n", p, fi.Size(), fi.ModTime().UnixNano())
+				size += fi.Size()
 			}
 		}
 		return nil
 	})
 	if a.db != nil && a.stamp == b.String() {
-		return a.db, nil
+		return a.db, size, nil
 	}
 	if a.db != nil {
 		a.db.Close()
@@ -257,11 +261,11 @@ func (a *Athena) open(ctx context.Context) (*sql.DB, error) {
 	}
 	db, err := lakesql.Open(ctx, a.lakeDir, nil)
 	if err != nil {
-		return nil, fmt.Errorf("HIVE_CANNOT_OPEN_SPLIT: %w", err)
+		return nil, 0, fmt.Errorf("HIVE_CANNOT_OPEN_SPLIT: %w", err)
 	}
 	db.SetMaxOpenConns(1) // the macros are per connection
 	a.db, a.stamp = db, b.String()
-	return db, nil
+	return db, size, nil
 }
 
 // athenaType maps a DuckDB column type to the name Athena gives it.
@@ -318,11 +322,16 @@ func (a *Athena) get(body []byte) (any, *apiError) {
 	if ex.reason != "" && state == "FAILED" {
 		status["StateChangeReason"] = ex.reason
 	}
-	return map[string]any{"QueryExecution": map[string]any{
+	qe := map[string]any{
 		"QueryExecutionId": ex.id, "Query": ex.sql, "StatementType": "DML", "WorkGroup": ex.workgroup,
 		"QueryExecutionContext": map[string]string{"Database": ex.database, "Catalog": "awsdatacatalog"},
 		"Status":                status,
-	}}, nil
+	}
+	if state == "SUCCEEDED" {
+		qe["Statistics"] = map[string]any{"DataScannedInBytes": ex.scanned,
+			"EngineExecutionTimeInMillis": ex.completed.Sub(ex.submitted).Milliseconds()}
+	}
+	return map[string]any{"QueryExecution": qe}, nil
 }
 
 func (a *Athena) results(body []byte) (any, *apiError) {

@@ -44,6 +44,9 @@ func TestAthena(t *testing.T) {
 	if len(rows) != 26 || rows[0]["srcaddr"] != "10.0.0.0" || rows[24]["dstport"] != "1024" {
 		t.Fatalf("rows = %d %v; want 26 from 10.0.0.0, the 25th on port 1024", len(rows), rows[:min(len(rows), 2)])
 	}
+	if q.Scanned() <= 0 {
+		t.Errorf("Scanned() = %d; want the lake's bytes", q.Scanned())
+	}
 	if _, ok := rows[25]["srcaddr"]; ok {
 		t.Errorf("the NODATA row's srcaddr = %q; want NULL (absent)", rows[25]["srcaddr"])
 	}

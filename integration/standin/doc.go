@@ -10,6 +10,9 @@
 // DuckDB over the lake bucket's objects (versitygw keeps each object as a
 // file), with the lake as the table flows. Trino functions that DuckDB
 // lacks are defined as DuckDB macros, each listed in DialectGaps with why.
+// It reports every query as scanning the whole lake
+// (Statistics.DataScannedInBytes: it prunes nothing, so Athena's figure is
+// a fraction of it).
 // What it does not model: Trino's reading of Parquet page indexes (tested
 // separately, in shared/lake, against an independent Parquet reader),
 // partition projection beyond the injected-key constraint, query
