@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/flowlake/flowlake/infra/flowlake"
 )
 
 func main() {
@@ -18,11 +20,11 @@ func main() {
 func run() error {
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
-	cfg, err := ConfigFromContext(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) })
+	cfg, err := flowlake.ConfigFromContext(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) })
 	if err != nil {
 		return fmt.Errorf("configuration (cdk.json context):\n%w", err)
 	}
-	root, err := RepoRoot(".")
+	root, err := flowlake.RepoRoot(".")
 	if err != nil {
 		return err
 	}
@@ -31,11 +33,11 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	code, err := BuildFunctions(root, FunctionNames(cfg), tmp)
+	code, err := flowlake.BuildFunctions(root, flowlake.FunctionNames(cfg), tmp)
 	if err != nil {
 		return fmt.Errorf("building the Lambda functions: %w", err)
 	}
-	if _, err := NewStack(app, cfg.StackName, StackProps{
+	if _, err := flowlake.NewStack(app, cfg.StackName, flowlake.StackProps{
 		StackProps: awscdk.StackProps{
 			Env: &awscdk.Environment{Account: env("CDK_DEFAULT_ACCOUNT"), Region: env("CDK_DEFAULT_REGION")},
 		},
@@ -44,7 +46,7 @@ func run() error {
 	}); err != nil {
 		return err
 	}
-	ApplyNag(app)
+	flowlake.ApplyNag(app)
 	app.Synth(nil)
 	return nil
 }

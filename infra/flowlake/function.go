@@ -1,7 +1,8 @@
-package main
+package flowlake
 
 import (
 	"fmt"
+	"maps"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -12,20 +13,27 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
+// EnvFunction is set on every GoFunction to its Name, the folder under
+// functions/. No function reads it: it names the function in the
+// template, for integration/stack, which finds the deployed functions by
+// it (and so spells it out, to stay free of the CDK).
+const EnvFunction = "FLOWLAKE_FUNCTION"
+
 // GoFunctionProps configures a Go Lambda function.
 type GoFunctionProps struct {
 	Name          string // the folder under functions/, also the EMF Function dimension
 	Description   string
-	CodeDir       string // folder holding the bootstrap binary
+	CodeDir       string // folder holding the bootstrap binary (BuildFunctions)
 	Environment   map[string]*string
-	Timeout       awscdk.Duration
-	MemoryMB      int
-	RetentionDays int
+	Timeout       awscdk.Duration // nil: Lambda's default, 3 s
+	MemoryMB      int             // 0: Lambda's default, 128
+	RetentionDays int             // of its log group; 0: 30
 }
 
 // GoFunction is a Go Lambda function on provided.al2023, arm64, with its
-// own log group (kept RetentionDays) and its own role, which may only write
-// to that log group until grants add more.
+// own log group (kept RetentionDays, deleted with the stack) and its own
+// role, which may only write to that log group until grants add more: pass
+// Role to the Grant* methods of the other constructs.
 type GoFunction struct {
 	constructs.Construct
 	Name     string
@@ -37,6 +45,13 @@ type GoFunction struct {
 // NewGoFunction creates the function, its role and its log group.
 func NewGoFunction(scope constructs.Construct, id string, p GoFunctionProps) *GoFunction {
 	g := &GoFunction{Construct: constructs.NewConstruct(scope, jsii.String(id)), Name: p.Name}
+	if p.RetentionDays == 0 {
+		p.RetentionDays = Defaults().FunctionLogRetentionDays
+	}
+	var memory *float64
+	if p.MemoryMB != 0 {
+		memory = jsii.Number(p.MemoryMB)
+	}
 	g.LogGroup = awslogs.NewLogGroup(g.Construct, jsii.String("Logs"), &awslogs.LogGroupProps{
 		Retention:     retention(p.RetentionDays),
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
@@ -48,10 +63,7 @@ func NewGoFunction(scope constructs.Construct, id string, p GoFunctionProps) *Go
 		Description: jsii.String("flowlake " + p.Name),
 	})
 	g.LogGroup.GrantWrite(g.Role)
-	env := map[string]*string{"FLOWLAKE_FUNCTION": jsii.String(p.Name)}
-	for k, v := range p.Environment {
-		env[k] = v
-	}
+	env := union(p.Environment, map[string]*string{EnvFunction: jsii.String(p.Name)})
 	g.Function = awslambda.NewFunction(g.Construct, jsii.String("Function"), &awslambda.FunctionProps{
 		Description:  jsii.String(p.Description),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
@@ -61,7 +73,7 @@ func NewGoFunction(scope constructs.Construct, id string, p GoFunctionProps) *Go
 		Role:         g.Role,
 		LogGroup:     g.LogGroup,
 		Timeout:      p.Timeout,
-		MemorySize:   jsii.Number(p.MemoryMB),
+		MemorySize:   memory,
 		Environment:  &env,
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(g.Role, &[]*cdknag.NagPackSuppression{{
@@ -71,6 +83,15 @@ func NewGoFunction(scope constructs.Construct, id string, p GoFunctionProps) *Go
 		AppliesTo: &[]any{&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<[A-Za-z0-9]*Logs[0-9A-F]{8}\.Arn>:\*$/g`)}},
 	}}, jsii.Bool(true))
 	return g
+}
+
+// union returns the union of the maps, later ones winning.
+func union(envs ...map[string]*string) map[string]*string {
+	out := map[string]*string{}
+	for _, env := range envs {
+		maps.Copy(out, env)
+	}
+	return out
 }
 
 // retention returns the log retention of days, one of logRetentionDays

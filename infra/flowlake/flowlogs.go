@@ -1,4 +1,4 @@
-package main
+package flowlake
 
 import (
 	"fmt"
@@ -17,18 +17,20 @@ import (
 	"github.com/flowlake/flowlake/shared/flowlog"
 )
 
-// FlowLogsProps configures the flow logs.
+// FlowLogsProps configures the flow logs. At least one of VPCs, Subnets
+// and ENIs, and at least one destination (Bucket, CloudWatch), are needed
+// for any flow log to exist.
 type FlowLogsProps struct {
 	VPCs, Subnets, ENIs []string
-	TrafficType         string // ACCEPT, REJECT or ALL
-	AggregationSeconds  int    // 60 or 600
-	Format              *flowlog.Format
+	TrafficType         string          // ACCEPT, REJECT or ALL; "": REJECT
+	AggregationSeconds  int             // 60 or 600; 0: 600
+	Format              *flowlog.Format // nil: flowlog.RichFormat
 
 	// Bucket, if set, receives the flow logs as gzipped text files with a
 	// header line, under AWSLogs/ at its root.
 	Bucket awss3.IBucket
-	// CloudWatch sends the flow logs to a log group kept RetentionDays,
-	// subscribed to Subscriber when set.
+	// CloudWatch sends the flow logs to a log group kept RetentionDays
+	// (0: 14), subscribed to Subscriber when set.
 	CloudWatch    bool
 	RetentionDays int
 	Subscriber    awslambda.IFunction
@@ -36,7 +38,9 @@ type FlowLogsProps struct {
 
 // FlowLogs enables VPC Flow Logs on every VPC, subnet and network interface
 // of the scope, to S3, to CloudWatch Logs, or both (one flow log per
-// resource and destination).
+// resource and destination). S3 delivery is granted in the bucket's policy
+// and CloudWatch delivery by a role, each only on behalf of this account's
+// flow logs; the log group is kept when the stack is deleted.
 type FlowLogs struct {
 	constructs.Construct
 	FlowLogs []awsec2.FlowLog
@@ -49,16 +53,26 @@ type FlowLogs struct {
 func NewFlowLogs(scope constructs.Construct, id string, p FlowLogsProps) *FlowLogs {
 	f := &FlowLogs{Construct: constructs.NewConstruct(scope, jsii.String(id))}
 	stack := awscdk.Stack_Of(f.Construct)
+	if p.TrafficType == "" {
+		p.TrafficType = Defaults().TrafficType
+	}
+	if p.AggregationSeconds == 0 {
+		p.AggregationSeconds = Defaults().AggregationSeconds
+	}
+	if p.Format == nil {
+		p.Format = flowlog.MustParseFormat(flowlog.RichFormat)
+	}
+	if p.RetentionDays == 0 {
+		p.RetentionDays = Defaults().FlowLogRetentionDays
+	}
 
-	var dests []struct {
-		name string
+	type destination struct {
+		name string // in the flow log's id: S3 or CloudWatch
 		dest awsec2.FlowLogDestination
 	}
+	var dests []destination
 	if p.Bucket != nil {
-		dests = append(dests, struct {
-			name string
-			dest awsec2.FlowLogDestination
-		}{"S3", awsec2.FlowLogDestination_ToS3(p.Bucket, nil, nil)})
+		dests = append(dests, destination{"S3", awsec2.FlowLogDestination_ToS3(p.Bucket, nil, nil)})
 		// The delivery service writes with the bucket's policy. Granting it
 		// here keeps the grant under CloudFormation: otherwise AWS appends
 		// it at flow-log creation, and the next update of the stack's bucket
@@ -108,10 +122,7 @@ func NewFlowLogs(scope constructs.Construct, id string, p FlowLogsProps) *FlowLo
 				},
 			}),
 		})
-		dests = append(dests, struct {
-			name string
-			dest awsec2.FlowLogDestination
-		}{"CloudWatch", awsec2.FlowLogDestination_ToCloudWatchLogs(f.LogGroup, f.Role)})
+		dests = append(dests, destination{"CloudWatch", awsec2.FlowLogDestination_ToCloudWatchLogs(f.LogGroup, f.Role)})
 	}
 
 	interval := awsec2.FlowLogMaxAggregationInterval_TEN_MINUTES

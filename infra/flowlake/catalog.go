@@ -1,9 +1,10 @@
-package main
+package flowlake
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsathena"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -12,19 +13,22 @@ import (
 	"github.com/flowlake/flowlake/shared/queries"
 )
 
-// CatalogProps configures the Glue and Athena resources.
+// CatalogProps configures the Glue and Athena resources. Lake and Results
+// are required; the rest have defaults.
 type CatalogProps struct {
-	DatabaseName       string // also the Athena workgroup's name
-	Lake               awss3.IBucket
-	Results            awss3.IBucket
-	Accounts           []string // aws_account values projected (tokens allowed)
-	Regions            []string // aws_region values projected (tokens allowed): the regions the stack's flow logs are in
-	BytesScannedCutoff int64
+	DatabaseName       string        // also the Athena workgroup's name; "": flowlake
+	Lake               awss3.IBucket // the table's data, under LakePrefix
+	Results            awss3.IBucket // the workgroup's query results, under ResultsPrefix
+	Accounts           []string      // aws_account values projected (tokens allowed); nil: the stack's account
+	Regions            []string      // aws_region values projected (tokens allowed): the regions the flow logs are in; nil: the stack's region
+	BytesScannedCutoff int64         // per query; 0: 10 GiB
 }
 
 // Catalog is the Glue database and table of the lake, generated from the
-// lake's schema with partition projection, an Athena workgroup with its own
-// results bucket and enforced settings, and the saved queries.
+// lake's schema with partition projection (no crawler), an Athena workgroup
+// (engine 3) whose enforced settings write SSE-S3 encrypted results to its
+// own bucket and cap each query's scan, and the saved queries. GrantQuery
+// gives a function what running queries over the table needs.
 type Catalog struct {
 	constructs.Construct
 	Database  awsglue.CfnDatabase
@@ -33,6 +37,8 @@ type Catalog struct {
 	// TableDef is the table as plain data, as the CfnTable was made from.
 	TableDef     lake.Table
 	DatabaseName string
+
+	lake, results awss3.IBucket
 }
 
 // LakeTable returns the Glue table of the lake at location, from the one
@@ -46,7 +52,21 @@ func LakeTable(location string, accounts, regions []string) lake.Table {
 // NewCatalog creates the database, the table, the workgroup and one named
 // query per queries.All.
 func NewCatalog(scope constructs.Construct, id string, p CatalogProps) *Catalog {
-	c := &Catalog{Construct: constructs.NewConstruct(scope, jsii.String(id)), DatabaseName: p.DatabaseName}
+	if p.DatabaseName == "" {
+		p.DatabaseName = Defaults().DatabaseName
+	}
+	if p.BytesScannedCutoff == 0 {
+		p.BytesScannedCutoff = Defaults().BytesScannedCutoff
+	}
+	c := &Catalog{Construct: constructs.NewConstruct(scope, jsii.String(id)), DatabaseName: p.DatabaseName,
+		lake: p.Lake, results: p.Results}
+	stack := awscdk.Stack_Of(c.Construct)
+	if p.Accounts == nil {
+		p.Accounts = []string{*stack.Account()}
+	}
+	if p.Regions == nil {
+		p.Regions = []string{*stack.Region()}
+	}
 	account := awscdk.Aws_ACCOUNT_ID()
 
 	c.Database = awsglue.NewCfnDatabase(c.Construct, jsii.String("Database"), &awsglue.CfnDatabaseProps{
@@ -123,6 +143,27 @@ func NewCatalog(scope constructs.Construct, id string, p CatalogProps) *Catalog 
 		nq.Node().AddDependency(c.Table)
 	}
 	return c
+}
+
+// GrantQuery lets grantee run queries over the table in the workgroup and
+// read their results: Athena's query actions on the workgroup, Glue reads
+// of the catalog, the database and the table, reads of the lake's Parquet
+// objects (LakePrefix only) and reads and writes of the workgroup's results
+// (ResultsPrefix only). It grants no write to the lake.
+func (c *Catalog) GrantQuery(grantee awsiam.IGrantable) {
+	c.lake.GrantRead(grantee, jsii.String(LakePrefix+"*"))
+	c.results.GrantReadWrite(grantee, jsii.String(ResultsPrefix+"*"))
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings("athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution"),
+		ResourceArns: &[]*string{c.WorkgroupArn()},
+	})
+	glue := c.GlueReadArns()
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings("glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions"),
+		ResourceArns: &glue,
+	})
 }
 
 // WorkgroupArn returns the workgroup's ARN.

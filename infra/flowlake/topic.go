@@ -1,4 +1,4 @@
-package main
+package flowlake
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -23,7 +23,7 @@ type TopicProps struct {
 
 // Topic is an SNS topic encrypted with its own customer-managed KMS key
 // (rotated yearly), refusing publishes that are not over TLS, with email
-// subscriptions.
+// subscriptions. GrantPublish lets a function publish to it.
 type Topic struct {
 	constructs.Construct
 	Key   awskms.Key
@@ -61,4 +61,10 @@ func NewTopic(scope constructs.Construct, id string, p TopicProps) *Topic {
 		}))
 	}
 	return t
+}
+
+// GrantPublish lets grantee publish to the topic, through its key
+// (kms:Decrypt and kms:GenerateDataKey* on that key only).
+func (t *Topic) GrantPublish(grantee awsiam.IGrantable) awsiam.Grant {
+	return t.Topic.GrantPublish(grantee)
 }

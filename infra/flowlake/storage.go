@@ -1,7 +1,8 @@
-package main
+package flowlake
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -26,19 +27,23 @@ const (
 	ResultsPrefix = "athena/"
 )
 
-// StorageProps configures the buckets.
+// StorageProps configures the buckets. The zero value is the defaults,
+// but for LakeTransitionDays, which is taken as given (0: at once, which
+// only INTELLIGENT_TIERING and GLACIER_IR allow).
 type StorageProps struct {
-	RawExpirationDays       int
-	LakeTransitionDays      int
-	LakeStorageClass        string // STANDARD_IA, INTELLIGENT_TIERING or GLACIER_IR
+	RawExpirationDays       int    // 0: 30
+	LakeTransitionDays      int    // days in STANDARD before LakeStorageClass
+	LakeStorageClass        string // STANDARD_IA (""), INTELLIGENT_TIERING or GLACIER_IR
 	LakeExpirationDays      int    // 0: never
-	AccessLogExpirationDays int
+	AccessLogExpirationDays int    // 0: 90
 }
 
 // Storage is the lake's buckets: raw flow-log files, Parquet lake, Athena
 // results, and the bucket their server access logs go to. Every bucket
 // blocks public access, enforces TLS 1.2+, is encrypted (SSE-S3) and owned
-// by the bucket owner alone (no ACLs).
+// by the bucket owner alone (no ACLs); all but the access-log bucket log
+// their server access, and all are kept when the stack is deleted. Grants
+// are by prefix: GrantRawRead, GrantLakeWrite, GrantDeadLetterWrite.
 type Storage struct {
 	constructs.Construct
 	Logs, Raw, Lake, Results awss3.Bucket
@@ -47,7 +52,15 @@ type Storage struct {
 // NewStorage creates the buckets.
 func NewStorage(scope constructs.Construct, id string, p StorageProps) *Storage {
 	s := &Storage{Construct: constructs.NewConstruct(scope, jsii.String(id))}
-	days := func(n int) awscdk.Duration { return awscdk.Duration_Days(jsii.Number(n)) }
+	// Server access logging grants the logging service through the logs
+	// bucket's policy, not an ACL (the buckets disable ACLs).
+	s.Node().SetContext(jsii.String("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"), true)
+	if p.RawExpirationDays == 0 {
+		p.RawExpirationDays = 30
+	}
+	if p.AccessLogExpirationDays == 0 {
+		p.AccessLogExpirationDays = 90
+	}
 
 	// The access-log bucket: server access logging needs SSE-S3 and the
 	// logging service's bucket policy, which the L2 adds when another
@@ -115,6 +128,29 @@ func NewStorage(scope constructs.Construct, id string, p StorageProps) *Storage 
 	})
 	return s
 }
+
+// GrantRawRead lets grantee read the flow-log files under RawPrefix in the
+// raw bucket, and nothing else of it.
+func (s *Storage) GrantRawRead(grantee awsiam.IGrantable) awsiam.Grant {
+	return s.Raw.GrantRead(grantee, jsii.String(RawPrefix+"*"))
+}
+
+// GrantLakeWrite lets grantee write what ingest writes to the lake: the
+// Parquet objects under LakePrefix and the rejected-line samples under
+// RejectsPrefix (PutObject and AbortMultipartUpload; no read, no delete).
+func (s *Storage) GrantLakeWrite(grantee awsiam.IGrantable) {
+	s.Lake.GrantPut(grantee, jsii.String(LakePrefix+"*"))
+	s.Lake.GrantPut(grantee, jsii.String(RejectsPrefix+"*"))
+}
+
+// GrantDeadLetterWrite lets grantee keep findings it could not publish
+// under DeadLetterPrefix in the lake bucket (notify.S3DeadLetter).
+func (s *Storage) GrantDeadLetterWrite(grantee awsiam.IGrantable) awsiam.Grant {
+	return s.Lake.GrantPut(grantee, jsii.String(DeadLetterPrefix+"*"))
+}
+
+// days is a duration of n days.
+func days(n int) awscdk.Duration { return awscdk.Duration_Days(jsii.Number(n)) }
 
 func storageClass(name string) awss3.StorageClass {
 	switch name {

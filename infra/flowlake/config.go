@@ -1,4 +1,4 @@
-package main
+package flowlake
 
 import (
 	"errors"
@@ -13,10 +13,6 @@ import (
 	"github.com/flowlake/flowlake/shared/finding"
 	"github.com/flowlake/flowlake/shared/flowlog"
 )
-
-// RichFormat is the default flow-log format, flowlog.RichFormat: every
-// v2–v5 field, so the lake carries what enrichment and detection use.
-const RichFormat = flowlog.RichFormat
 
 // Destinations of the flow logs.
 const (
@@ -107,7 +103,7 @@ func Defaults() Config {
 		TrafficType:              "REJECT",
 		AggregationSeconds:       600,
 		Destination:              DestS3,
-		LogFormat:                RichFormat,
+		LogFormat:                flowlog.RichFormat,
 		FlowLogRetentionDays:     14,
 		FunctionLogRetentionDays: 30,
 		RawExpirationDays:        30,
@@ -259,7 +255,7 @@ func ConfigFromContext(get ContextGetter) (Config, error) {
 	if strings.EqualFold(c.LogFormat, "default") {
 		c.LogFormat = flowlog.DefaultFormat
 	} else if strings.EqualFold(c.LogFormat, "rich") {
-		c.LogFormat = RichFormat
+		c.LogFormat = flowlog.RichFormat
 	}
 	if err := c.Validate(); err != nil {
 		errs = append(errs, err)
@@ -377,7 +373,7 @@ func (c Config) Validate() error {
 		bad(CtxDetectSchedule, "%q: want rate(...) or cron(...)", c.DetectSchedule)
 	}
 	for _, s := range c.DetectInternal {
-		if _, err := parsePrefix(s); err != nil {
+		if _, err := netip.ParsePrefix(s); err != nil {
 			bad(CtxDetectInternal, "%q: %v", s, err)
 		}
 	}
@@ -390,16 +386,14 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Severities returns the severities at or above min, for the email filter
-// policy.
-func Severities(min finding.Severity) []string {
+// Severities returns the severities at or above lowest, for the email
+// filter policy.
+func Severities(lowest finding.Severity) []string {
 	var out []string
 	for _, s := range []finding.Severity{finding.Low, finding.Medium, finding.High, finding.Critical} {
-		if s.Rank() >= min.Rank() {
+		if s.Rank() >= lowest.Rank() {
 			out = append(out, string(s))
 		}
 	}
 	return out
 }
-
-func parsePrefix(s string) (netip.Prefix, error) { return netip.ParsePrefix(s) }

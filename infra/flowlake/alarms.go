@@ -1,0 +1,88 @@
+package flowlake
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/flowlake/flowlake/shared/pipeline"
+)
+
+// MetricsNamespace is the EMF namespace of the ingest functions (their
+// default).
+const MetricsNamespace = "flowlake"
+
+// addAlarms sends to the ops topic: any function error, any message in a
+// DLQ, a rejected-line rate over the threshold, and a delivery lag over the
+// threshold.
+func (s *Stack) addAlarms(c Config) {
+	five := minutes(5)
+	for _, g := range []*GoFunction{s.IngestS3, s.IngestCWLogs, s.Detect, s.NotifySlack} {
+		if g == nil {
+			continue
+		}
+		name := *g.Node().Id()
+		s.addAlarm(name+"Errors", "flowlake: "+name+" failed (function errors)",
+			g.Function.MetricErrors(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}), 0, 1)
+	}
+	for _, q := range []struct {
+		id    string
+		queue awssqs.Queue
+	}{{"IngestS3DLQ", s.IngestDLQ}, {"NotifySlackDLQ", s.NotifyDLQ}} {
+		if q.queue == nil {
+			continue
+		}
+		s.addAlarm(q.id+"Depth", "flowlake: messages in "+q.id+" (failed deliveries to redrive)",
+			q.queue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum")}), 0, 1)
+	}
+	for _, g := range []*GoFunction{s.IngestS3, s.IngestCWLogs} {
+		if g == nil {
+			continue
+		}
+		name := *g.Node().Id()
+		rate := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression: jsii.String("IF(records > 0, 100 * rejected / records, 0)"),
+			UsingMetrics: &map[string]awscloudwatch.IMetric{
+				"rejected": ingestMetric(g, pipeline.MetricRejectedLines, "Sum"),
+				"records":  ingestMetric(g, pipeline.MetricRecords, "Sum"),
+			},
+			Label:  jsii.String("rejected lines, % of lines"),
+			Period: minutes(ingestAlarmMinutes),
+		})
+		s.addAlarm(name+"RejectedRate", fmt.Sprintf("flowlake: over %d%% of flow-log lines rejected by the parser", c.RejectedLinesThreshold),
+			rate, float64(c.RejectedLinesThreshold), 1)
+		s.addAlarm(name+"DeliveryLag", fmt.Sprintf("flowlake: newest records over %d s old when ingested", c.DeliveryLagThreshold),
+			ingestMetric(g, pipeline.MetricDeliveryLag, "Maximum"), float64(c.DeliveryLagThreshold), 2)
+	}
+}
+
+// addAlarm creates an alarm on m over threshold for periods periods, which
+// notifies the ops topic; missing data is not breaching.
+func (s *Stack) addAlarm(id, desc string, m awscloudwatch.IMetric, threshold float64, periods int) {
+	a := awscloudwatch.NewAlarm(s.Stack, jsii.String(id), &awscloudwatch.AlarmProps{
+		AlarmDescription:   jsii.String(desc),
+		Metric:             m,
+		Threshold:          jsii.Number(threshold),
+		EvaluationPeriods:  jsii.Number(periods),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	a.AddAlarmAction(awscloudwatchactions.NewSnsAction(s.Ops.Topic))
+	s.Alarms = append(s.Alarms, a)
+}
+
+// ingestAlarmMinutes is the period of the ingest functions' metric alarms.
+const ingestAlarmMinutes = 15
+
+// ingestMetric is one of the EMF metrics (pipeline.Metric*) an ingest
+// function writes, under its Function dimension: its folder name.
+func ingestMetric(g *GoFunction, name, stat string) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String(MetricsNamespace), MetricName: jsii.String(name),
+		DimensionsMap: &map[string]*string{"Function": jsii.String(g.Name)},
+		Statistic:     jsii.String(stat), Period: minutes(ingestAlarmMinutes),
+	})
+}

@@ -1,0 +1,157 @@
+package flowlake_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+
+	"github.com/flowlake/flowlake/infra/flowlake"
+	"github.com/flowlake/flowlake/shared/queries"
+)
+
+// newCatalog is the catalog as the stack makes it, over the buckets of a
+// Storage, with the defaults.
+func newCatalog(stack awscdk.Stack) (*flowlake.Storage, *flowlake.Catalog) {
+	st := flowlake.NewStorage(stack, "Storage", flowlake.StorageProps{LakeTransitionDays: 90})
+	return st, flowlake.NewCatalog(stack, "Catalog", flowlake.CatalogProps{Lake: st.Lake, Results: st.Results})
+}
+
+func TestCatalog(t *testing.T) {
+	var c *flowlake.Catalog
+	stack, tp := synth(t, func(stack awscdk.Stack) { _, c = newCatalog(stack) })
+	checkNag(t, stack, tp)
+	has(t, tp, "AWS::Glue::Database", map[string]any{
+		"DatabaseInput": map[string]any{"Name": "flowlake", "Description": assertions.Match_AnyValue()},
+	})
+	tables := tp.resources("AWS::Glue::Table")
+	if len(tables) != 1 {
+		t.Fatalf("%d Glue tables; want 1", len(tables))
+	}
+	var in map[string]any
+	for _, p := range tables {
+		in = p["TableInput"].(map[string]any)
+	}
+	// The columns are the lake schema's, in its order.
+	var want []string
+	for _, col := range c.TableDef.Columns {
+		want = append(want, col.Name+" "+col.Type)
+	}
+	var got []string
+	for _, col := range in["StorageDescriptor"].(map[string]any)["Columns"].([]any) {
+		col := col.(map[string]any)
+		got = append(got, fmt.Sprint(col["Name"], " ", col["Type"]))
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("Glue columns = %v;\nwant the lake schema's %v", got, want)
+	}
+	for _, col := range []string{"srcaddr string", "bytes bigint", "dstport int", "start_time timestamp", "protocol_name string", "dst_aws_service string", "eni_tags map<string,string>"} {
+		if !strings.Contains(","+strings.Join(got, ",")+",", ","+col+",") {
+			t.Errorf("Glue columns lack %q", col)
+		}
+	}
+	var keys []string
+	for _, k := range list(in["PartitionKeys"]) {
+		keys = append(keys, fmt.Sprint(k.(map[string]any)["Name"]))
+	}
+	if strings.Join(keys, ",") != "aws_account,aws_region,day,hour" {
+		t.Errorf("PartitionKeys = %s; want aws_account, aws_region, day, hour", js(in["PartitionKeys"]))
+	}
+	if loc := render(in["StorageDescriptor"].(map[string]any)["Location"]); !logicalIDPath(`s3://${StorageLake`, `}/flows/`).MatchString(loc) {
+		t.Errorf("Location = %s; want the lake bucket's flows/", loc)
+	}
+	params := in["Parameters"].(map[string]any)
+	for k, v := range map[string]string{"projection.enabled": "true", "projection.day.type": "date", "projection.aws_account.type": "enum",
+		"projection.aws_region.type": "enum", "classification": "parquet"} {
+		if params[k] != v {
+			t.Errorf("table parameter %s = %v; want %q", k, params[k], v)
+		}
+	}
+	if tmpl := render(params["storage.location.template"]); !strings.HasSuffix(tmpl, "/flows/aws_account=${aws_account}/aws_region=${aws_region}/day=${day}/hour=${hour}") {
+		t.Errorf("storage.location.template = %s", tmpl)
+	}
+	// By default, the stack's own account and region.
+	if v := render(params["projection.aws_account.values"]); v != "${AWS::AccountId}" {
+		t.Errorf("projection.aws_account.values = %s; want the stack's account", v)
+	}
+	if v := render(params["projection.aws_region.values"]); v != "${AWS::Region}" {
+		t.Errorf("projection.aws_region.values = %s; want the stack's region", v)
+	}
+	has(t, tp, "AWS::Athena::WorkGroup", map[string]any{
+		"Name": "flowlake", "State": "ENABLED",
+		"WorkGroupConfiguration": assertions.Match_ObjectLike(obj(map[string]any{
+			"EnforceWorkGroupConfiguration":   true,
+			"PublishCloudWatchMetricsEnabled": true,
+			"BytesScannedCutoffPerQuery":      10 << 30,
+			"EngineVersion":                   map[string]any{"SelectedEngineVersion": "Athena engine version 3"},
+			"ResultConfiguration": map[string]any{
+				"OutputLocation":          map[string]any{"Fn::Join": []any{"", []any{"s3://", map[string]any{"Ref": like("^StorageAthenaResults")}, "/athena/"}}},
+				"EncryptionConfiguration": map[string]any{"EncryptionOption": "SSE_S3"},
+				"ExpectedBucketOwner":     map[string]any{"Ref": "AWS::AccountId"},
+			},
+		})),
+	})
+	qs := queries.All()
+	count(t, tp, "AWS::Athena::NamedQuery", len(qs))
+	for _, q := range qs {
+		has(t, tp, "AWS::Athena::NamedQuery", map[string]any{
+			"Name": "flowlake: " + q.Name, "QueryString": q.SQL, "Database": "flowlake",
+			"WorkGroup": map[string]any{"Ref": like("^CatalogWorkgroup")},
+		})
+	}
+}
+
+func TestCatalogProps(t *testing.T) {
+	_, tp := synth(t, func(stack awscdk.Stack) {
+		st := flowlake.NewStorage(stack, "Storage", flowlake.StorageProps{LakeTransitionDays: 90})
+		flowlake.NewCatalog(stack, "Catalog", flowlake.CatalogProps{
+			DatabaseName: "vpc_flows", Lake: st.Lake, Results: st.Results,
+			Accounts: []string{"111122223333", "444455556666"}, Regions: []string{"eu-west-1"}, BytesScannedCutoff: 1 << 30,
+		})
+	})
+	has(t, tp, "AWS::Glue::Table", map[string]any{
+		"DatabaseName": "vpc_flows",
+		"TableInput": assertions.Match_ObjectLike(obj(map[string]any{"Parameters": assertions.Match_ObjectLike(obj(map[string]any{
+			"projection.aws_account.values": "111122223333,444455556666", "projection.aws_region.values": "eu-west-1",
+		}))})),
+	})
+	has(t, tp, "AWS::Athena::WorkGroup", map[string]any{
+		"Name":                   "vpc_flows",
+		"WorkGroupConfiguration": assertions.Match_ObjectLike(obj(map[string]any{"BytesScannedCutoffPerQuery": 1 << 30})),
+	})
+}
+
+// TestCatalogGrantQuery: a querier may run queries in the workgroup only,
+// read the table's metadata and the lake's flows/ only, and read and write
+// the results' athena/ only; it may write nothing of the lake.
+func TestCatalogGrantQuery(t *testing.T) {
+	_, tp := synth(t, func(stack awscdk.Stack) {
+		_, c := newCatalog(stack)
+		c.GrantQuery(grantee(stack))
+	})
+	sts := tp.rolePolicy(t, "Grantee")
+	lake := `^\$\{StorageLake[0-9A-F]{8}\.Arn\}`
+	results := `^\$\{StorageAthenaResults[0-9A-F]{8}\.Arn\}`
+	workgroup := `^arn:\$\{AWS::Partition\}:athena:\$\{AWS::Region\}:\$\{AWS::AccountId\}:workgroup/\$\{CatalogWorkgroup[0-9A-F]{8}\}$`
+	for _, a := range [][2]string{
+		{"athena:StartQueryExecution", workgroup}, {"athena:GetQueryExecution", workgroup}, {"athena:GetQueryResults", workgroup},
+		{"athena:StopQueryExecution", workgroup},
+		{"glue:GetTable", `:table/flowlake/flows$`}, {"glue:GetDatabase", `:database/flowlake$`}, {"glue:GetPartitions", `:catalog$`},
+		{"s3:GetObject", lake + `/flows/\*$`}, {"s3:ListBucket", lake + `$`},
+		{"s3:GetObject", results + `/athena/\*$`}, {"s3:PutObject", results + `/athena/\*$`},
+	} {
+		if len(allowed(sts, a[0], a[1])) == 0 {
+			t.Errorf("no %s on %s:\n%v", a[0], a[1], sts)
+		}
+	}
+	for _, a := range [][2]string{
+		{"s3:PutObject", lake}, {"s3:DeleteObject", lake}, {"s3:GetObject", lake + `/\*$`}, {"s3:GetObject", lake + `/rejects/`},
+		{"athena:StartQueryExecution", `workgroup/\*`}, {"glue:CreateTable", `.`}, {"glue:GetTable", `\*$`},
+	} {
+		if got := allowed(sts, a[0], a[1]); len(got) != 0 {
+			t.Errorf("%s on %v; want none", a[0], got)
+		}
+	}
+}

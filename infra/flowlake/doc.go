@@ -1,0 +1,33 @@
+// Package flowlake holds the CDK constructs of the flowlake stack and the
+// stack itself, with the app's configuration and the build of the Lambda
+// bootstraps. infra (the app) wires them: ConfigFromContext reads and
+// validates the CDK context, BuildFunctions builds the bootstraps,
+// NewStack creates the stack and ApplyNag applies cdk-nag's AwsSolutions
+// pack.
+//
+// Each construct, in the manner of the CDK's own, takes a props struct,
+// builds with secure defaults, and grants what another needs through
+// Grant* methods, never hand-written policies:
+//
+//   - Storage: the raw, lake, Athena-results and access-log buckets
+//     (GrantRawRead, GrantLakeWrite, GrantDeadLetterWrite);
+//   - Catalog: the Glue database and table from lake.TableSchema with
+//     partition projection, the Athena workgroup and saved queries
+//     (GrantQuery);
+//   - Topic: a KMS-encrypted SNS topic with email subscriptions
+//     (GrantPublish);
+//   - Dedup: the findings' dedup table (GrantUse);
+//   - GoFunction: a Go Lambda with its own role and log group;
+//   - FlowLogs: the flow logs, with S3 and CloudWatch Logs delivery and the
+//     Logs Insights saved queries.
+//
+// NewStack composes them, step by step in the order the data flows, and
+// sets each function's environment from the Env* constants of the package
+// that reads it (pipeline, notify, detect, schedule, slack).
+//
+// Imports: the CDK and cdk-nag, and from shared/ only the names, schemas
+// and queries the template must agree with (lake, queries, flowlog,
+// finding and the Env* constants). Nothing but infra imports this package:
+// no function or shared package may, which keeps the CDK out of the Lambda
+// binaries.
+package flowlake
