@@ -52,7 +52,6 @@ type FlowLogs struct {
 // delivery role, the subscription and the Logs Insights saved queries.
 func NewFlowLogs(scope constructs.Construct, id string, p FlowLogsProps) *FlowLogs {
 	f := &FlowLogs{Construct: constructs.NewConstruct(scope, jsii.String(id))}
-	stack := awscdk.Stack_Of(f.Construct)
 	if p.TrafficType == "" {
 		p.TrafficType = Defaults().TrafficType
 	}
@@ -65,129 +64,154 @@ func NewFlowLogs(scope constructs.Construct, id string, p FlowLogsProps) *FlowLo
 	if p.RetentionDays == 0 {
 		p.RetentionDays = Defaults().FlowLogRetentionDays
 	}
-
-	type destination struct {
-		name string // in the flow log's id: S3 or CloudWatch
-		dest awsec2.FlowLogDestination
-	}
 	var dests []destination
 	if p.Bucket != nil {
+		grantDelivery(p.Bucket)
 		dests = append(dests, destination{"S3", awsec2.FlowLogDestination_ToS3(p.Bucket, nil, nil)})
-		// The delivery service writes with the bucket's policy. Granting it
-		// here keeps the grant under CloudFormation: otherwise AWS appends
-		// it at flow-log creation, and the next update of the stack's bucket
-		// policy would drop it.
-		cond := &map[string]any{
-			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
-			"ArnLike": map[string]any{"aws:SourceArn": stack.FormatArn(&awscdk.ArnComponents{
-				Service: jsii.String("logs"), Resource: jsii.String("*"),
-			})},
-		}
-		delivery := awsiam.NewServicePrincipal(jsii.String("delivery.logs.amazonaws.com"), nil)
-		p.Bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("AWSLogDeliveryAclCheck"),
-			Principals: &[]awsiam.IPrincipal{delivery},
-			Actions:    jsii.Strings("s3:GetBucketAcl", "s3:ListBucket"),
-			Resources:  &[]*string{p.Bucket.BucketArn()},
-			Conditions: cond,
-		}))
-		write := map[string]any{}
-		for k, v := range *cond {
-			write[k] = v
-		}
-		write["StringEquals"] = map[string]any{"aws:SourceAccount": stack.Account(), "s3:x-amz-acl": "bucket-owner-full-control"}
-		p.Bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("AWSLogDeliveryWrite"),
-			Principals: &[]awsiam.IPrincipal{delivery},
-			Actions:    jsii.Strings("s3:PutObject"),
-			Resources:  &[]*string{p.Bucket.ArnForObjects(jsii.String("AWSLogs/" + *stack.Account() + "/*"))},
-			Conditions: &write,
-		}))
 	}
 	if p.CloudWatch {
-		f.LogGroup = awslogs.NewLogGroup(f.Construct, jsii.String("LogGroup"), &awslogs.LogGroupProps{
-			Retention:     retention(p.RetentionDays),
-			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-		})
-		// The delivery role trusts the flow-logs service only on behalf of
-		// this account's flow logs (confused-deputy guard).
-		f.Role = awsiam.NewRole(f.Construct, jsii.String("DeliveryRole"), &awsiam.RoleProps{
-			Description: jsii.String("VPC Flow Logs delivery to the flowlake log group"),
-			AssumedBy: awsiam.NewServicePrincipal(jsii.String("vpc-flow-logs.amazonaws.com"), &awsiam.ServicePrincipalOpts{
-				Conditions: &map[string]any{
-					"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
-					"ArnLike": map[string]any{"aws:SourceArn": stack.FormatArn(&awscdk.ArnComponents{
-						Service: jsii.String("ec2"), Resource: jsii.String("vpc-flow-log"), ResourceName: jsii.String("*"),
-					})},
-				},
-			}),
-		})
-		dests = append(dests, destination{"CloudWatch", awsec2.FlowLogDestination_ToCloudWatchLogs(f.LogGroup, f.Role)})
+		dests = append(dests, f.addLogGroup(p.RetentionDays))
 	}
+	for _, t := range f.targets(p) {
+		for _, d := range dests {
+			f.addFlowLog(t, d, p)
+		}
+	}
+	if f.LogGroup != nil {
+		f.addLogGroupReaders(p)
+	}
+	return f
+}
 
+// destination is where a flow log delivers.
+type destination struct {
+	name string // in the flow log's id and Name tag: S3 or CloudWatch
+	dest awsec2.FlowLogDestination
+}
+
+// target is a resource a flow log watches.
+type target struct {
+	id  string // its AWS id
+	res awsec2.FlowLogResourceType
+}
+
+// grantDelivery lets the log delivery service write this account's flow
+// logs to bucket, through the bucket's policy. Granting it here keeps the
+// grant under CloudFormation: otherwise AWS appends it at flow-log
+// creation, and the next update of the stack's bucket policy would drop it.
+func grantDelivery(bucket awss3.IBucket) {
+	stack := awscdk.Stack_Of(bucket)
+	sourceArn := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("logs"), Resource: jsii.String("*")})
+	delivery := awsiam.NewServicePrincipal(jsii.String("delivery.logs.amazonaws.com"), nil)
+	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AWSLogDeliveryAclCheck"),
+		Principals: &[]awsiam.IPrincipal{delivery},
+		Actions:    jsii.Strings("s3:GetBucketAcl", "s3:ListBucket"),
+		Resources:  &[]*string{bucket.BucketArn()},
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+			"ArnLike":      map[string]any{"aws:SourceArn": sourceArn},
+		},
+	}))
+	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AWSLogDeliveryWrite"),
+		Principals: &[]awsiam.IPrincipal{delivery},
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  &[]*string{bucket.ArnForObjects(jsii.String("AWSLogs/" + *stack.Account() + "/*"))},
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account(), "s3:x-amz-acl": "bucket-owner-full-control"},
+			"ArnLike":      map[string]any{"aws:SourceArn": sourceArn},
+		},
+	}))
+}
+
+// addLogGroup creates the flow-log group, kept retentionDays, and the
+// role that delivers to it, which trusts the flow-logs service only on
+// behalf of this account's flow logs (confused-deputy guard).
+func (f *FlowLogs) addLogGroup(retentionDays int) destination {
+	stack := awscdk.Stack_Of(f.Construct)
+	f.LogGroup = awslogs.NewLogGroup(f.Construct, jsii.String("LogGroup"), &awslogs.LogGroupProps{
+		Retention:     retention(retentionDays),
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	f.Role = awsiam.NewRole(f.Construct, jsii.String("DeliveryRole"), &awsiam.RoleProps{
+		Description: jsii.String("VPC Flow Logs delivery to the flowlake log group"),
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("vpc-flow-logs.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+				"ArnLike": map[string]any{"aws:SourceArn": stack.FormatArn(&awscdk.ArnComponents{
+					Service: jsii.String("ec2"), Resource: jsii.String("vpc-flow-log"), ResourceName: jsii.String("*"),
+				})},
+			},
+		}),
+	})
+	return destination{"CloudWatch", awsec2.FlowLogDestination_ToCloudWatchLogs(f.LogGroup, f.Role)}
+}
+
+// targets imports the VPCs and subnets by id, and names the network
+// interfaces.
+func (f *FlowLogs) targets(p FlowLogsProps) []target {
+	var out []target
+	for _, v := range p.VPCs {
+		vpc := awsec2.Vpc_FromVpcAttributes(f.Construct, jsii.String("Import-"+v), &awsec2.VpcAttributes{
+			VpcId: jsii.String(v), AvailabilityZones: awscdk.Stack_Of(f.Construct).AvailabilityZones(), // unused: only the id matters
+		})
+		out = append(out, target{v, awsec2.FlowLogResourceType_FromVpc(vpc)})
+	}
+	for _, s := range p.Subnets {
+		sn := awsec2.Subnet_FromSubnetId(f.Construct, jsii.String("Import-"+s), jsii.String(s))
+		out = append(out, target{s, awsec2.FlowLogResourceType_FromSubnet(sn)})
+	}
+	for _, e := range p.ENIs {
+		out = append(out, target{e, awsec2.FlowLogResourceType_FromNetworkInterfaceId(jsii.String(e))})
+	}
+	return out
+}
+
+// addFlowLog creates the flow log of t to d, tagged with its Name.
+func (f *FlowLogs) addFlowLog(t target, d destination, p FlowLogsProps) {
 	interval := awsec2.FlowLogMaxAggregationInterval_TEN_MINUTES
 	if p.AggregationSeconds == 60 {
 		interval = awsec2.FlowLogMaxAggregationInterval_ONE_MINUTE
 	}
-	type target struct {
-		id  string
-		res awsec2.FlowLogResourceType
-	}
-	var targets []target
-	for _, v := range p.VPCs {
-		vpc := awsec2.Vpc_FromVpcAttributes(f.Construct, jsii.String("Import-"+v), &awsec2.VpcAttributes{
-			VpcId: jsii.String(v), AvailabilityZones: stack.AvailabilityZones(), // unused: only the id matters
+	fl := awsec2.NewFlowLog(f.Construct, jsii.String(d.name+"-"+t.id), &awsec2.FlowLogProps{
+		ResourceType:           t.res,
+		Destination:            d.dest,
+		TrafficType:            awsec2.FlowLogTrafficType(p.TrafficType),
+		MaxAggregationInterval: interval,
+		LogFormat:              &[]awsec2.LogFormat{awsec2.LogFormat_Custom(jsii.String(p.Format.String()))},
+	})
+	if d.name == "S3" {
+		// Text files with a header line, daily, non-Hive paths (the
+		// defaults), stated explicitly. CloudFormation wants PascalCase
+		// keys, all three together; the L2 would write camelCase ones,
+		// which its schema rejects.
+		fl.Node().DefaultChild().(awsec2.CfnFlowLog).AddPropertyOverride(jsii.String("DestinationOptions"), map[string]any{
+			"FileFormat": "plain-text", "HiveCompatiblePartitions": false, "PerHourPartition": false,
 		})
-		targets = append(targets, target{v, awsec2.FlowLogResourceType_FromVpc(vpc)})
 	}
-	for _, s := range p.Subnets {
-		sn := awsec2.Subnet_FromSubnetId(f.Construct, jsii.String("Import-"+s), jsii.String(s))
-		targets = append(targets, target{s, awsec2.FlowLogResourceType_FromSubnet(sn)})
-	}
-	for _, e := range p.ENIs {
-		targets = append(targets, target{e, awsec2.FlowLogResourceType_FromNetworkInterfaceId(jsii.String(e))})
-	}
-	for _, t := range targets {
-		for _, d := range dests {
-			fl := awsec2.NewFlowLog(f.Construct, jsii.String(d.name+"-"+t.id), &awsec2.FlowLogProps{
-				ResourceType:           t.res,
-				Destination:            d.dest,
-				TrafficType:            awsec2.FlowLogTrafficType(p.TrafficType),
-				MaxAggregationInterval: interval,
-				LogFormat:              &[]awsec2.LogFormat{awsec2.LogFormat_Custom(jsii.String(p.Format.String()))},
-			})
-			if d.name == "S3" {
-				// Text files with a header line, daily, non-Hive paths (the
-				// defaults), stated explicitly. CloudFormation wants
-				// PascalCase keys, all three together; the L2 would write
-				// camelCase ones, which its schema rejects.
-				fl.Node().DefaultChild().(awsec2.CfnFlowLog).AddPropertyOverride(jsii.String("DestinationOptions"), map[string]any{
-					"FileFormat": "plain-text", "HiveCompatiblePartitions": false, "PerHourPartition": false,
-				})
-			}
-			awscdk.Tags_Of(fl).Add(jsii.String("Name"), jsii.String(fmt.Sprintf("flowlake-%s-%s", strings.ToLower(d.name), t.id)), nil)
-			f.FlowLogs = append(f.FlowLogs, fl)
-		}
-	}
+	awscdk.Tags_Of(fl).Add(jsii.String("Name"), jsii.String(fmt.Sprintf("flowlake-%s-%s", strings.ToLower(d.name), t.id)), nil)
+	f.FlowLogs = append(f.FlowLogs, fl)
+}
 
-	if f.LogGroup != nil {
-		if p.Subscriber != nil {
-			awslogs.NewSubscriptionFilter(f.Construct, jsii.String("Subscription"), &awslogs.SubscriptionFilterProps{
-				LogGroup:      f.LogGroup,
-				Destination:   awslogsdestinations.NewLambdaDestination(p.Subscriber, nil),
-				FilterPattern: awslogs.FilterPattern_AllEvents(),
-				FilterName:    jsii.String("flowlake-ingest-cwlogs"),
-			})
-		}
-		for _, q := range InsightsQueries(p.Format) {
-			awslogs.NewCfnQueryDefinition(f.Construct, jsii.String("Query-"+q.Name), &awslogs.CfnQueryDefinitionProps{
-				Name:          jsii.String("flowlake/" + q.Name),
-				QueryString:   jsii.String(q.Query),
-				LogGroupNames: &[]any{f.LogGroup.LogGroupName()},
-			})
-		}
+// addLogGroupReaders subscribes p.Subscriber, when set, to every event of
+// the log group, and saves the Logs Insights queries of p.Format.
+func (f *FlowLogs) addLogGroupReaders(p FlowLogsProps) {
+	if p.Subscriber != nil {
+		awslogs.NewSubscriptionFilter(f.Construct, jsii.String("Subscription"), &awslogs.SubscriptionFilterProps{
+			LogGroup:      f.LogGroup,
+			Destination:   awslogsdestinations.NewLambdaDestination(p.Subscriber, nil),
+			FilterPattern: awslogs.FilterPattern_AllEvents(),
+			FilterName:    jsii.String("flowlake-ingest-cwlogs"),
+		})
 	}
-	return f
+	for _, q := range InsightsQueries(p.Format) {
+		awslogs.NewCfnQueryDefinition(f.Construct, jsii.String("Query-"+q.Name), &awslogs.CfnQueryDefinitionProps{
+			Name:          jsii.String("flowlake/" + q.Name),
+			QueryString:   jsii.String(q.Query),
+			LogGroupNames: &[]any{f.LogGroup.LogGroupName()},
+		})
+	}
 }
 
 // InsightsQuery is a CloudWatch Logs Insights saved query.
