@@ -31,11 +31,11 @@ const (
 // but for LakeTransitionDays, which is taken as given (0: at once, which
 // only INTELLIGENT_TIERING and GLACIER_IR allow).
 type StorageProps struct {
-	RawExpirationDays       int    // 0: 30
+	RawExpirationDays       int    // 0: 30 (Defaults)
 	LakeTransitionDays      int    // days in STANDARD before LakeStorageClass
 	LakeStorageClass        string // STANDARD_IA (""), INTELLIGENT_TIERING or GLACIER_IR
 	LakeExpirationDays      int    // 0: never
-	AccessLogExpirationDays int    // 0: 90
+	AccessLogExpirationDays int    // 0: 90 (Defaults)
 }
 
 // Storage is the lake's buckets: raw flow-log files, Parquet lake, Athena
@@ -56,10 +56,10 @@ func NewStorage(scope constructs.Construct, id string, p StorageProps) *Storage 
 	// bucket's policy, not an ACL (the buckets disable ACLs).
 	s.Node().SetContext(jsii.String("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"), true)
 	if p.RawExpirationDays == 0 {
-		p.RawExpirationDays = 30
+		p.RawExpirationDays = Defaults().RawExpirationDays
 	}
 	if p.AccessLogExpirationDays == 0 {
-		p.AccessLogExpirationDays = 90
+		p.AccessLogExpirationDays = Defaults().AccessLogExpirationDays
 	}
 
 	// The access-log bucket: server access logging needs SSE-S3 and the
