@@ -1,5 +1,11 @@
 package enrich
 
+import (
+	"slices"
+
+	"github.com/flowlake/flowlake/shared/flowlog"
+)
+
 // Column identifies one enrichment column, such as ColProtocolName for
 // "protocol_name". The zero value is not a column.
 type Column uint8
@@ -92,6 +98,21 @@ func Columns() []Column {
 	return out
 }
 
+// ColumnsIn returns the columns of the given groups (GroupRecord, ...), in
+// schema order; nil groups give every column.
+func ColumnsIn(groups []string) []Column {
+	if groups == nil {
+		return Columns()
+	}
+	var out []Column
+	for _, c := range Columns() {
+		if slices.Contains(groups, c.Group()) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // LookupColumn returns the column with the given name ("protocol_name").
 func LookupColumn(name string) (Column, bool) {
 	for c := Column(1); c < numColumns; c++ {
@@ -137,6 +158,28 @@ func (c Column) Doc() string {
 		return ""
 	}
 	return columns[c].doc
+}
+
+// DependsOn returns the flow-log field without which the column is always
+// NULL (protocol_name needs protocol, the eni_* columns interface-id), or 0
+// when it has no single such field (direction, the services, peer_addr). A
+// columnar writer can leave the column out of a file whose format lacks
+// the field.
+func (c Column) DependsOn() flowlog.Field {
+	if c.Group() == GroupENI {
+		return flowlog.FieldInterfaceID
+	}
+	switch c {
+	case ColProtocolName:
+		return flowlog.FieldProtocol
+	case ColTCPFlagNames:
+		return flowlog.FieldTCPFlags
+	case ColSrcIPClass, ColSrcAWSService, ColSrcAWSRegion, ColSrcCountry, ColSrcASN, ColSrcASOrg:
+		return flowlog.FieldSrcAddr
+	case ColDstIPClass, ColDstAWSService, ColDstAWSRegion, ColDstCountry, ColDstASN, ColDstASOrg:
+		return flowlog.FieldDstAddr
+	}
+	return 0
 }
 
 // ColumnSet is a set of columns, one bit per column.

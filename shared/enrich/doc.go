@@ -31,13 +31,13 @@
 // columns are NULL, a warning is logged and Stats counts it. Filling a
 // record allocates nothing once the caches are warm.
 //
-// Wiring into the lake: append Columns() to the schema (Name, Type and Doc
-// give the Athena column); fill one Fields per record with Enrich and copy
-// each field to the row. The zero value of every field is NULL, so
-// "optional" Parquet fields map directly; IPClass and Direction are written
-// with String, PeerAddr with AppendTo, ENISecurityGroupIDs and TCPFlagNames
-// as lists, ENITags as a map. For JSON output, Fields.AppendPairs gives the
-// set columns as (name, value) pairs in schema order.
+// Wiring into a columnar writer: Columns (or ColumnsIn, for some source
+// groups) gives each column's name, Athena type, doc and the flow-log field
+// it depends on; a ColumnReader over the batch's Fields reads a column's
+// values a chunk of rows at a time (the lake takes both through
+// lake.HookedColumns, and names no field of Fields). For JSON output,
+// Fields.AppendPairs gives the set columns as (name, value) pairs in schema
+// order. enrich imports no package of the lake: the lake depends on it.
 //
 // Direction is never guessed: it is flow-direction when present, else
 // egress when srcaddr is one of the ENI's own addresses, ingress when

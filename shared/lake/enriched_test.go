@@ -3,11 +3,14 @@ package lake
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
-	"net/netip"
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/flowlake/flowlake/shared/enrich"
+	"github.com/flowlake/flowlake/shared/enrich/enrichtest"
 	"github.com/flowlake/flowlake/shared/flowgen"
 	"github.com/flowlake/flowlake/shared/flowlog"
 	"github.com/parquet-go/parquet-go"
@@ -68,97 +71,185 @@ func BenchmarkColumn(b *testing.B) {
 	}
 }
 
-// The one-call-per-chunk fast path of the enrichment string columns (and
-// peer_addr's cache of formatted peers) gives what the per-row accessors
-// give, across more distinct peers than the cache has slots.
-func TestEnrichValuesMatchAccessors(t *testing.T) {
-	var buf bytes.Buffer
-	if _, err := flowgen.Write(&buf, flowgen.Config{Seed: 9, Records: 4 * batchSize, Format: flowgen.RichFormat()}); err != nil {
-		t.Fatal(err)
-	}
-	rd := flowlog.NewReader(&buf)
-	rd.SetFormat(flowgen.RichFormat())
-	recs := make([]flowlog.Record, 4*batchSize)
-	for i := range recs {
-		if err := rd.ReadInto(&recs[i]); err != nil {
-			t.Fatal(err)
-		}
-		// Many distinct IPv4 and IPv6 peers, so cache slots collide.
-		if i%3 == 0 {
-			recs[i].SrcAddr = netip.AddrFrom4([4]byte{52, byte(i >> 8), byte(i), 7})
-		}
-		if i%5 == 0 {
-			recs[i].DstAddr = netip.AddrFrom16([16]byte{0x26, 0x00, 15: byte(i), 14: byte(i >> 8)})
-		}
-	}
-	e, err := enrich.New(context.Background(), enrich.Config{})
+// Hooked columns write what their source reads, row for row: every
+// enrichment column of every type (string, bigint, list, map), read back
+// from the Parquet object with its levels, is what Fields.Value gives, NULL
+// included, over several groups and more distinct peers than peer_addr's
+// cache holds.
+func TestHookedColumnsRoundTrip(t *testing.T) {
+	fields := enrichtest.RandomFields(9, 4*batchSize+100)
+	rd := &enrich.ColumnReader{}
+	cols, err := HookedColumns(rd, enrich.Columns()...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	en := &TestEnrichment{Enricher: e}
-	cols := en.Schema().Columns()
-	idx := make([]int32, batchSize)
-	for i := range idx {
-		idx[i] = int32(i)
+	s := MustSchema(cols...)
+	recs := make([]flowlog.Record, len(fields))
+	for i := range recs {
+		recs[i].Set = allFields
 	}
-	vals := make([]parquet.Value, batchSize)
-	checked := 0
-	for k := 0; k < len(recs); k += batchSize {
-		group := recs[k : k+batchSize]
-		if err := en.Hook(context.Background(), group); err != nil {
-			t.Fatal(err)
+	next := 0 // the first record of the group being written
+	hook := func(_ context.Context, group []flowlog.Record) error {
+		rd.Fields = fields[next : next+len(group)]
+		next += len(group)
+		return nil
+	}
+	var obj bytes.Buffer
+	if err := WriteObject(context.Background(), &obj, s, allFields, recs, hook); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readColumns(obj.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range enrich.Columns() {
+		vals := got[c.Name()]
+		if len(vals) != len(fields) {
+			t.Fatalf("%s: %d rows; want %d", c, len(vals), len(fields))
 		}
-		for _, c := range cols {
-			if c.listValues != nil {
-				got := c.listValues(nil, idx, 3)
-				var want []parquet.Value
-				for i := range group {
-					strs, ok := c.List(nil, &group[i], i)
-					switch {
-					case !ok:
-						want = append(want, parquet.NullValue().Level(0, 0, 3))
-					case len(strs) == 0:
-						want = append(want, parquet.NullValue().Level(0, 1, 3))
-					default:
-						for j, s := range strs {
-							want = append(want, parquet.ByteArrayValue([]byte(s)).Level(min(j, 1), 2, 3))
-						}
-					}
-				}
-				if len(got) != len(want) {
-					t.Fatalf("%s: %d values; want %d", c.Name, len(got), len(want))
-				}
-				for i := range got {
-					if !parquet.Equal(got[i], want[i]) || got[i].RepetitionLevel() != want[i].RepetitionLevel() ||
-						got[i].DefinitionLevel() != want[i].DefinitionLevel() {
-						t.Fatalf("%s value %d: %v; want %v", c.Name, i, got[i], want[i])
-					}
-				}
-				checked += len(group)
+		for i, v := range vals {
+			want, ok := fields[i].Value(c)
+			if !ok {
+				want = nil
 			}
-			if c.values == nil {
-				continue
-			}
-			c.values(vals, idx)
-			for i := range group {
-				var want string
-				var ok bool
-				if c.Str != nil {
-					want, ok = c.Str(&group[i], i)
-				} else {
-					var b []byte
-					b, ok = c.AppendStr(nil, &group[i], i)
-					want = string(b)
-				}
-				got, gotOK := string(vals[i].ByteArray()), !vals[i].IsNull()
-				if gotOK != ok || (ok && got != want) {
-					t.Fatalf("%s row %d: fast path %q (%v); accessor %q (%v)", c.Name, k+i, got, gotOK, want, ok)
-				}
-				checked++
+			if !reflect.DeepEqual(v, want) {
+				t.Fatalf("%s row %d: %#v; want %#v", c, i, v, want)
 			}
 		}
 	}
-	if checked < 4*batchSize*8 {
-		t.Errorf("checked %d values; want every row of the fast-path columns", checked)
+}
+
+// The columns of a table definition (a nil source) are always NULL, typed
+// and documented as enrich defines them, and reading no hook.
+func TestHookedColumnsNull(t *testing.T) {
+	cols, err := HookedColumns[enrich.Column](nil, enrich.Columns()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := MustSchema(cols...)
+	for i, c := range s.Columns() {
+		d := enrich.Columns()[i]
+		if c.Name != d.Name() || c.Type.String() != d.Type() || c.Doc != d.Doc() || c.Field != d.DependsOn() || c.Hooked {
+			t.Errorf("column %d: %s %s %q field %v hooked %v; want %s %s %q field %v, not hooked",
+				i, c.Name, c.Type, c.Doc, c.Field, c.Hooked, d.Name(), d.Type(), d.Doc(), d.DependsOn())
+		}
+	}
+	recs := make([]flowlog.Record, 10)
+	for i := range recs {
+		recs[i].Set = allFields
+	}
+	var obj bytes.Buffer
+	if err := WriteObject(context.Background(), &obj, s, allFields, recs, func(context.Context, []flowlog.Record) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readColumns(obj.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, vals := range got {
+		for i, v := range vals {
+			if v != nil {
+				t.Errorf("%s row %d: %#v; want NULL", name, i, v)
+			}
+		}
+	}
+}
+
+// readColumns reads every string, bigint, list and map column of a Parquet
+// object, row by row, from its leaf values and levels: nil for NULL, then
+// string, int64, []string or map[string]string.
+func readColumns(obj []byte) (map[string][]any, error) {
+	f, err := parquet.OpenFile(bytes.NewReader(obj), int64(len(obj)))
+	if err != nil {
+		return nil, err
+	}
+	leaves := map[string][][]parquet.Value{} // column name: its leaves' values
+	for _, rg := range f.RowGroups() {
+		for li, cc := range rg.ColumnChunks() {
+			path := f.Schema().Columns()[li]
+			vals, err := readChunk(cc)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			leaf := 0
+			if len(path) == 3 && path[2] == "value" {
+				leaf = 1
+			}
+			for len(leaves[path[0]]) <= leaf {
+				leaves[path[0]] = append(leaves[path[0]], nil)
+			}
+			leaves[path[0]][leaf] = append(leaves[path[0]][leaf], vals...)
+		}
+	}
+	out := map[string][]any{}
+	for name, ls := range leaves {
+		node := f.Schema().Fields()[slices.IndexFunc(f.Schema().Fields(), func(fl parquet.Field) bool { return fl.Name() == name })]
+		var rows []any
+		switch {
+		case len(ls) == 2: // a map: keys and values
+			for i, k := range ls[0] {
+				v := ls[1][i]
+				switch {
+				case k.RepetitionLevel() == 0 && k.DefinitionLevel() == 0:
+					rows = append(rows, nil)
+				case k.RepetitionLevel() == 0 && k.DefinitionLevel() == 1:
+					rows = append(rows, map[string]string{})
+				case k.RepetitionLevel() == 0:
+					rows = append(rows, map[string]string{k.String(): v.String()})
+				default:
+					rows[len(rows)-1].(map[string]string)[k.String()] = v.String()
+				}
+			}
+		case !node.Leaf(): // a list
+			for _, v := range ls[0] {
+				switch {
+				case v.RepetitionLevel() == 0 && v.DefinitionLevel() == 0:
+					rows = append(rows, nil)
+				case v.RepetitionLevel() == 0 && v.DefinitionLevel() == 1:
+					rows = append(rows, []string{})
+				case v.RepetitionLevel() == 0:
+					rows = append(rows, []string{v.String()})
+				default:
+					rows[len(rows)-1] = append(rows[len(rows)-1].([]string), v.String())
+				}
+			}
+		default:
+			for _, v := range ls[0] {
+				switch {
+				case v.IsNull():
+					rows = append(rows, nil)
+				case v.Kind() == parquet.Int64:
+					rows = append(rows, v.Int64())
+				default:
+					rows = append(rows, v.String())
+				}
+			}
+		}
+		out[name] = rows
+	}
+	return out, nil
+}
+
+// readChunk returns the values of a column chunk, with their levels.
+func readChunk(cc parquet.ColumnChunk) ([]parquet.Value, error) {
+	pages := cc.Pages()
+	defer pages.Close()
+	var out []parquet.Value
+	for {
+		p, err := pages.ReadPage()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		vals := make([]parquet.Value, p.NumValues())
+		n, err := p.Values().ReadValues(vals)
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		for _, v := range vals[:n] {
+			out = append(out, v.Clone())
+		}
 	}
 }

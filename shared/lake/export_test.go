@@ -80,6 +80,7 @@ type TestEnrichment struct {
 
 	mu    sync.Mutex
 	out   []enrich.Fields
+	cols  enrich.ColumnReader // reads out
 	stats enrich.Stats
 }
 
@@ -90,6 +91,7 @@ func (e *TestEnrichment) Hook(ctx context.Context, recs []flowlog.Record) error 
 	}
 	e.out = e.out[:len(recs)]
 	st := e.Enricher.Enrich(ctx, recs, e.out)
+	e.cols.Fields = e.out
 	e.mu.Lock()
 	e.stats.Add(st)
 	e.mu.Unlock()
@@ -106,9 +108,13 @@ func (e *TestEnrichment) Stats() enrich.Stats {
 // Schema returns DefaultSchema extended with the enrichment columns of
 // e.Groups, reading what Hook computed.
 func (e *TestEnrichment) Schema() *Schema {
-	s, err := DefaultSchema.Extend(EnrichColumns(&e.out, e.Groups)...)
+	cols, err := HookedColumns(&e.cols, enrich.ColumnsIn(e.Groups)...)
 	if err != nil {
 		panic(err) // the columns are fixed and checked by TableSchema
+	}
+	s, err := DefaultSchema.Extend(cols...)
+	if err != nil {
+		panic(err)
 	}
 	return s
 }

@@ -7,7 +7,6 @@ import (
 	"regexp"
 
 	"github.com/flowlake/flowlake/shared/flowlog"
-	"github.com/parquet-go/parquet-go"
 )
 
 // Type is the Athena (Hive DDL) type of a column. Each maps to one Parquet
@@ -41,6 +40,16 @@ func (t Type) String() string {
 		return "map<string,string>"
 	}
 	return fmt.Sprintf("Type(%d)", uint8(t))
+}
+
+// ParseType returns the type of an Athena spelling, such as "bigint".
+func ParseType(s string) (Type, error) {
+	for t := TypeString; t <= TypeMapStringString; t++ {
+		if t.String() == s {
+			return t, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown column type %q", s)
 }
 
 // DuckDB returns the DuckDB spelling of the type, such as "BIGINT".
@@ -77,16 +86,18 @@ type KV struct{ Key, Value string }
 
 // Column is one column of the table: its name and type as Athena sees them,
 // a one-line doc (the Glue column comment), the Parquet encoding, and the
-// accessor that reads its value from a record.
+// accessor that reads its values.
 //
-// Exactly one accessor must be set, matching Type: Str or AppendStr for
-// TypeString, Int for TypeInt, TypeBigInt and TypeTimestamp (Unix
-// milliseconds), List for TypeArrayString, Map for TypeMapStringString.
-// Every accessor reports false for NULL. Besides the record, an accessor
-// gets the record's index in the batch that Converter.Hook last saw, so a
-// column can read per-record data that a hook computed for the whole batch
-// (enrichment). Accessors are called from several goroutines at once, so
-// they must not mutate shared state.
+// Exactly one accessor must be set, matching Type. A record accessor reads
+// one row from its record: Str or AppendStr for TypeString, Int for
+// TypeInt, TypeBigInt and TypeTimestamp (Unix milliseconds), List for
+// TypeArrayString, Map for TypeMapStringString; it reports false for NULL.
+// Besides the record, it gets the record's index in the group that
+// Converter.Hook last saw. A chunk accessor (Strings, Ints, Lists, Maps)
+// reads a chunk of rows of that group at once, for a column whose values
+// the hook computes (see HookedColumns). Accessors are called from several
+// goroutines at once, one column per goroutine, so they must not mutate
+// state that another column's accessor reads.
 type Column struct {
 	Name     string
 	Type     Type
@@ -113,12 +124,15 @@ type Column struct {
 	// Map appends the entries to dst, like List.
 	Map func(dst []KV, r *flowlog.Record, i int) ([]KV, bool)
 
-	// values, if set, fills vals[i] for the record at index idx[i] of the
-	// group, in one call: the enrichment columns' fast path for Str.
-	values func(vals []parquet.Value, idx []int32)
-	// listValues, if set, appends the levelled values of a list column's
-	// rows at idx (leaf column li): the fast path for List.
-	listValues func(vals []parquet.Value, idx []int32, li int) []parquet.Value
+	// The chunk accessors set dst[i] to the value of row rows[i] of the
+	// hook's group, and ok[i] to false for NULL, for each i; dst and ok
+	// have len(rows) elements. Values are not copied. Lists and Maps
+	// follow List and Map: true with no elements is empty; a map's entries
+	// are written in key order.
+	Strings func(rows []int32, dst []string, ok []bool)
+	Ints    func(rows []int32, dst []int64, ok []bool)
+	Lists   func(rows []int32, dst [][]string, ok []bool)
+	Maps    func(rows []int32, dst []map[string]string, ok []bool)
 }
 
 // Partition keys: the Hive partition columns of every object key, in order.
@@ -184,7 +198,8 @@ var (
 
 func (c *Column) check() error {
 	n := 0
-	for _, set := range []bool{c.Str != nil, c.AppendStr != nil, c.Int != nil, c.List != nil, c.Map != nil} {
+	for _, set := range []bool{c.Str != nil, c.AppendStr != nil, c.Int != nil, c.List != nil, c.Map != nil,
+		c.Strings != nil, c.Ints != nil, c.Lists != nil, c.Maps != nil} {
 		if set {
 			n++
 		}
@@ -192,13 +207,13 @@ func (c *Column) check() error {
 	ok := n == 1
 	switch c.Type {
 	case TypeString:
-		ok = ok && (c.Str != nil || c.AppendStr != nil)
+		ok = ok && (c.Str != nil || c.AppendStr != nil || c.Strings != nil)
 	case TypeInt, TypeBigInt, TypeTimestamp:
-		ok = ok && c.Int != nil
+		ok = ok && (c.Int != nil || c.Ints != nil)
 	case TypeArrayString:
-		ok = ok && c.List != nil
+		ok = ok && (c.List != nil || c.Lists != nil)
 	case TypeMapStringString:
-		ok = ok && c.Map != nil
+		ok = ok && (c.Map != nil || c.Maps != nil)
 	default:
 		return fmt.Errorf("unknown type %v", c.Type)
 	}

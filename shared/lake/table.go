@@ -5,7 +5,27 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/flowlake/flowlake/shared/enrich"
 )
+
+// TableSchema is the whole table: the flow-log columns of DefaultSchema,
+// then the enrichment columns (enrich.Columns). It is what the Glue table,
+// the Athena DDL and the DuckDB view describe. Its enrichment columns read
+// nothing (NULL): a conversion that enriches (pipeline.Pipeline) writes
+// them with HookedColumns over the enrichment its hook computed. The table
+// names enrich's columns here and only here; lake reads them only through
+// ColumnDef and ChunkSource.
+var TableSchema = func() *Schema {
+	cols, err := HookedColumns[enrich.Column](nil, enrich.Columns()...)
+	if err == nil {
+		var s *Schema
+		if s, err = DefaultSchema.Extend(cols...); err == nil {
+			return s
+		}
+	}
+	panic(err)
+}()
 
 // TableName is the name of the table in Athena and of the view in DuckDB,
 // so one query runs unchanged in both.

@@ -3,6 +3,8 @@ package lake
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -60,6 +62,12 @@ type scratch struct {
 	offs  []int32
 	strs  []string
 	kvs   []KV
+	// a chunk accessor's output
+	ok    []bool
+	cstrs []string
+	ints  []int64
+	lists [][]string
+	maps  []map[string]string
 }
 
 // chunkRows bounds the rows handed to a column writer at once, so pages stay
@@ -185,7 +193,6 @@ func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []f
 	c := fw.fs.cols[ci]
 	li := fw.leafStart[ci]
 	cw := cols[li]
-	null := parquet.NullValue().Level(0, 0, li)
 	allNull := c.Field != 0 && !present.Has(c.Field)
 	for len(idx) > 0 {
 		part := idx[:min(len(idx), chunkRows)]
@@ -200,9 +207,39 @@ func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []f
 					return fmt.Errorf("column %s: %w", c.Name, err)
 				}
 			}
-		case c.values != nil:
+		case c.Strings != nil:
+			// The strings stay in sc.cstrs until the next chunk: they are
+			// the source's (enrich's tables and caches), not the records'.
+			strs, ok := chunkOf(&sc.cstrs, len(part)), chunkOf(&sc.ok, len(part))
+			c.Strings(part, strs, ok)
 			vals = grow(vals, len(part))
-			c.values(vals, part)
+			ok = ok[:len(strs)]
+			for i, s := range strs {
+				if ok[i] {
+					vals[i] = parquet.ByteArrayValue(bytesOf(s))
+					vals[i].SetDefinitionLevel(1)
+				} else {
+					vals[i] = parquet.Value{}
+				}
+			}
+		case c.Ints != nil:
+			ints, ok := chunkOf(&sc.ints, len(part)), chunkOf(&sc.ok, len(part))
+			c.Ints(part, ints, ok)
+			vals = grow(vals, len(part))
+			ok = ok[:len(ints)]
+			int32s := c.Type == TypeInt
+			for i, v := range ints {
+				switch {
+				case !ok[i]:
+					vals[i] = parquet.Value{}
+					continue
+				case int32s:
+					vals[i] = parquet.Int32Value(int32(v))
+				default:
+					vals[i] = parquet.Int64Value(v)
+				}
+				vals[i].SetDefinitionLevel(1)
+			}
 		case c.Str != nil:
 			vals = grow(vals, len(part))
 			for i, k := range part {
@@ -259,48 +296,45 @@ func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []f
 					vals[i] = parquet.Value{}
 				}
 			}
-		case c.listValues != nil:
-			vals = c.listValues(vals, part, li)
+		case c.Lists != nil:
+			lists, ok := chunkOf(&sc.lists, len(part)), chunkOf(&sc.ok, len(part))
+			c.Lists(part, lists, ok)
+			ok = ok[:len(lists)]
+			for i, strs := range lists {
+				vals = appendList(vals, strs, ok[i], li)
+			}
 		case c.List != nil:
-			// Levels: definition 0 NULL, 1 empty array, 2 an element;
-			// repetition 0 starts a row, 1 continues it.
 			for _, k := range part {
 				strs, ok := c.List(sc.strs[:0], &recs[k], int(k))
 				sc.strs = strs
-				switch {
-				case !ok:
-					vals = append(vals, null)
-				case len(strs) == 0:
-					vals = append(vals, parquet.NullValue().Level(0, 1, li))
-				default:
-					for j, s := range strs {
-						vals = append(vals, parquet.ByteArrayValue(bytesOf(s)).Level(min(j, 1), 2, li))
-					}
-				}
+				vals = appendList(vals, strs, ok, li)
 			}
-		case c.Map != nil:
+		case c.Map != nil, c.Maps != nil:
 			vals2 := sc.vals2[:0]
-			null2 := parquet.NullValue().Level(0, 0, li+1)
-			for _, k := range part {
-				kvs, ok := c.Map(sc.kvs[:0], &recs[k], int(k))
-				sc.kvs = kvs
-				switch {
-				case !ok:
-					vals = append(vals, null)
-					vals2 = append(vals2, null2)
-				case len(kvs) == 0:
-					vals = append(vals, parquet.NullValue().Level(0, 1, li))
-					vals2 = append(vals2, parquet.NullValue().Level(0, 1, li+1))
-				default:
-					for j, kv := range kvs {
-						vals = append(vals, parquet.ByteArrayValue(bytesOf(kv.Key)).Level(min(j, 1), 2, li))
-						vals2 = append(vals2, parquet.ByteArrayValue(bytesOf(kv.Value)).Level(min(j, 1), 2, li+1))
-					}
+			if c.Map != nil {
+				for _, k := range part {
+					kvs, ok := c.Map(sc.kvs[:0], &recs[k], int(k))
+					sc.kvs = kvs
+					vals, vals2 = appendMap(vals, vals2, kvs, ok, li)
 				}
+			} else {
+				maps, ok := chunkOf(&sc.maps, len(part)), chunkOf(&sc.ok, len(part))
+				c.Maps(part, maps, ok)
+				for i, m := range maps {
+					kvs := sc.kvs[:0]
+					for k, v := range m {
+						kvs = append(kvs, KV{k, v})
+					}
+					slices.SortFunc(kvs, func(a, b KV) int { return strings.Compare(a.Key, b.Key) })
+					sc.kvs = kvs
+					vals, vals2 = appendMap(vals, vals2, kvs, ok[i], li)
+				}
+				clear(maps)
 			}
 			if _, err := cols[li+1].WriteRowValues(vals2); err != nil {
 				return fmt.Errorf("column %s: %w", c.Name, err)
 			}
+			clear(vals2)
 			sc.vals2 = vals2[:0]
 		}
 		if _, err := cw.WriteRowValues(vals); err != nil {
@@ -310,6 +344,46 @@ func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []f
 		sc.vals = vals[:0]
 	}
 	return nil
+}
+
+// appendList appends the levelled values of one row of a list column (leaf
+// column li): definition level 0 is NULL, 1 an empty array, 2 an element;
+// repetition level 0 starts a row, 1 continues it.
+func appendList(vals []parquet.Value, strs []string, ok bool, li int) []parquet.Value {
+	switch {
+	case !ok:
+		return append(vals, parquet.NullValue().Level(0, 0, li))
+	case len(strs) == 0:
+		return append(vals, parquet.NullValue().Level(0, 1, li))
+	}
+	for j, s := range strs {
+		vals = append(vals, parquet.ByteArrayValue(bytesOf(s)).Level(min(j, 1), 2, li))
+	}
+	return vals
+}
+
+// appendMap appends the levelled keys (leaf column li) and values (li+1) of
+// one row of a map column, with the levels of appendList.
+func appendMap(keys, vals []parquet.Value, kvs []KV, ok bool, li int) ([]parquet.Value, []parquet.Value) {
+	switch {
+	case !ok:
+		return append(keys, parquet.NullValue().Level(0, 0, li)), append(vals, parquet.NullValue().Level(0, 0, li+1))
+	case len(kvs) == 0:
+		return append(keys, parquet.NullValue().Level(0, 1, li)), append(vals, parquet.NullValue().Level(0, 1, li+1))
+	}
+	for j, kv := range kvs {
+		keys = append(keys, parquet.ByteArrayValue(bytesOf(kv.Key)).Level(min(j, 1), 2, li))
+		vals = append(vals, parquet.ByteArrayValue(bytesOf(kv.Value)).Level(min(j, 1), 2, li+1))
+	}
+	return keys, vals
+}
+
+// chunkOf returns *buf resliced to n elements, reallocated if too small.
+func chunkOf[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
+	}
+	return (*buf)[:n]
 }
 
 // grow returns vals resliced to n values, reallocated if too small.

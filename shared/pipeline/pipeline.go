@@ -54,19 +54,20 @@ func (f PublishFunc) Publish(ctx context.Context, src lake.Source, fs []finding.
 
 // Enrichment is the enrichment of the group of records being written. The
 // converter's hook fills it before each group is encoded; the enrichment
-// columns of the schema (see Pipeline.Schema) read it with At, by the index
-// the lake passes to their accessors.
+// columns of the schema (see Pipeline.Schema) read it, a chunk of rows at a
+// time, through its enrich.ColumnReader (lake.HookedColumns), or one record
+// at a time with At, by the index the lake passes to their accessors.
 type Enrichment struct {
-	fields []enrich.Fields
+	enrich.ColumnReader // Fields: the current group's enrichment
 }
 
 // At returns the enrichment of record i of the current group: all NULL
 // when the pipeline has no Enricher.
 func (e *Enrichment) At(i int) *enrich.Fields {
-	if i < 0 || i >= len(e.fields) {
+	if i < 0 || i >= len(e.Fields) {
 		return &enrich.Fields{}
 	}
-	return &e.fields[i]
+	return &e.Fields[i]
 }
 
 // DefaultRejectsPrefix is where samples of rejected lines go, next to the
@@ -89,8 +90,8 @@ type Pipeline struct {
 	Converter lake.Converter
 	// Schema returns the lake schema of one conversion, whose enrichment
 	// columns read e. Nil: lake.DefaultSchema, extended with the
-	// enrichment columns of EnrichGroups (lake.EnrichColumns) when there
-	// is an Enricher.
+	// enrichment columns of EnrichGroups (lake.HookedColumns over e) when
+	// there is an Enricher.
 	Schema func(e *Enrichment) *lake.Schema
 	// EnrichGroups are the enrichment groups (enrich.GroupRecord, ...)
 	// whose columns the default schema writes; nil: all of them. Leave
@@ -180,7 +181,11 @@ func (p *Pipeline) Process(ctx context.Context, src lake.Source, r lake.RecordRe
 	case p.Schema != nil:
 		c.Schema = p.Schema(enr)
 	case p.Enricher != nil:
-		s, err := lake.DefaultSchema.Extend(lake.EnrichColumns(&enr.fields, p.EnrichGroups)...)
+		cols, err := lake.HookedColumns(&enr.ColumnReader, enrich.ColumnsIn(p.EnrichGroups)...)
+		var s *lake.Schema
+		if err == nil {
+			s, err = lake.DefaultSchema.Extend(cols...)
+		}
 		if err != nil {
 			return res, fmt.Errorf("enriched schema: %w", err)
 		}
@@ -218,7 +223,7 @@ func (p *Pipeline) Process(ctx context.Context, src lake.Source, r lake.RecordRe
 			clear(fields)
 			res.Enrichment.Add(p.Enricher.Enrich(ctx, recs, fields))
 		}
-		enr.fields = fields
+		enr.Fields = fields
 		if det != nil {
 			fs, err := det.Detect(ctx, recs, fields)
 			if err != nil {
