@@ -8,12 +8,10 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/flowlake/flowlake/shared/emf"
+	"github.com/flowlake/flowlake/shared/notify"
 	"github.com/flowlake/flowlake/shared/pipeline"
 )
-
-// MetricsNamespace is the EMF namespace of the ingest functions (their
-// default).
-const MetricsNamespace = "flowlake"
 
 // addAlarms sends to the ops topic: any function error, any message in a
 // DLQ, a rejected-line rate over the threshold, and a delivery lag over the
@@ -43,19 +41,22 @@ func (s *Stack) addAlarms(c Config) {
 			continue
 		}
 		name := *g.Node().Id()
-		rate := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-			Expression: jsii.String("IF(records > 0, 100 * rejected / records, 0)"),
-			UsingMetrics: &map[string]awscloudwatch.IMetric{
-				"rejected": ingestMetric(g, pipeline.MetricRejectedLines, "Sum"),
-				"records":  ingestMetric(g, pipeline.MetricRecords, "Sum"),
-			},
-			Label:  jsii.String("rejected lines, % of lines"),
-			Period: minutes(ingestAlarmMinutes),
-		})
+		rate := rejectedRate(g)
 		s.addAlarm(name+"RejectedRate", fmt.Sprintf("flowlake: over %d%% of flow-log lines rejected by the parser", c.RejectedLinesThreshold),
 			rate, float64(c.RejectedLinesThreshold), 1)
 		s.addAlarm(name+"DeliveryLag", fmt.Sprintf("flowlake: newest records over %d s old when ingested", c.DeliveryLagThreshold),
 			ingestMetric(g, pipeline.MetricDeliveryLag, "Maximum"), float64(c.DeliveryLagThreshold), 2)
+	}
+
+	// A finding that could not be published is kept as a dead letter:
+	// someone should replay it.
+	for _, g := range []*GoFunction{s.IngestS3, s.IngestCWLogs, s.Detect} {
+		if g == nil {
+			continue
+		}
+		name := *g.Node().Id()
+		s.addAlarm(name+"DeadLettered", "flowlake: "+g.Name+" could not publish findings (dead-lettered under "+DeadLetterPrefix+" in the lake bucket)",
+			customMetric(notify.MetricDeadLettered, map[string]string{emf.DimFunction: g.Name}, "Sum", "", 5), 0, 1)
 	}
 }
 
@@ -72,6 +73,10 @@ func (s *Stack) addAlarm(id, desc string, m awscloudwatch.IMetric, threshold flo
 	})
 	a.AddAlarmAction(awscloudwatchactions.NewSnsAction(s.Ops.Topic))
 	s.Alarms = append(s.Alarms, a)
+	if s.alarmsByID == nil {
+		s.alarmsByID = map[string]awscloudwatch.Alarm{}
+	}
+	s.alarmsByID[id] = a
 }
 
 // ingestAlarmMinutes is the period of the ingest functions' metric alarms.
@@ -81,8 +86,8 @@ const ingestAlarmMinutes = 15
 // function writes, under its Function dimension: its folder name.
 func ingestMetric(g *GoFunction, name, stat string) awscloudwatch.Metric {
 	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-		Namespace: jsii.String(MetricsNamespace), MetricName: jsii.String(name),
-		DimensionsMap: &map[string]*string{"Function": jsii.String(g.Name)},
+		Namespace: jsii.String(emf.DefaultNamespace), MetricName: jsii.String(name),
+		DimensionsMap: &map[string]*string{emf.DimFunction: jsii.String(g.Name)},
 		Statistic:     jsii.String(stat), Period: minutes(ingestAlarmMinutes),
 	})
 }

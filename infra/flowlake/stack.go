@@ -58,6 +58,9 @@ type Stack struct {
 	IngestS3, IngestCWLogs, Detect, NotifySlack *GoFunction // IngestCWLogs and NotifySlack may be nil
 	IngestQueue, IngestDLQ, NotifyDLQ           awssqs.Queue
 	Alarms                                      []awscloudwatch.Alarm
+	Dashboard                                   awscloudwatch.Dashboard
+
+	alarmsByID map[string]awscloudwatch.Alarm
 }
 
 // FunctionNames returns the functions the configuration deploys, each of
@@ -76,7 +79,7 @@ func FunctionNames(c Config) []string {
 // NewStack creates the flowlake stack, in the order the data flows: the
 // buckets and the catalog, where findings go, the two ingest paths, the
 // flow logs that feed them, the scheduled detector and Slack; then the
-// alarms and the outputs.
+// alarms, the dashboard and the outputs.
 func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, error) {
 	c := p.Config
 	for _, n := range FunctionNames(c) {
@@ -102,6 +105,7 @@ func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, erro
 		s.addNotifySlack(c, p.Code[FnNotifySlack])
 	}
 	s.addAlarms(c)
+	s.addDashboard()
 	s.addOutputs(c)
 	return s, nil
 }

@@ -638,10 +638,10 @@ func TestFindingsTopic(t *testing.T) {
 }
 
 func TestAlarms(t *testing.T) {
-	// Errors of 4 functions, 2 DLQs, and rejected rate and delivery lag of
-	// 2 ingest functions.
-	count(t, templates["Full"], "AWS::CloudWatch::Alarm", 4+2+2+2)
-	count(t, templates["S3Only"], "AWS::CloudWatch::Alarm", 2+1+2)
+	// Errors of 4 functions, 2 DLQs, rejected rate and delivery lag of 2
+	// ingest functions, and dead-lettered findings of the 3 that publish.
+	count(t, templates["Full"], "AWS::CloudWatch::Alarm", 4+2+2+2+3)
+	count(t, templates["S3Only"], "AWS::CloudWatch::Alarm", 2+1+2+2)
 	for name, tp := range templates {
 		for id, a := range tp.resources("AWS::CloudWatch::Alarm") {
 			ops := false
@@ -667,6 +667,10 @@ func TestAlarms(t *testing.T) {
 				"Dimensions": []any{map[string]any{"Name": "Function", "Value": "ingest-cwlogs"}}}, "Period": 900, "Stat": "Sum"},
 		}))}),
 		"Threshold": 1,
+	})
+	has(t, tp, "AWS::CloudWatch::Alarm", map[string]any{
+		"Namespace": "flowlake", "MetricName": "FindingsDeadLettered",
+		"Dimensions": []any{map[string]any{"Name": "Function", "Value": "detect"}}, "Threshold": 0,
 	})
 }
 
