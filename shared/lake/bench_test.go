@@ -11,6 +11,7 @@ import (
 
 	"github.com/flowlake/flowlake/shared/flowgen"
 	"github.com/flowlake/flowlake/shared/flowlog"
+	"github.com/flowlake/flowlake/shared/inflate"
 )
 
 var (
@@ -41,7 +42,7 @@ func BenchmarkConvert(b *testing.B) {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	b.ResetTimer()
 	for range b.N {
-		ra := ReadAhead(bytes.NewReader(in))
+		ra := inflate.ReadAhead(bytes.NewReader(in))
 		sum, err := Convert(context.Background(), DirStore{Root: dir}, Source{ID: "bench"}, flowlog.NewReader(ra))
 		ra.Close()
 		if err != nil || sum.Records != benchRecords {

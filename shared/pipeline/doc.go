@@ -20,7 +20,7 @@
 // overwritten on retry.
 //
 // Streaming: an S3 object is read once, gunzipped ahead on another core
-// (lake.ReadAhead) and parsed as it arrives; memory is bounded by the
+// (inflate.ReadAhead) and parsed as it arrives; memory is bounded by the
 // converter's row groups, not by the object. Limits guard against hostile
 // input: an object over MaxObjectBytes, or one that inflates past
 // MaxInflatedBytes or MaxInflateRatio times its size, fails with

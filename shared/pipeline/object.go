@@ -13,6 +13,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/flowlake/flowlake/shared/flowlog"
+	"github.com/flowlake/flowlake/shared/inflate"
 	"github.com/flowlake/flowlake/shared/lake"
 )
 
@@ -108,7 +109,7 @@ func (p *Pipeline) processBody(ctx context.Context, src lake.Source, body io.Rea
 		return Result{}, fmt.Errorf("%s: %w", src.ID, err)
 	}
 	in := &countReader{r: body, limit: p.Limits.maxObject()}
-	ra := lake.ReadAhead(in)
+	ra := inflate.ReadAhead(in)
 	defer ra.Close()
 	text := &countReader{r: ra, limit: p.Limits.inflateLimit(size)}
 	br := bufio.NewReaderSize(text, 64<<10)

@@ -1,19 +1,21 @@
-package lake
+package inflate
 
 import (
-	"bufio"
-	"fmt"
+	"errors"
 	"io"
 	"sync"
-
-	"github.com/klauspost/compress/gzip"
 )
 
-// ReadAhead returns a reader of r's content that reads, and gunzips if r is
-// gzip, in its own goroutine, a few blocks ahead of the caller. It moves
-// decompression off the parsing goroutine, so a 75 MB gzip object is
-// inflated on one core while it is parsed on another. Memory is bounded:
-// four blocks of 1 MiB. Close stops the goroutine; it does not close r.
+// errClosed is what a read-ahead reader returns once closed, after any
+// text it had read.
+var errClosed = errors.New("read ahead: closed")
+
+// ReadAhead returns a reader of r's text that reads, and inflates if r is
+// gzip (as Reader does), in its own goroutine, a few blocks ahead of the
+// caller. It moves decompression off the parsing goroutine, so a 75 MB gzip
+// object is inflated on one core while it is parsed on another. Memory is
+// bounded: four blocks of 1 MiB. Close stops the goroutine; it does not
+// close r.
 func ReadAhead(r io.Reader) io.ReadCloser {
 	const blocks, blockSize = 4, 1 << 20
 	a := &aheadReader{
@@ -24,7 +26,7 @@ func ReadAhead(r io.Reader) io.ReadCloser {
 	for range blocks {
 		a.free <- make([]byte, blockSize)
 	}
-	go a.fill(r)
+	go a.fill(NewReader(r))
 	return a
 }
 
@@ -38,27 +40,18 @@ type aheadReader struct {
 	err  error  // set by fill before it closes full
 }
 
-func (a *aheadReader) fill(r io.Reader) {
+func (a *aheadReader) fill(src io.Reader) {
 	defer close(a.full)
-	br := bufio.NewReaderSize(r, 64<<10)
-	src := io.Reader(br)
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			a.err = fmt.Errorf("gzip: %w", err)
-			return
-		}
-		src = zr
-	}
 	for {
 		var buf []byte
 		select {
 		case buf = <-a.free:
 		case <-a.stop:
+			a.err = errClosed
 			return
 		}
 		// Fill the block; only a clean io.EOF ends the stream (a truncated
-		// gzip member is io.ErrUnexpectedEOF, an error).
+		// gzip member is an error).
 		buf = buf[:cap(buf)]
 		n := 0
 		var err error
@@ -68,7 +61,7 @@ func (a *aheadReader) fill(r io.Reader) {
 			n += m
 		}
 		if n > 0 {
-			a.full <- buf[:n]
+			a.full <- buf[:n] // never blocks: full holds every block
 		}
 		if err != nil {
 			a.err = err
@@ -77,6 +70,8 @@ func (a *aheadReader) fill(r io.Reader) {
 	}
 }
 
+// Read implements io.Reader. At the end of the text it returns io.EOF; a
+// read or inflate error comes after the text before it.
 func (a *aheadReader) Read(p []byte) (int, error) {
 	for len(a.cur) == 0 {
 		if a.blk != nil {
@@ -94,7 +89,9 @@ func (a *aheadReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// Close stops reading ahead.
+// Close stops reading ahead. It returns at once; the goroutine ends when
+// its read in progress returns. Reads after Close return the blocks
+// already read, then an error.
 func (a *aheadReader) Close() error {
 	a.once.Do(func() { close(a.stop) })
 	return nil
