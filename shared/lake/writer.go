@@ -18,10 +18,10 @@ import (
 type fileWriter struct {
 	fs        *fileSchema
 	out       *countingWriter
-	pw        *parquet.Writer
-	leafStart []int // first leaf column of each column
-	rgRows    int   // rows in the open row group
-	rows      int64 // rows in the file
+	pw        *parquet.GenericWriter[any] // written column by column (ColumnWriters), never by rows
+	leafStart []int                       // first leaf column of each column
+	rgRows    int                         // rows in the open row group
+	rows      int64                       // rows in the file
 	rgMax     int
 	rgBytes   int64
 }
@@ -42,7 +42,7 @@ func newFileWriter(w io.Writer, fs *fileSchema, rgRows int, rgBytes int64) *file
 	fw := &fileWriter{
 		fs:      fs,
 		out:     cw,
-		pw:      parquet.NewWriter(cw, fs.opts...),
+		pw:      parquet.NewGenericWriter[any](cw, fs.opts...), // the schema is one of fs.opts
 		rgMax:   rgRows,
 		rgBytes: rgBytes,
 	}
