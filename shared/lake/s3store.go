@@ -8,19 +8,25 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // S3API is the part of the S3 client that S3Store uses: PutObject for small
 // objects, the multipart calls for large ones. *s3.Client implements it.
-type S3API = manager.UploadAPIClient
+type S3API interface {
+	PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	CreateMultipartUpload(context.Context, *s3.CreateMultipartUploadInput, ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	UploadPart(context.Context, *s3.UploadPartInput, ...func(*s3.Options)) (*s3.UploadPartOutput, error)
+	CompleteMultipartUpload(context.Context, *s3.CompleteMultipartUploadInput, ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(context.Context, *s3.AbortMultipartUploadInput, ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+}
 
-// S3Store is a Store in an S3 bucket, through the AWS SDK v2. An object is
-// streamed as it is written: one PutObject if it ends up smaller than
-// PartSize, else a multipart upload of PartSize parts, aborted if the
-// object is aborted or fails. Memory per open object is at most
-// PartSize × Concurrency.
+// S3Store is a Store in an S3 bucket, through the AWS SDK v2's transfer
+// manager (feature/s3/transfermanager). An object is streamed as it is
+// written: one PutObject if it ends up smaller than PartSize, else a
+// multipart upload of PartSize parts, aborted if the object is aborted or
+// fails. Memory per open object is at most PartSize × (Concurrency + 1).
 type S3Store struct {
 	Client      S3API
 	Bucket      string
@@ -35,15 +41,17 @@ var errAborted = errors.New("object aborted")
 
 // Create implements Store. The upload runs with ctx until Commit or Abort.
 func (s *S3Store) Create(ctx context.Context, key string) (Object, error) {
-	up := manager.NewUploader(s.Client, func(u *manager.Uploader) {
-		u.PartSize = cmpOr(s.PartSize, 8<<20)
-		u.Concurrency = cmpOr(s.Concurrency, 2)
+	partSize := cmpOr(s.PartSize, 8<<20)
+	tm := transfermanager.New(uploadOnly{s.Client}, func(o *transfermanager.Options) {
+		o.PartSizeBytes = partSize
+		o.MultipartUploadThreshold = partSize // multipart from the first full part, as before
+		o.Concurrency = cmpOr(s.Concurrency, 2)
 	})
 	ctx, cancel := context.WithCancel(ctx)
 	pr, pw := io.Pipe()
 	o := &s3Object{pw: pw, cancel: cancel, done: make(chan error, 1), where: "s3://" + s.Bucket + "/" + key}
 	go func() {
-		_, err := up.Upload(ctx, &s3.PutObjectInput{
+		_, err := tm.UploadObject(ctx, &transfermanager.UploadObjectInput{
 			Bucket:      aws.String(s.Bucket),
 			Key:         aws.String(key),
 			Body:        pr,
@@ -54,6 +62,28 @@ func (s *S3Store) Create(ctx context.Context, key string) (Object, error) {
 	}()
 	return o, nil
 }
+
+// uploadOnly is the client the transfer manager asks for
+// (transfermanager.S3APIClient, which also downloads and lists) made of
+// the upload calls S3Store has: the manager never makes the others for an
+// upload.
+type uploadOnly struct{ S3API }
+
+var errNotUpload = errors.New("lake: S3Store only uploads")
+
+func (uploadOnly) GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	return nil, errNotUpload
+}
+
+func (uploadOnly) HeadObject(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
+	return nil, errNotUpload
+}
+
+func (uploadOnly) ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	return nil, errNotUpload
+}
+
+var _ transfermanager.S3APIClient = uploadOnly{}
 
 type s3Object struct {
 	pw       *io.PipeWriter
