@@ -36,7 +36,7 @@ func main() {
 	}
 	metrics := &emf.Writer{W: os.Stdout, Namespace: os.Getenv(emf.EnvNamespace)}
 	pub, err := cfg.Notify.Publisher(notify.Clients{
-		SNS: sns.NewFromConfig(awsCfg), DynamoDB: dynamodb.NewFromConfig(awsCfg), S3: s3.NewFromConfig(awsCfg),
+		SNS: sns.NewFromConfig(awsCfg), DynamoDB: dynamodb.NewFromConfig(awsCfg), S3: s3.NewFromConfig(awsCfg, cfg.Notify.S3Options),
 	}, log, &notify.Metrics{W: metrics, Function: function})
 	if err != nil {
 		log.Error("detect: publisher", "error", err)

@@ -33,6 +33,7 @@ import (
 	"github.com/flowlake/flowlake/shared/dedup"
 	"github.com/flowlake/flowlake/shared/detect"
 	detectathena "github.com/flowlake/flowlake/shared/detect/athena"
+	"github.com/flowlake/flowlake/shared/emf"
 	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/enrich/enrichtest"
 	"github.com/flowlake/flowlake/shared/finding"
@@ -347,6 +348,9 @@ func TestEndToEnd(t *testing.T) {
 	for k, b := range c.s3 {
 		objs = append(objs, rawObject{key: k, etag: s3.Put(t, rawBucket, k, bytes.NewReader(b)), size: len(b)})
 	}
+	// And an object that is not a flow-log file: skipped, and counted.
+	junk := fmt.Sprintf("AWSLogs/%s/vpcflowlogs/us-east-1/%s/README.txt", accountID, day.Format("2006/01/02"))
+	objs = append(objs, rawObject{key: junk, etag: s3.Put(t, rawBucket, junk, strings.NewReader("not a flow log\n")), size: 15})
 	sort.Slice(objs, func(i, j int) bool { return objs[i].key < objs[j].key })
 	rows := func() int64 {
 		db, err := lakesql.Open(ctx, lakeDir, nil)
@@ -432,7 +436,19 @@ func TestEndToEnd(t *testing.T) {
 	for h := 1; h <= 24; h++ {
 		at := day.Add(time.Duration(h)*time.Hour + 20*time.Minute)
 		for round := 1; round <= 2; round++ {
+			// SNS is down for the first run over the host sweep's hour: the
+			// run fails, its finding is kept as a dead letter, and the
+			// retry publishes it.
+			fault := h == cwHours[0]+1 && round == 1
+			snsDown.Store(fault)
 			body := detectFn.Invoke(t, scheduledEvent(accountID, at))
+			snsDown.Store(false)
+			if fault {
+				if et := errorType(body); !strings.Contains(et, "publish") {
+					t.Fatalf("detect at %s with SNS down: %s; want the run to fail on publishing", at.Format(time.RFC3339), body)
+				}
+				continue
+			}
 			var res schedule.Result
 			if et := errorType(body); et != "" || json.Unmarshal(body, &res) != nil {
 				t.Fatalf("detect at %s: %s", at.Format(time.RFC3339), body)
@@ -445,6 +461,10 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 	}
+	deadLetters, _ := filepath.Glob(filepath.Join(lakeRoot, "dead-letter", "notify", "*", "*", "*", "*.json"))
+	if len(deadLetters) == 0 {
+		t.Error("SNS was down for a run, but no finding was dead-lettered in the lake bucket")
+	}
 	var rules []string
 	for _, f := range lakeFindings {
 		rules = append(rules, f.Rule)
@@ -453,8 +473,8 @@ func TestEndToEnd(t *testing.T) {
 	if want := expected(); !slices.Equal(rules, want) {
 		t.Fatalf("scheduled detection raised %v; want %v (each scenario's rules once, nothing from benign traffic)", rules, want)
 	}
-	t.Logf("hop detect (%s): 48 scheduled events, %d Athena queries, %d findings, %d runs published, in %s",
-		fns["detect"].Bootstrap, len(athenaSrv.Queries()), len(lakeFindings), published, time.Since(t1).Round(time.Millisecond))
+	t.Logf("hop detect (%s): 48 scheduled events (one with SNS down: %d dead letters), %d Athena queries, %d findings, %d runs published, in %s",
+		fns["detect"].Bootstrap, len(deadLetters), len(athenaSrv.Queries()), len(lakeFindings), published, time.Since(t1).Round(time.Millisecond))
 
 	// Hop 4: one SNS delivery per finding, whichever engine published it
 	// first; the dedup table remembers each. The host sweep came through
@@ -565,6 +585,98 @@ func TestEndToEnd(t *testing.T) {
 		t.Error("found no flowlake query \"SQL\" example in the README")
 	}
 	t.Logf("hop saved queries (Athena stand-in): %d saved queries and %d README queries, injected keys %v", len(named), readmeQueries, athenaSrv.Injected)
+	// Hop 7: the dashboard the template creates shows only metrics the
+	// bootstraps emitted: each flowlake widget metric's name and dimension
+	// keys are those of an EMF line one of them wrote, and its Function is
+	// a function that wrote it.
+	checkDashboard(t, tpl, loc, ingestS3, ingestCW, detectFn, notifySlack)
+
 	t.Logf("end to end: %d S3 objects and %d CloudWatch batches, %d rows, %d findings (%d at ingest), %d SNS deliveries, %d Slack posts in %s",
 		len(objs), len(c.cw), c.records, len(lakeFindings), atIngest, len(got), len(posts), time.Since(t0).Round(time.Millisecond))
+}
+
+// checkDashboard matches the widgets of the template's dashboard with the
+// EMF lines the functions wrote: each flowlake metric a widget shows has
+// the name and dimension keys of a line some function wrote, and its
+// Function is one that writes metrics.
+func checkDashboard(t *testing.T, tpl *stack.Template, loc stack.Locals, fns ...*stack.Function) {
+	t.Helper()
+	type key struct{ ns, name, dims string }
+	emitted := map[key]bool{}
+	functions := map[string]bool{} // the Function values the lines carry
+	lines := 0
+	for _, f := range fns {
+		ls, err := emf.Parse(strings.NewReader(f.Logs.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines += len(ls)
+		for _, l := range ls {
+			for _, d := range l.Dimensions {
+				ds := slices.Clone(d)
+				slices.Sort(ds)
+				for m := range l.Metrics {
+					emitted[key{l.Namespace, m, strings.Join(ds, ",")}] = true
+				}
+				if fn, ok := l.Props[emf.DimFunction].(string); ok {
+					functions[fn] = true
+				}
+			}
+		}
+	}
+	ids := tpl.OfType("AWS::CloudWatch::Dashboard")
+	if len(ids) != 1 {
+		t.Fatalf("%d dashboards in the template; want 1", len(ids))
+	}
+	withAny := stack.Locals{"*": "x"}
+	for k, v := range loc {
+		withAny[k] = v
+	}
+	body, err := tpl.Resolve(tpl.Resources[ids[0]].Properties["DashboardBody"], withAny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Widgets []struct {
+			Properties struct {
+				Title   string  `json:"title"`
+				Metrics [][]any `json:"metrics"`
+			} `json:"properties"`
+		} `json:"widgets"`
+	}
+	if err := json.Unmarshal([]byte(body), &d); err != nil {
+		t.Fatalf("dashboard body: %v", err)
+	}
+	checked := 0
+	for _, w := range d.Widgets {
+		for _, m := range w.Properties.Metrics {
+			var parts []string
+			for _, v := range m {
+				if s, ok := v.(string); ok {
+					parts = append(parts, s)
+				}
+			}
+			if len(parts) < 2 || parts[0] != emf.DefaultNamespace {
+				continue
+			}
+			dims := map[string]string{}
+			var names []string
+			for i := 2; i+1 < len(parts); i += 2 {
+				dims[parts[i]] = parts[i+1]
+				names = append(names, parts[i])
+			}
+			slices.Sort(names)
+			switch {
+			case !emitted[key{parts[0], parts[1], strings.Join(names, ",")}]:
+				t.Errorf("dashboard widget %q shows %v, which no function emitted", w.Properties.Title, parts)
+			case dims[emf.DimFunction] != "" && !functions[dims[emf.DimFunction]]:
+				t.Errorf("dashboard widget %q shows %v for function %s, which emits no metric", w.Properties.Title, parts, dims[emf.DimFunction])
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Error("the dashboard shows no flowlake metric")
+	}
+	t.Logf("hop dashboard: %d widget metrics matched against %d EMF lines the bootstraps wrote", checked, lines)
 }

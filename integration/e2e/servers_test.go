@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,8 +27,13 @@ import (
 	"github.com/flowlake/flowlake/shared/notify/slack"
 )
 
+// snsDown, while set, makes the SNS server answer every Publish with a
+// 500, as SNS does when it is unavailable.
+var snsDown atomic.Bool
+
 // startGoaws runs goaws in-process on loopback (its state is global: one
-// per test binary, which this package is) and returns its URL.
+// per test binary, which this package is) and returns its URL. While
+// snsDown is set, Publish fails.
 func startGoaws(t *testing.T) string {
 	t.Helper()
 	logrus.SetOutput(io.Discard)
@@ -40,7 +46,19 @@ func startGoaws(t *testing.T) string {
 	goaws.CurrentEnvironment.Port = port
 	goaws.CurrentEnvironment.Region = stack.Region
 	goaws.CurrentEnvironment.AccountID = "111122223333"
-	srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: goawsrouter.New()}}
+	router := goawsrouter.New()
+	faulty := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if snsDown.Load() {
+			b, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			if bytes.Contains(b, []byte("Action=Publish")) {
+				http.Error(w, "<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>unavailable</Message></Error></ErrorResponse>", http.StatusInternalServerError)
+				return
+			}
+		}
+		router.ServeHTTP(w, r)
+	})
+	srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: faulty}}
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv.URL

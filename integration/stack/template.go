@@ -137,7 +137,8 @@ func (tp *Template) Functions(t testing.TB) map[string]FunctionDef {
 // parameters (AWS::AccountId, AWS::Region, ...) by name, and resources by
 // the start of their logical ID (the construct path, such as
 // "StorageLake" or "FindingsTopic"). A resource with no local value and a
-// Name property resolves to its Name.
+// Name property resolves to its Name; with neither, to the value of the
+// key "*" when there is one.
 type Locals map[string]string
 
 // Resolve returns the value of v, a template value (a literal or an
@@ -228,6 +229,9 @@ func (tp *Template) ref(name, attr string, loc Locals) (string, error) {
 	}
 	if n, ok := r.Properties["Name"].(string); ok && attr == "" {
 		return n, nil
+	}
+	if v, ok := loc["*"]; ok {
+		return v, nil
 	}
 	return "", fmt.Errorf("reference to %s (%s) %s: no local value", name, r.Type, attr)
 }

@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/flowlake/flowlake/shared/dedup"
 )
 
@@ -18,6 +21,7 @@ const (
 	EnvDeadLetterBucket = "FLOWLAKE_DEAD_LETTER_BUCKET" // bucket of undelivered findings; default none (reported in the error only)
 	EnvDeadLetterPrefix = "FLOWLAKE_DEAD_LETTER_PREFIX" // their key prefix, default DefaultDeadLetterPrefix
 	EnvSNSSingle        = "FLOWLAKE_SNS_SINGLE"         // local testing only: "true" publishes one finding per call (no PublishBatch)
+	EnvS3Endpoint       = "FLOWLAKE_S3_ENDPOINT"        // local testing only: an S3-compatible endpoint (path style), for the dead letters and the lake
 )
 
 // DefaultDeadLetterPrefix is the key prefix of undelivered findings when
@@ -31,6 +35,16 @@ type Config struct {
 	DeadLetterBucket string
 	DeadLetterPrefix string
 	Single           bool
+	S3Endpoint       string // local testing only
+}
+
+// S3Options applies the S3 endpoint override for local testing to an S3
+// client's options: s3.NewFromConfig(cfg, c.S3Options).
+func (c Config) S3Options(o *s3.Options) {
+	if c.S3Endpoint != "" {
+		o.BaseEndpoint = aws.String(c.S3Endpoint)
+		o.UsePathStyle = true
+	}
 }
 
 // ConfigFromEnv reads the publishing settings with getenv (os.Getenv).
@@ -40,6 +54,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		DedupTable:       strings.TrimSpace(getenv(EnvDedupTable)),
 		DeadLetterBucket: strings.TrimSpace(getenv(EnvDeadLetterBucket)),
 		DeadLetterPrefix: strings.Trim(getenv(EnvDeadLetterPrefix), "/ "),
+		S3Endpoint:       getenv(EnvS3Endpoint),
 	}
 	if c.DeadLetterPrefix == "" {
 		c.DeadLetterPrefix = DefaultDeadLetterPrefix

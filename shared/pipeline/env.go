@@ -34,7 +34,7 @@ const (
 	EnvMaxInflateRatio  = "FLOWLAKE_MAX_INFLATE_RATIO"  // default 100
 	EnvMetricsNamespace = emf.EnvNamespace              // EMF namespace, default "flowlake"
 	EnvLogLevel         = "FLOWLAKE_LOG_LEVEL"          // debug, info (default), warn, error
-	EnvS3Endpoint       = "FLOWLAKE_S3_ENDPOINT"        // local testing only: an S3-compatible endpoint (path style)
+	EnvS3Endpoint       = notify.EnvS3Endpoint          // local testing only: an S3-compatible endpoint (path style)
 	EnvENIMetadata      = "FLOWLAKE_ENI_METADATA"       // "true": eni_* columns from EC2 DescribeNetworkInterfaces (cached); default off
 	EnvEC2Endpoint      = "FLOWLAKE_EC2_ENDPOINT"       // local testing only: an EC2 query-API endpoint
 
