@@ -19,3 +19,10 @@
 // next line. Reading a record does not allocate once its string values have
 // been seen: the reader interns them in a bounded table.
 package flowlog
+
+// The files, in the order a line goes through them: reader.go (the API,
+// buffering and gzip), parse.go (the parse loop and its slow path), word.go
+// (the word-at-a-time tricks the loop inlines), cache.go (the tables of
+// recent, interned and parsed values) and value.go (each kind of value, the
+// plain way). unsafe.go holds every use of package unsafe; loadword_*.go
+// choose, by build tags, between unchecked word loads and portable ones.

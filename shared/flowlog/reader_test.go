@@ -2,7 +2,6 @@ package flowlog
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"io"
 	"net/netip"
@@ -10,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"unsafe"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -364,31 +362,6 @@ func TestFieldNames(t *testing.T) {
 	}
 }
 
-// digits agrees with strconv for every length and rejects a non-digit in
-// any position.
-func TestDigits(t *testing.T) {
-	for n := 1; n <= 8; n++ {
-		for _, s := range []string{"00000000", "99999999", "12345678", "10000000", "00000009", "87654321"} {
-			tok := s[:n]
-			w := binary.LittleEndian.Uint64([]byte(tok + "\x00 ab\xff-.."[:8-n]))
-			v, ok := digits(w, n)
-			want, _ := strconv.ParseUint(tok, 10, 64)
-			if !ok || v != want {
-				t.Errorf("digits(%q) = %d, %v; want %d", tok, v, ok, want)
-			}
-		}
-		for k := 0; k < n; k++ {
-			for _, bad := range []byte{'/', ':', ' ', 0, 0xff, 'a', '-'} {
-				b := []byte("12345678")
-				b[k] = bad
-				if v, ok := digits(binary.LittleEndian.Uint64(b), n); ok {
-					t.Errorf("digits(%q, %d) = %d, true; want false", b, n, v)
-				}
-			}
-		}
-	}
-}
-
 // Integers of every length from 1 to 20 digits read as strconv reads them,
 // including at the very end of the input.
 func TestIntegerLengths(t *testing.T) {
@@ -486,34 +459,5 @@ func TestResetSetFormatZeroAllocs(t *testing.T) {
 	}
 	if rec.VPCID != "vpc-0a1b2c3d" || rec.DstPort != 22 {
 		t.Errorf("read %+v", rec)
-	}
-}
-
-// tokenWords.is tells apart tokens that differ in any one byte, at every
-// length it decides (1 to 24), and says no to longer ones; wordsOf reads
-// the same words as the line does.
-func TestTokenWords(t *testing.T) {
-	for n := 1; n <= maxWordsLen; n++ {
-		tok := []byte(strings.Repeat("0123456789abcdef", 3)[:n])
-		tw := wordsOf(tok)
-		line := append(append([]byte(nil), tok...), "\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8"...)
-		lp := unsafe.Pointer(&line[0])
-		w := load64(lp, 0)
-		is := func() bool { return tw.is(lp, n, w, lastWord(lp, n, n, w)) }
-		if got, want := is(), n <= 24; got != want {
-			t.Errorf("n=%d: is(same) = %v; want %v", n, got, want)
-		}
-		for k := range n {
-			line[k] ^= 0x02
-			w = load64(lp, 0)
-			if is() {
-				t.Errorf("n=%d: is says equal with byte %d changed", n, k)
-			}
-			if wordsOf(line[:n]) == tw {
-				t.Errorf("n=%d: wordsOf equal with byte %d changed", n, k)
-			}
-			line[k] ^= 0x02
-			w = load64(lp, 0)
-		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"unsafe"
 )
 
 // Action is the verdict of the security groups and network ACLs.
@@ -143,16 +142,15 @@ func (r *Record) Int(f Field) (int64, bool) {
 	if !r.Set.Has(f) {
 		return 0, false
 	}
-	p := r.ptr(f)
 	switch f.Kind() {
 	case KindInt32:
-		return int64(*(*int32)(p)), true
+		return int64(*field[int32](r, f)), true
 	case KindPort:
-		return int64(*(*uint16)(p)), true
+		return int64(*field[uint16](r, f)), true
 	case KindProtocol, KindAction, KindLogStatus:
-		return int64(*(*uint8)(p)), true
+		return int64(*field[uint8](r, f)), true
 	case KindInt64:
-		return *(*int64)(p), true
+		return *field[int64](r, f), true
 	}
 	return 0, false
 }
@@ -162,7 +160,7 @@ func (r *Record) Addr(f Field) (netip.Addr, bool) {
 	if !r.Set.Has(f) || f.Kind() != KindAddr {
 		return netip.Addr{}, false
 	}
-	return *(*netip.Addr)(r.ptr(f)), true
+	return *field[netip.Addr](r, f), true
 }
 
 // String returns the value of field f as AWS writes it, or "-" when it is
@@ -172,7 +170,7 @@ func (r *Record) String(f Field) string {
 		return "-"
 	}
 	if f.Kind() == KindString {
-		return *(*string)(r.ptr(f))
+		return *field[string](r, f)
 	}
 	return string(r.AppendField(nil, f))
 }
@@ -184,9 +182,9 @@ func (r *Record) AppendField(dst []byte, f Field) []byte {
 	}
 	switch f.Kind() {
 	case KindString:
-		return append(dst, *(*string)(r.ptr(f))...)
+		return append(dst, *field[string](r, f)...)
 	case KindAddr:
-		return (*(*netip.Addr)(r.ptr(f))).AppendTo(dst)
+		return field[netip.Addr](r, f).AppendTo(dst)
 	case KindAction:
 		return append(dst, r.Action.String()...)
 	case KindLogStatus:
@@ -211,9 +209,10 @@ func (r *Record) AppendText(dst []byte, fm *Format) []byte {
 	return dst
 }
 
-// ptr returns a pointer to the struct field that holds f.
-func (r *Record) ptr(f Field) unsafe.Pointer {
-	return unsafe.Add(unsafe.Pointer(r), fieldOffset[f])
+// field returns a pointer to the struct field that holds f, whose Go type
+// is T (see fieldAt).
+func field[T any](r *Record, f Field) *T {
+	return fieldAt[T](r, fieldOffset[f])
 }
 
 // fieldOffset maps each Field to the offset of its struct field in Record,
