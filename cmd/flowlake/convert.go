@@ -36,8 +36,8 @@ func runConvert(ctx context.Context, sio stdio, args []string) int {
 			"Parquet lake under DIR, partitioned by account, region, day and hour.\n"+
 			"Object names derive from each file (path, size, mtime), so converting the\n"+
 			"same file again replaces its rows instead of adding them. Rejected lines go\n"+
-			"to stderr as FILE:LINE: FIELD: reason, and every good row lands; the exit\n"+
-			"status is then 1.\n\nflags:")
+			"to stderr as FILE:LINE: column N: FIELD: reason (N counts fields), and every\n"+
+			"good row lands; the exit status is then 1.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -31,7 +31,7 @@ func TestConvertQuery(t *testing.T) {
 		if code != 1 {
 			t.Errorf("run %d: convert exit %d; want 1 (a line was rejected)", run, code)
 		}
-		if want := in + ":3: dstaddr: "; !strings.HasPrefix(errs, want) || strings.Count(errs, "\n") != 1 {
+		if want := in + ":3: column 5: dstaddr: "; !strings.HasPrefix(errs, want) || strings.Count(errs, "\n") != 1 {
 			t.Errorf("run %d: stderr %q; want one line starting %q", run, errs, want)
 		}
 		for _, want := range []string{"records     3\n", "rejected    1\n", "partitions  2\n", "records/s"} {

@@ -23,7 +23,7 @@ func runParse(ctx context.Context, sio stdio, args []string) int {
 	format := fs.String("format", "", "flow-log format string (\"${version} ${srcaddr} ...\"); default: the v2 default format, until a header line says otherwise")
 	ef := addEnrichFlags(fs, false)
 	fs.Usage = func() {
-		fmt.Fprintln(sio.err, "usage: flowlake parse [--format FORMAT] [FILE...]\n\nReads flow-log text (plain or gzip) from the files, or stdin, and writes one JSON\nobject per record. Rejected lines go to stderr as FILE:LINE: FIELD: reason;\nthe exit status is 1 when any line was rejected.\n\nflags:")
+		fmt.Fprintln(sio.err, "usage: flowlake parse [--format FORMAT] [FILE...]\n\nReads flow-log text (plain or gzip) from the files, or stdin, and writes one JSON\nobject per record. Rejected lines go to stderr as FILE:LINE: column N: FIELD:\nreason (N counts fields); the exit status is 1 when any line was rejected.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -125,10 +125,15 @@ func (p *jsonPrinter) print(name string, src io.Reader, fm *flowlog.Format) (rej
 	}
 }
 
-// reportReject writes one rejected line as FILE:LINE: FIELD: reason. A
-// problem with the whole line (its field count, its length) names the field
-// "record".
+// reportReject writes one rejected line as FILE:LINE: column N: FIELD:
+// reason, N counting the line's fields (not its characters, so it is not
+// in the FILE:LINE:COLUMN place). A problem with the whole line (its field
+// count, its length) has no column and names the field "record".
 func reportReject(w io.Writer, name string, pe *flowlog.ParseError) {
+	where := ""
+	if pe.Column > 0 {
+		where = fmt.Sprintf("column %d: ", pe.Column)
+	}
 	field := pe.Field
 	if field == "" {
 		field = "record"
@@ -137,7 +142,7 @@ func reportReject(w io.Writer, name string, pe *flowlog.ParseError) {
 	if pe.Value != "" {
 		reason += fmt.Sprintf(" (%q)", pe.Value)
 	}
-	fmt.Fprintf(w, "%s:%d: %s: %s\n", name, pe.Line, field, reason)
+	fmt.Fprintf(w, "%s:%d: %s%s: %s\n", name, pe.Line, where, field, reason)
 }
 
 // appendRecordJSON appends rec as a JSON object keyed by the AWS field names

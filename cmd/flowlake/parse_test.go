@@ -70,7 +70,7 @@ func TestParseRejectsAndGzip(t *testing.T) {
 	if n := strings.Count(out, "\n"); n != 3 {
 		t.Errorf("%d records; want 3:\n%s", n, out)
 	}
-	wantErrs := path + `:2: log-status: log-status not OK, NODATA or SKIPDATA ("BROKEN")` + "\n" +
+	wantErrs := path + `:2: column 14: log-status: log-status not OK, NODATA or SKIPDATA ("BROKEN")` + "\n" +
 		"-:2: record: wrong number of fields: got 2, want 14\n"
 	if errs != wantErrs {
 		t.Errorf("stderr = %q; want %q", errs, wantErrs)

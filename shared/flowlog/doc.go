@@ -14,10 +14,11 @@
 // action and log-status are closed enums, and every other enum stays an open
 // string so new values from AWS never break parsing.
 //
-// A line that does not parse gives a *ParseError naming the line, the field
-// and the reason (a sentinel such as ErrAddr); the next Read goes on with the
-// next line. Reading a record does not allocate once its string values have
-// been seen: the reader interns them in a bounded table.
+// A line that does not parse gives a *ParseError naming the line, the column
+// (the field's position in the line), the field and the reason (a sentinel
+// such as ErrAddr); the next Read goes on with the next line. Reading a
+// record does not allocate once its string values have been seen: the
+// reader interns them in a bounded table.
 package flowlog
 
 // The files, in the order a line goes through them: reader.go (the API,

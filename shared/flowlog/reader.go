@@ -25,19 +25,28 @@ var (
 
 // ParseError is a line that could not be read as a record. The reader goes
 // on with the next line: a bad line never stops the good ones around it.
+//
+// Like encoding/csv's ParseError it gives the line and the column, where
+// a column is a field of the line: column 5 of a default-format line is
+// its dstaddr, whatever the widths of the fields before it.
 type ParseError struct {
 	Line   int    // 1-based line number in the input (header lines count)
-	Column int    // 1-based position of the field in the line, 0 if none
-	Field  string // the field's AWS name, "" if the error is about the line
+	Column int    // 1-based position of the field among the line's fields, 0 if the error is about the line
+	Field  string // the field's name in the format, "" if the error is about the line
 	Err    error  // one of the Err* sentinels
 	Value  string // the offending value, truncated, "" if none
 }
 
+// Error returns "line L, column C: FIELD: reason (VALUE)", or "line L:
+// reason" for an error about the whole line (its field count, its length).
 func (e *ParseError) Error() string {
-	var b []byte
-	b = fmt.Appendf(b, "line %d: ", e.Line)
+	b := fmt.Appendf(nil, "line %d", e.Line)
+	if e.Column > 0 {
+		b = fmt.Appendf(b, ", column %d", e.Column)
+	}
+	b = append(b, ": "...)
 	if e.Field != "" {
-		b = fmt.Appendf(b, "%s: ", e.Field)
+		b = append(append(b, e.Field...), ": "...)
 	}
 	b = append(b, e.Err.Error()...)
 	if e.Value != "" {

@@ -192,14 +192,14 @@ func TestBadLinesKeepGoodOnes(t *testing.T) {
 		"2  123456789010   eni-1 10.0.0.1\t10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK",   // 16 good, whitespace runs
 	}
 	want := []struct {
-		line  int
-		field string
-		err   error
+		line, column int
+		field        string
+		err          error
 	}{
-		{2, "dstaddr", ErrAddr}, {4, "dstport", ErrRange}, {5, "protocol", ErrRange},
-		{6, "packets", ErrSyntax}, {7, "action", ErrAction}, {8, "log-status", ErrLogStatus},
-		{9, "", ErrFieldCount}, {10, "bytes", ErrRange}, {11, "version", ErrVersion},
-		{12, "srcaddr", ErrAddr}, {15, "", ErrFieldCount},
+		{2, 5, "dstaddr", ErrAddr}, {4, 7, "dstport", ErrRange}, {5, 8, "protocol", ErrRange},
+		{6, 9, "packets", ErrSyntax}, {7, 13, "action", ErrAction}, {8, 14, "log-status", ErrLogStatus},
+		{9, 0, "", ErrFieldCount}, {10, 10, "bytes", ErrRange}, {11, 1, "version", ErrVersion},
+		{12, 4, "srcaddr", ErrAddr}, {15, 0, "", ErrFieldCount},
 	}
 	recs, perrs := readAll(t, NewReader(strings.NewReader(strings.Join(lines, "\n"))))
 	if len(recs) != 3 {
@@ -213,11 +213,17 @@ func TestBadLinesKeepGoodOnes(t *testing.T) {
 	}
 	for i, w := range want {
 		pe := perrs[i]
-		if pe.Line != w.line || pe.Field != w.field || !errors.Is(pe, w.err) {
-			t.Errorf("error %d = %v (line %d field %q); want line %d field %q %v", i, pe, pe.Line, pe.Field, w.line, w.field, w.err)
+		if pe.Line != w.line || pe.Column != w.column || pe.Field != w.field || !errors.Is(pe, w.err) {
+			t.Errorf("error %d = %v (line %d column %d field %q); want line %d column %d field %q %v",
+				i, pe, pe.Line, pe.Column, pe.Field, w.line, w.column, w.field, w.err)
 		}
 	}
-	if got := perrs[0].Error(); got != `line 2: dstaddr: not an IPv4 or IPv6 address ("10.0.0.999")` {
+	// Line, column and field, as encoding/csv's ParseError gives line and
+	// column; an error about the whole line has neither column nor field.
+	if got := perrs[0].Error(); got != `line 2, column 5: dstaddr: not an IPv4 or IPv6 address ("10.0.0.999")` {
+		t.Errorf("Error() = %q", got)
+	}
+	if got := perrs[6].Error(); got != `line 9: wrong number of fields: got 13, want 14` {
 		t.Errorf("Error() = %q", got)
 	}
 }

@@ -29,7 +29,7 @@ func ExamplePipeline_ProcessObject() {
 	fmt.Println(res.Partitions)
 	fmt.Println(strings.HasPrefix(res.RejectsKey, "rejects/"))
 	// Output:
-	// 1 1 line 3: dstaddr: not an IPv4 or IPv6 address ("172.31.9.999")
+	// 1 1 line 3, column 5: dstaddr: not an IPv4 or IPv6 address ("172.31.9.999")
 	// [aws_account=123456789010/aws_region=us-east-1/day=2014-12-14/hour=04]
 	// true
 }
