@@ -16,9 +16,10 @@
 //
 // A line that does not parse gives a *ParseError naming the line, the column
 // (the field's position in the line), the field and the reason (a sentinel
-// such as ErrAddr); the next Read goes on with the next line. Reading a
-// record does not allocate once its string values have been seen: the
-// reader interns them in a bounded table.
+// such as ErrAddr); the next Read goes on with the next line. A header line
+// is never a record: Reader.HeaderLines counts them. Reading a record does
+// not allocate once its string values have been seen: the reader interns
+// them in a bounded table.
 package flowlog
 
 // The files, in the order a line goes through them: reader.go (the API,

@@ -71,23 +71,24 @@ const (
 // sets the format for the lines after it and is never returned as a record.
 // Empty lines are skipped.
 type Reader struct {
-	src    io.Reader
-	buf    []byte
-	start  int // next unread byte in buf
-	end    int // end of valid data in buf
-	eof    bool
-	ioErr  error
-	sniff  bool // first fill still to check for gzip
-	gz     *gzip.Reader
-	zipped bool // src is r.gz
-	format *Format
-	fields []Field
-	plan   []step // compiled from format
-	hops   int    // of the line being parsed, from parseFrom to parseSlow
-	line   int    // lines read
-	recLn  int    // the line of the record (or error) last returned
-	in     interner
-	addrs  addrCache
+	src     io.Reader
+	buf     []byte
+	start   int // next unread byte in buf
+	end     int // end of valid data in buf
+	eof     bool
+	ioErr   error
+	sniff   bool // first fill still to check for gzip
+	gz      *gzip.Reader
+	zipped  bool // src is r.gz
+	format  *Format
+	fields  []Field
+	plan    []step // compiled from format
+	hops    int    // of the line being parsed, from parseFrom to parseSlow
+	line    int    // lines read
+	recLn   int    // the line of the record (or error) last returned
+	headers int    // header lines read
+	in      interner
+	addrs   addrCache
 }
 
 // NewReader returns a Reader of r in the default (v2) format. Gzip input is
@@ -102,22 +103,28 @@ func NewReader(r io.Reader) *Reader {
 // strings and its format.
 func (r *Reader) Reset(src io.Reader) {
 	r.src, r.sniff, r.eof, r.ioErr, r.zipped = src, true, false, nil, false
-	r.start, r.end, r.line, r.recLn = 0, 0, 0, 0
+	r.start, r.end, r.line, r.recLn, r.headers = 0, 0, 0, 0, 0
 }
 
 // SetFormat sets the format of the lines that follow, until a header line
-// says otherwise.
+// says otherwise. A format Equal to the one in effect changes nothing:
+// Format keeps returning the one in effect, and its compiled plan and
+// tables of recent values stay warm.
 func (r *Reader) SetFormat(fm *Format) {
-	same := r.format != nil && (fm == r.format || fm.Equal(r.format))
-	r.format = fm
-	r.fields = fm.fields
-	if !same { // else the plan and its tables of recent values stay warm
-		r.plan = compile(fm.fields)
+	if r.format != nil && (fm == r.format || fm.Equal(r.format)) {
+		return
 	}
+	r.format, r.fields, r.plan = fm, fm.fields, compile(fm.fields)
 }
 
-// Format returns the format in effect: the one set, or the last header's.
+// Format returns the format in effect: the one set, or the last header's
+// (unless it was Equal to the one before).
 func (r *Reader) Format() *Format { return r.format }
+
+// HeaderLines returns the number of header lines read since NewReader or
+// Reset. A header line is never returned as a record, so this is how a
+// caller tells that one was read: S3 delivery begins every file with one.
+func (r *Reader) HeaderLines() int { return r.headers }
 
 // Line returns the line number of the record (or error) last returned.
 func (r *Reader) Line() int { return r.recLn }
@@ -149,6 +156,7 @@ func (r *Reader) ReadInto(rec *Record) error {
 		// A record begins with a digit or '-', a header with a field name.
 		if c := line[0]; c >= 'a' && c <= 'z' {
 			if fm, ok := parseHeader(line); ok {
+				r.headers++
 				r.SetFormat(fm)
 				continue
 			}

@@ -160,6 +160,43 @@ func TestHeaderSwitchesFormat(t *testing.T) {
 	}
 }
 
+// HeaderLines counts the header lines read, whether or not they change the
+// format: a header Equal to the format in effect leaves Format as it was.
+func TestHeaderLines(t *testing.T) {
+	v2 := MustParseFormat(DefaultFormat).Header()
+	in := v2 + "\n2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK\n" + v2 + "\nsrcaddr dstaddr\n10.0.0.1 10.0.0.2\n"
+	r := NewReader(strings.NewReader(in))
+	def := r.Format()
+	if n := r.HeaderLines(); n != 0 {
+		t.Errorf("HeaderLines() = %d before reading; want 0", n)
+	}
+	if _, err := r.Read(); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.HeaderLines(); n != 1 || r.Format() != def || r.Line() != 2 {
+		t.Errorf("after a default-format header: HeaderLines() = %d, Format() changed %v, Line() = %d; want 1, false, 2",
+			n, r.Format() != def, r.Line())
+	}
+	if _, err := r.Read(); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.HeaderLines(); n != 3 || r.Format().String() != "${srcaddr} ${dstaddr}" {
+		t.Errorf("HeaderLines() = %d, Format() = %v; want 3, ${srcaddr} ${dstaddr}", n, r.Format())
+	}
+	if _, err := r.Read(); err != io.EOF || r.HeaderLines() != 3 {
+		t.Errorf("Read() = %v, HeaderLines() = %d at the end; want EOF, 3", err, r.HeaderLines())
+	}
+	r.Reset(strings.NewReader("10.0.0.1 10.0.0.2\n"))
+	if _, err := r.Read(); err != nil || r.HeaderLines() != 0 {
+		t.Errorf("after Reset: Read() = %v, HeaderLines() = %d; want nil, 0", err, r.HeaderLines())
+	}
+	// A format set Equal to the one in effect leaves Format as it was.
+	cur := r.Format()
+	if r.SetFormat(MustParseFormat(cur.String())); r.Format() != cur {
+		t.Errorf("SetFormat(an equal format) changed Format()")
+	}
+}
+
 func TestHeaderUnknownNames(t *testing.T) {
 	in := "srcaddr next-hop-type dstport\n10.0.0.1 igw 443\n"
 	r := NewReader(strings.NewReader(in))

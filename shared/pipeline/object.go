@@ -157,9 +157,8 @@ func checkHeader(br *bufio.Reader) error {
 		return fmt.Errorf("%w: first line longer than %d bytes", ErrNotFlowLog, br.Size())
 	}
 	hr := flowlog.NewReader(bytes.NewReader(line))
-	def := hr.Format()
 	var rec flowlog.Record
-	if err := hr.ReadInto(&rec); err != io.EOF || hr.Format() == def {
+	if err := hr.ReadInto(&rec); err != io.EOF || hr.HeaderLines() != 1 {
 		return fmt.Errorf("%w: first line is not a header", ErrNotFlowLog)
 	}
 	return nil
