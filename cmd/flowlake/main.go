@@ -36,6 +36,7 @@ var commands = []command{
 	{"ddl", "print the Athena CREATE TABLE with partition projection", runDDL},
 	{"bench", "time gzip to Parquet against DuckDB, with peak RSS", runBench},
 	{"detect", "run the detection rules over the lake and print findings", runDetect},
+	{"why", "why can't SRC talk to DST? a verdict from the flow records", runWhy},
 	{"invoke", "run an ingest function's handler on an event file (cwlogs, s3)", runInvoke},
 	{"notify", "preview what a finding's email, Slack or SNS message would be", runNotify},
 	{"docs", "print the README's generated sections (schema, rules)", runDocs},
