@@ -108,7 +108,7 @@ type facts struct {
 	absent                       string // the point whose missing record a verdict rests on: "src", "dst", "both"
 	neighbourRejected            []string
 	neighbourAccepted            []string
-	asked                        *neighbourQuestion
+	asked                        *Neighbours
 	replySubnet                  string
 }
 
@@ -377,9 +377,9 @@ func setGap(a *Answer, it *Interface, what string) {
 		it.ID, it.Addr, it.SkipData, it.SkipFirst.Format(time.RFC3339), it.SkipLast.Format(time.RFC3339), what)
 }
 
-// neighbourQuestion returns what to ask of a blocked request's subnet, or
+// askNeighbours returns what to ask of a blocked request's subnet, or
 // nil when there is nothing to ask.
-func (f *facts) neighbourQuestion(a *Answer, q Question) *neighbourQuestion {
+func (f *facts) askNeighbours(a *Answer, q Question) *Neighbours {
 	var g *group
 	inbound := false
 	switch a.Verdict {
@@ -400,7 +400,7 @@ func (f *facts) neighbourQuestion(a *Answer, q Question) *neighbourQuestion {
 			ex = append(ex, e.Interface)
 		}
 	}
-	f.asked = &neighbourQuestion{Subnet: sub, Exclude: ex, Inbound: inbound}
+	f.asked = &Neighbours{Subnet: sub, Exclude: ex, Inbound: inbound}
 	return f.asked
 }
 
@@ -409,7 +409,7 @@ func (f *facts) neighbourQuestion(a *Answer, q Question) *neighbourQuestion {
 // destination (outbound): rejected there too, the subnet's network ACL;
 // accepted on the same port and protocol there, the network ACL allows it
 // and the interface's security groups are left.
-func (f *facts) neighbours(a *Answer, n neighbourQuestion, rows []detect.Row) {
+func (f *facts) neighbours(a *Answer, n Neighbours, rows []detect.Row) {
 	for _, r := range rows {
 		id := r["interface_id"]
 		switch {

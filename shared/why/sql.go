@@ -183,10 +183,10 @@ HAVING ` + ownExpr(q.Src) + ` + ` + ownExpr(q.Dst) + ` + ` + undirected + ` > 0
 ORDER BY interface_id`
 }
 
-// neighbourQuestion asks about the other interfaces of a subnet: were
-// they sent the same request (inbound: from Src; outbound: to Dst), and
-// what did they do with it?
-type neighbourQuestion struct {
+// Neighbours asks about the other interfaces of a subnet: were they sent
+// the same request (inbound: from Src; outbound: to Dst), and what did
+// they do with it?
+type Neighbours struct {
 	Subnet  string
 	Exclude []string // the pair's own interfaces
 	Inbound bool     // records from Src received in Subnet; else sent to Dst from Subnet
@@ -196,7 +196,7 @@ type neighbourQuestion struct {
 // interfaces of n.Subnet in w that carry the blocked request's source
 // (inbound) or destination (outbound), and how many of them have q's port
 // and protocol.
-func NeighboursSQL(q Question, w Window, n neighbourQuestion) string {
+func NeighboursSQL(q Question, w Window, n Neighbours) string {
 	var match, dir string
 	var same []string
 	if n.Inbound {

@@ -221,7 +221,7 @@ func Ask(ctx context.Context, db detect.Querier, q Question) (*Answer, error) {
 	a.Evidence = parseEvidence(pairRows)
 	f := assign(a)
 	decide(a, f, q)
-	if n := f.neighbourQuestion(a, q); n != nil {
+	if n := f.askNeighbours(a, q); n != nil {
 		rows, err := db.Query(ctx, NeighboursSQL(q, w, *n))
 		if err != nil {
 			return nil, fmt.Errorf("why %s %s: %w", q.Src, q.Dst, err)
