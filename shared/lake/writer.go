@@ -7,9 +7,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/flowlake/flowlake/shared/flowlog"
+	"github.com/flowlake/flowlake/shared/internal/pqvalue"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -186,8 +186,6 @@ func (fw *fileWriter) close() error {
 	return fw.pw.Close()
 }
 
-func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
-
 // writeColumn encodes one column of the rows.
 func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []flowlog.Record, idx []int32, present flowlog.FieldSet, sc *scratch) error {
 	c := fw.fs.cols[ci]
@@ -216,7 +214,7 @@ func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []f
 			ok = ok[:len(strs)]
 			for i, s := range strs {
 				if ok[i] {
-					vals[i] = parquet.ByteArrayValue(bytesOf(s))
+					vals[i] = pqvalue.String(s)
 					vals[i].SetDefinitionLevel(1)
 				} else {
 					vals[i] = parquet.Value{}
@@ -244,7 +242,7 @@ func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []f
 			vals = grow(vals, len(part))
 			for i, k := range part {
 				if s, ok := c.Str(&recs[k], int(k)); ok {
-					vals[i] = parquet.ByteArrayValue(bytesOf(s))
+					vals[i] = pqvalue.String(s)
 					vals[i].SetDefinitionLevel(1)
 				} else {
 					vals[i] = parquet.Value{}
@@ -357,7 +355,7 @@ func appendList(vals []parquet.Value, strs []string, ok bool, li int) []parquet.
 		return append(vals, parquet.NullValue().Level(0, 1, li))
 	}
 	for j, s := range strs {
-		vals = append(vals, parquet.ByteArrayValue(bytesOf(s)).Level(min(j, 1), 2, li))
+		vals = append(vals, pqvalue.String(s).Level(min(j, 1), 2, li))
 	}
 	return vals
 }
@@ -372,8 +370,8 @@ func appendMap(keys, vals []parquet.Value, kvs []KV, ok bool, li int) ([]parquet
 		return append(keys, parquet.NullValue().Level(0, 1, li)), append(vals, parquet.NullValue().Level(0, 1, li+1))
 	}
 	for j, kv := range kvs {
-		keys = append(keys, parquet.ByteArrayValue(bytesOf(kv.Key)).Level(min(j, 1), 2, li))
-		vals = append(vals, parquet.ByteArrayValue(bytesOf(kv.Value)).Level(min(j, 1), 2, li+1))
+		keys = append(keys, pqvalue.String(kv.Key).Level(min(j, 1), 2, li))
+		vals = append(vals, pqvalue.String(kv.Value).Level(min(j, 1), 2, li+1))
 	}
 	return keys, vals
 }
