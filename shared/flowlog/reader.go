@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/klauspost/compress/flate"
-	"github.com/klauspost/compress/gzip"
+	"github.com/flowlake/flowlake/shared/inflate"
 )
 
 // Errors a *ParseError wraps. Compare with errors.Is.
@@ -20,7 +19,7 @@ var (
 	ErrLogStatus     = errors.New("log-status not OK, NODATA or SKIPDATA")
 	ErrVersion       = errors.New("version below 2")
 	ErrLineTooLong   = errors.New("line too long")
-	ErrCorruptStream = errors.New("corrupt compressed stream")
+	ErrCorruptStream = inflate.ErrCorrupt // a damaged gzip stream
 )
 
 // ParseError is a line that could not be read as a record. The reader goes
@@ -77,9 +76,7 @@ type Reader struct {
 	end     int // end of valid data in buf
 	eof     bool
 	ioErr   error
-	sniff   bool // first fill still to check for gzip
-	gz      *gzip.Reader
-	zipped  bool // src is r.gz
+	text    inflate.Reader // the input, inflated if it is gzip; src is &text
 	format  *Format
 	fields  []Field
 	plan    []step // compiled from format
@@ -94,7 +91,9 @@ type Reader struct {
 // NewReader returns a Reader of r in the default (v2) format. Gzip input is
 // detected and decompressed transparently.
 func NewReader(r io.Reader) *Reader {
-	rd := &Reader{src: r, sniff: true}
+	rd := &Reader{}
+	rd.text.Reset(r)
+	rd.src = &rd.text
 	rd.SetFormat(MustParseFormat(DefaultFormat))
 	return rd
 }
@@ -102,7 +101,8 @@ func NewReader(r io.Reader) *Reader {
 // Reset makes r read from src as if new, keeping its buffer, its interned
 // strings and its format.
 func (r *Reader) Reset(src io.Reader) {
-	r.src, r.sniff, r.eof, r.ioErr, r.zipped = src, true, false, nil, false
+	r.text.Reset(src)
+	r.src, r.eof, r.ioErr = &r.text, false, nil
 	r.start, r.end, r.line, r.recLn, r.headers = 0, 0, 0, 0, 0
 }
 
@@ -227,13 +227,6 @@ func (r *Reader) fill() {
 		copy(nb, r.buf[:r.end])
 		r.buf = nb
 	}
-	if r.sniff {
-		r.sniff = false
-		r.sniffGzip()
-		if r.eof {
-			return
-		}
-	}
 	n, err := io.ReadAtLeast(r.src, r.buf[r.end:], 1)
 	r.end += n
 	if err != nil {
@@ -251,46 +244,11 @@ func newBuf(n int) []byte {
 	return make([]byte, n, n+wordSlack)
 }
 
-// sniffGzip reads the first bytes and switches to gzip decoding when they
-// are the gzip magic number.
-func (r *Reader) sniffGzip() {
-	// Read into the buffer (empty: sniffing is the first fill after New or
-	// Reset): a local array would escape, an allocation per stream.
-	magic := r.buf[r.end : r.end+2]
-	n, err := io.ReadFull(r.src, magic)
-	if n == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		src := io.MultiReader(bytes.NewReader([]byte{0x1f, 0x8b}), r.src)
-		var zerr error
-		if r.gz == nil {
-			r.gz, zerr = gzip.NewReader(src)
-		} else {
-			zerr = r.gz.Reset(src)
-		}
-		if zerr != nil {
-			r.eof, r.ioErr = true, fmt.Errorf("gzip: %w: %w", ErrCorruptStream, zerr)
-			return
-		}
-		r.src = r.gz
-		r.zipped = true
-		return
-	}
-	r.end += n // already in place
-	if err != nil {
-		r.eof = true
-		if err != io.EOF && err != io.ErrUnexpectedEOF {
-			r.ioErr = err
-		}
-	}
-}
-
+// wrapIOErr adds the line to an error of a gzip stream (package inflate
+// detects and inflates gzip, and its errors say what failed).
 func (r *Reader) wrapIOErr(err error) error {
-	if !r.zipped {
+	if !r.text.Gzip() {
 		return err
 	}
-	var ce flate.CorruptInputError
-	if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ce) {
-		return fmt.Errorf("gzip after line %d: %w: %w", r.line, ErrCorruptStream, err)
-	}
-	return fmt.Errorf("gzip after line %d: %w", r.line, err)
+	return fmt.Errorf("after line %d: %w", r.line, err)
 }
