@@ -36,8 +36,8 @@ with a summary, the likely cause where the records narrow it
 checks as aws CLI commands. --json prints the same as one JSON object.
 
 The window is --since to --until (RFC 3339); by default, the newest 24 hours
-of records that involve SRC or DST in the 7 days before the lake's newest
-hour (--lake) or now (--athena). --lake runs the SQL in embedded DuckDB;
+of records that involve SRC or DST: anywhere in the lake (--lake), in the
+last 7 days (--athena). --lake runs the SQL in embedded DuckDB;
 --athena runs the same SQL in Athena (AWS environment, --workgroup,
 --database). --sql prints the SQL for --since and --until instead.
 
@@ -133,7 +133,7 @@ func runWhy(ctx context.Context, sio stdio, args []string) int {
 			return fail(2, "--sql needs --since and --until")
 		}
 		w := why.Window{Since: q.Since, Until: q.Until}
-		fmt.Fprintf(out, "-- the pair's records\n%s;\n\n-- the interfaces of either address\n%s;\n", why.PairSQL(q, w), why.InterfacesSQL(q, w))
+		fmt.Fprintf(out, "-- the pair's records and the interfaces of either address\n%s;\n", why.AnswerSQL(q, w))
 		return 0
 	}
 
@@ -144,17 +144,12 @@ func runWhy(ctx context.Context, sio stdio, args []string) int {
 			return fail(1, "%v", err)
 		}
 		defer sdb.Close()
-		db = duck.Querier{DB: sdb}
-		if q.Since.IsZero() && q.Until.IsZero() {
-			// The lake's newest hour stands for now.
-			_, last, ok, err := duck.Range(ctx, sdb)
-			if err != nil {
-				return fail(1, "%v", err)
-			}
-			if ok {
-				q.Now = last
-			}
+		// Parquet footers are read once, not once a query.
+		if _, err := sdb.ExecContext(ctx, "SET parquet_metadata_cache = true"); err != nil {
+			return fail(1, "%v", err)
 		}
+		db = duck.Querier{DB: sdb}
+		q.Lookback = -1 // the default window: from the lake's newest records, whenever they are
 	} else {
 		cfg, err := config.LoadDefaultConfig(ctx)
 		if err != nil {

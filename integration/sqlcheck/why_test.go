@@ -30,12 +30,11 @@ func TestWhySyntaxAndColumns(t *testing.T) {
 		{"across midnight", why.Question{Src: netip.MustParseAddr("94.130.10.20"), Dst: netip.MustParseAddr("10.0.1.11"), Port: 443, Protocol: 17},
 			why.Window{Since: day.Add(-90 * time.Minute), Until: day.Add(22*time.Hour + 30*time.Minute)}},
 	}
-	var in []stack.NamedSQL
+	in := []stack.NamedSQL{{Name: "window of the whole lake", SQL: why.WindowSQL(questions[0].q, time.Time{}, day)}}
 	for _, c := range questions {
 		in = append(in,
 			stack.NamedSQL{Name: "window " + c.name, SQL: why.WindowSQL(c.q, c.w.Since, c.w.Until)},
-			stack.NamedSQL{Name: "pair " + c.name, SQL: why.PairSQL(c.q, c.w)},
-			stack.NamedSQL{Name: "interfaces " + c.name, SQL: why.InterfacesSQL(c.q, c.w)},
+			stack.NamedSQL{Name: "answer " + c.name, SQL: why.AnswerSQL(c.q, c.w)},
 			stack.NamedSQL{Name: "neighbours in " + c.name, SQL: why.NeighboursSQL(c.q, c.w, why.Neighbours{Subnet: "subnet-0b", Exclude: []string{"eni-1", "eni-2"}, Inbound: true})},
 			stack.NamedSQL{Name: "neighbours out " + c.name, SQL: why.NeighboursSQL(c.q, c.w, why.Neighbours{Subnet: "subnet-0a"})},
 		)

@@ -45,8 +45,8 @@ func TestVerdictsThroughAthena(t *testing.T) {
 						t.Errorf("a query that does not prune by day:\n%s", sql)
 					}
 				}
-				if n := len(a.Queries()); n < 3 || n > 4 {
-					t.Errorf("%d queries; want 3 (window, pair, interfaces) or 4 (and the subnet's neighbours)", n)
+				if n := len(a.Queries()); n < 2 || n > 3 {
+					t.Errorf("%d queries; want 2 (window, answer) or 3 (and the subnet's neighbours)", n)
 				}
 				if t.Failed() {
 					var b strings.Builder

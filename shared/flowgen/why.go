@@ -112,15 +112,23 @@ type WhyGenerator struct {
 
 // NewWhyScenario returns the generator of the named why scenario over cfg
 // (a day is the usual Span; at least five interfaces an account) and its
-// question. The connection attempts start at 09:00 after cfg.Start, or in
-// the middle of a shorter span. Interfaces of one account and zone share
-// one subnet, as they would in a VPC.
+// question, over the benign scenario's background. The connection
+// attempts start at 09:00 after cfg.Start, or in the middle of a shorter
+// span. Interfaces of one account and zone share one subnet, as they
+// would in a VPC.
 func NewWhyScenario(cfg Config, name string) (*WhyGenerator, WhyQuestion, error) {
+	return NewWhyScenarioOver(cfg, "benign", name, time.Time{})
+}
+
+// NewWhyScenarioOver is NewWhyScenario over the background of another
+// scenario (the demo's is "all": every attack), with the attempts from at
+// (zero: as NewWhyScenario places them).
+func NewWhyScenarioOver(cfg Config, background, name string, at time.Time) (*WhyGenerator, WhyQuestion, error) {
 	sc, ok := LookupWhyScenario(name)
 	if !ok {
 		return nil, WhyQuestion{}, fmt.Errorf("unknown why scenario %q", name)
 	}
-	bg, err := NewScenario(cfg, "benign")
+	bg, err := NewScenario(cfg, background)
 	if err != nil {
 		return nil, WhyQuestion{}, err
 	}
@@ -144,9 +152,11 @@ func NewWhyScenario(cfg Config, name string) (*WhyGenerator, WhyQuestion, error)
 		q = sc.pair(bg)
 	}
 	q.VPCCIDR = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, src.Addr.As4()[1], 0, 0}), 16)
-	at := cfg.Start.Add(9 * time.Hour)
-	if cfg.Span < 10*time.Hour {
-		at = cfg.Start.Add(cfg.Span / 2).Truncate(time.Hour)
+	if at.IsZero() {
+		at = cfg.Start.Add(9 * time.Hour)
+		if cfg.Span < 10*time.Hour {
+			at = cfg.Start.Add(cfg.Span / 2).Truncate(time.Hour)
+		}
 	}
 	g := &WhyGenerator{bg: bg, q: q}
 	if sc.inject != nil {
@@ -155,6 +165,10 @@ func NewWhyScenario(cfg Config, name string) (*WhyGenerator, WhyQuestion, error)
 	sort.SliceStable(g.inject, func(i, j int) bool { return g.inject[i].End < g.inject[j].End })
 	return g, q, nil
 }
+
+// Len returns how many records the scenario produces at most: the
+// background's own records between the pair are left out as they come.
+func (g *WhyGenerator) Len() int { return g.bg.Len() + len(g.inject) }
 
 // Estate returns the interfaces the scenario draws from (subnets shared
 // per account and zone).

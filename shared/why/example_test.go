@@ -20,21 +20,31 @@ func (f lakeFunc) Query(_ context.Context, sql string) ([]detect.Row, error) { r
 
 func ExampleAsk() {
 	lake := lakeFunc(func(sql string) []detect.Row {
-		switch {
-		case strings.Contains(sql, "AS side"): // the pair's records
-			return []detect.Row{
-				{"interface_id": "eni-0a1", "side": "request", "flow_dir": "egress", "action": "ACCEPT", "protocol": "6", "subnet": "subnet-0a",
-					"records": "6", "packets": "18", "bytes": "1080", "first_start": "1795510830", "last_end": "1795511322", "flagged": "6", "syn": "1"},
-				{"interface_id": "eni-0b2", "side": "request", "flow_dir": "ingress", "action": "REJECT", "protocol": "6", "subnet": "subnet-0b",
-					"records": "6", "packets": "18", "bytes": "1080", "first_start": "1795510830", "last_end": "1795511318", "flagged": "6", "syn": "1"},
-			}
-		case strings.Contains(sql, "own_src"): // the interfaces of either address
-			return []detect.Row{
-				{"interface_id": "eni-0a1", "subnet": "subnet-0a", "region": "us-east-1", "ok": "448", "accepted": "370", "rejected": "78", "own_src": "210"},
-				{"interface_id": "eni-0b2", "subnet": "subnet-0b", "region": "us-east-1", "ok": "452", "accepted": "358", "rejected": "94", "own_dst": "230"},
-			}
+		if !strings.Contains(sql, "per_interface") {
+			return nil // no other interface of subnet-0b saw 10.0.0.10
 		}
-		return nil // no other interface of subnet-0b saw 10.0.0.10
+		// Each interface's other records, and the pair's records by
+		// direction, interface and action.
+		src := detect.Row{"interface_id": "eni-0a1", "subnet": "subnet-0a", "region": "us-east-1"}
+		dst := detect.Row{"interface_id": "eni-0b2", "subnet": "subnet-0b", "region": "us-east-1"}
+		row := func(base detect.Row, kv ...string) detect.Row {
+			r := detect.Row{}
+			for k, v := range base {
+				r[k] = v
+			}
+			for i := 0; i < len(kv); i += 2 {
+				r[kv[i]] = kv[i+1]
+			}
+			return r
+		}
+		pair := []string{"side", "request", "pair_protocol", "6", "records", "6", "packets", "18", "bytes", "1080",
+			"first_start", "1795510830", "last_end", "1795511322", "flagged", "6", "syn", "1", "ok", "6"}
+		return []detect.Row{
+			row(src, "ok", "442", "accepted", "364", "rejected", "78", "own_src", "204"),
+			row(src, append(pair, "flow_dir", "egress", "pair_action", "ACCEPT", "accepted", "6", "own_src", "6")...),
+			row(dst, "ok", "446", "accepted", "358", "rejected", "88", "own_dst", "224"),
+			row(dst, append(pair, "flow_dir", "ingress", "pair_action", "REJECT", "rejected", "6", "own_dst", "6")...),
+		}
 	})
 	a, err := why.Ask(context.Background(), lake, why.Question{
 		Src: netip.MustParseAddr("10.0.0.10"), Dst: netip.MustParseAddr("10.0.1.11"), Port: 5432, Protocol: 6,

@@ -87,100 +87,96 @@ func pairFilter(q Question) string {
 	return s
 }
 
-// WindowSQL finds the newest start time of a record that involves q's
-// addresses in [since, until).
+// WindowSQL finds, among the records that start in [since, until) (a
+// zero since: the whole lake, for a local lake where DuckDB reads every
+// file anyway, never for Athena), the newest start time of a record that
+// involves q's addresses, and the newest of all.
 func WindowSQL(q Question, since, until time.Time) string {
-	return `SELECT max("start") AS last_start, count(*) AS records
+	where := timeFilter(since, until)
+	if since.IsZero() {
+		where = "TRUE"
+	}
+	return `SELECT max(CASE WHEN ` + involves(q) + ` THEN "start" END) AS last_start,
+  max("start") AS newest
 FROM ` + lake.TableName + `
-WHERE ` + timeFilter(since, until) + `
-  AND ` + involves(q)
-}
-
-// sideExpr names a pair record's direction.
-func sideExpr(q Question) string {
-	return "CASE WHEN srcaddr = " + addr(q.Src) + " THEN 'request' ELSE 'reply' END"
-}
-
-// PairSQL is the evidence: the pair's records in w, grouped by direction,
-// interface, how it was logged, action, reject-reason and protocol, with
-// the TCP flags seen (from the bits of tcp_flags: SYN 2, RST 4, FIN 1,
-// SYN-ACK 18).
-func PairSQL(q Question, w Window) string {
-	side := sideExpr(q)
-	return `SELECT interface_id,
-  ` + side + ` AS side,
-  ` + dirExpr + ` AS flow_dir,
-  action,
-  reject_reason,
-  protocol,
-  max(` + subnetExpr + `) AS subnet,
-  count(*) AS records,
-  sum(packets) AS packets,
-  sum(bytes) AS bytes,
-  min("start") AS first_start,
-  max("end") AS last_end,
-  count(tcp_flags) AS flagged,
-  max(CASE WHEN tcp_flags % 4 >= 2 AND tcp_flags % 32 < 16 THEN 1 ELSE 0 END) AS syn,
-  max(CASE WHEN tcp_flags % 4 >= 2 AND tcp_flags % 32 >= 16 THEN 1 ELSE 0 END) AS syn_ack,
-  max(CASE WHEN tcp_flags % 8 >= 4 THEN 1 ELSE 0 END) AS rst,
-  max(CASE WHEN tcp_flags % 2 = 1 THEN 1 ELSE 0 END) AS fin
-FROM ` + lake.TableName + `
-WHERE ` + timeFilter(w.Since, w.Until) + `
-  AND log_status = 'OK'
-  AND ` + pairFilter(q) + `
-GROUP BY interface_id, ` + side + `, ` + dirExpr + `, action, reject_reason, protocol
-ORDER BY side DESC, first_start, interface_id, action`
+WHERE ` + where
 }
 
 // ownExpr counts the records of an interface whose own side is a: the
 // source of what it sent, the destination of what it received.
 func ownExpr(a netip.Addr) string {
-	return fmt.Sprintf("sum(CASE WHEN (%[1]s = 'egress' AND srcaddr = %[2]s) OR (%[1]s = 'ingress' AND dstaddr = %[2]s) THEN 1 ELSE 0 END)", dirExpr, addr(a))
+	return fmt.Sprintf("sum(CASE WHEN (dir = 'egress' AND srcaddr = %[1]s) OR (dir = 'ingress' AND dstaddr = %[1]s) THEN 1 ELSE 0 END)", addr(a))
 }
 
 // undirectedExpr counts the records of an interface with no direction in
 // which a appears.
 func undirectedExpr(a netip.Addr) string {
-	return fmt.Sprintf("sum(CASE WHEN log_status = 'OK' AND %s IS NULL AND (srcaddr = %s OR dstaddr = %s) THEN 1 ELSE 0 END)", dirExpr, addr(a), addr(a))
+	return fmt.Sprintf("sum(CASE WHEN log_status = 'OK' AND dir IS NULL AND (srcaddr = %[1]s OR dstaddr = %[1]s) THEN 1 ELSE 0 END)", addr(a))
 }
 
-// InterfacesSQL is, for each interface with a record that involves q's
-// addresses in w and may own one (a record of its own side, or one with
-// no direction), its metadata and its records in w by log-status and
-// action, with how many show each address as its own.
-func InterfacesSQL(q Question, w Window) string {
-	tf := timeFilter(w.Since, w.Until)
-	undirected := fmt.Sprintf("sum(CASE WHEN log_status = 'OK' AND %s IS NULL THEN 1 ELSE 0 END)", dirExpr)
-	return `SELECT interface_id,
-  max(` + subnetExpr + `) AS subnet,
-  max(COALESCE(eni_vpc_id, vpc_id)) AS vpc,
-  max(COALESCE(eni_instance_id, instance_id)) AS instance,
-  max(eni_security_group_ids) AS security_groups,
-  max(` + lake.KeyAccount + `) AS account,
-  max(` + lake.KeyRegion + `) AS region,
-  sum(CASE WHEN log_status = 'OK' THEN 1 ELSE 0 END) AS ok,
-  sum(CASE WHEN log_status = 'NODATA' THEN 1 ELSE 0 END) AS nodata,
-  sum(CASE WHEN log_status = 'SKIPDATA' THEN 1 ELSE 0 END) AS skipdata,
-  min(CASE WHEN log_status = 'SKIPDATA' THEN "start" END) AS skip_first,
-  max(CASE WHEN log_status = 'SKIPDATA' THEN "end" END) AS skip_last,
-  sum(CASE WHEN action = 'ACCEPT' THEN 1 ELSE 0 END) AS accepted,
-  sum(CASE WHEN action = 'REJECT' THEN 1 ELSE 0 END) AS rejected,
-  ` + ownExpr(q.Src) + ` AS own_src,
-  ` + ownExpr(q.Dst) + ` AS own_dst,
-  ` + undirected + ` AS undirected,
-  ` + undirectedExpr(q.Src) + ` AS undirected_src,
-  ` + undirectedExpr(q.Dst) + ` AS undirected_dst
-FROM ` + lake.TableName + `
-WHERE ` + tf + `
-  AND interface_id IN (
-    SELECT interface_id
+// AnswerSQL reads, in one scan of w, what Ask weighs: for every interface
+// logged in w, one row of its records other than the pair's (side NULL)
+// and one row for each group of the pair's records (side request or
+// reply, with how it was logged, action, reject-reason and protocol, and
+// the TCP flags seen: SYN 2, RST 4, FIN 1, SYN-ACK 18). Every row carries
+// the interface's metadata, its record counts by log-status and action,
+// and how many records show each address as the interface's own side; an
+// interface's totals are the sums of its rows, and Ask keeps only the
+// interfaces that own Src or Dst. (Narrowing the rows to those in SQL
+// costs a second scan, a subquery's or a window's: an interface's row is
+// cheaper than that, even at a thousand interfaces to a result page.)
+func AnswerSQL(q Question, w Window) string {
+	pair := "log_status = 'OK' AND " + strings.ReplaceAll(pairFilter(q), "\n", " ")
+	onPair := func(e string) string { return "CASE WHEN " + pair + " THEN " + e + " END" }
+	return `SELECT *
+FROM (
+  SELECT interface_id, side, flow_dir, pair_action, pair_reason, pair_protocol,
+    max(subnet) AS subnet,
+    max(vpc) AS vpc,
+    max(instance) AS instance,
+    max(eni_security_group_ids) AS security_groups,
+    max(` + lake.KeyAccount + `) AS account,
+    max(` + lake.KeyRegion + `) AS region,
+    count(*) AS records,
+    sum(packets) AS packets,
+    sum(bytes) AS bytes,
+    min("start") AS first_start,
+    max("end") AS last_end,
+    count(tcp_flags) AS flagged,
+    max(CASE WHEN tcp_flags % 4 >= 2 AND tcp_flags % 32 < 16 THEN 1 ELSE 0 END) AS syn,
+    max(CASE WHEN tcp_flags % 4 >= 2 AND tcp_flags % 32 >= 16 THEN 1 ELSE 0 END) AS syn_ack,
+    max(CASE WHEN tcp_flags % 8 >= 4 THEN 1 ELSE 0 END) AS rst,
+    max(CASE WHEN tcp_flags % 2 = 1 THEN 1 ELSE 0 END) AS fin,
+    sum(CASE WHEN log_status = 'OK' THEN 1 ELSE 0 END) AS ok,
+    sum(CASE WHEN log_status = 'NODATA' THEN 1 ELSE 0 END) AS nodata,
+    sum(CASE WHEN log_status = 'SKIPDATA' THEN 1 ELSE 0 END) AS skipdata,
+    min(CASE WHEN log_status = 'SKIPDATA' THEN "start" END) AS skip_first,
+    max(CASE WHEN log_status = 'SKIPDATA' THEN "end" END) AS skip_last,
+    sum(CASE WHEN action = 'ACCEPT' THEN 1 ELSE 0 END) AS accepted,
+    sum(CASE WHEN action = 'REJECT' THEN 1 ELSE 0 END) AS rejected,
+    ` + ownExpr(q.Src) + ` AS own_src,
+    ` + ownExpr(q.Dst) + ` AS own_dst,
+    sum(CASE WHEN log_status = 'OK' AND dir IS NULL THEN 1 ELSE 0 END) AS undirected,
+    ` + undirectedExpr(q.Src) + ` AS undirected_src,
+    ` + undirectedExpr(q.Dst) + ` AS undirected_dst
+  FROM (
+    SELECT interface_id, log_status, action, packets, bytes, "start", "end", tcp_flags, srcaddr, dstaddr,
+      eni_security_group_ids, ` + lake.KeyAccount + `, ` + lake.KeyRegion + `,
+      ` + dirExpr + ` AS dir,
+      ` + subnetExpr + ` AS subnet,
+      COALESCE(eni_vpc_id, vpc_id) AS vpc,
+      COALESCE(eni_instance_id, instance_id) AS instance,
+      ` + onPair("(CASE WHEN srcaddr = "+addr(q.Src)+" THEN 'request' ELSE 'reply' END)") + ` AS side,
+      ` + onPair(dirExpr) + ` AS flow_dir,
+      ` + onPair("action") + ` AS pair_action,
+      ` + onPair("reject_reason") + ` AS pair_reason,
+      ` + onPair("protocol") + ` AS pair_protocol
     FROM ` + lake.TableName + `
-    WHERE ` + strings.ReplaceAll(tf, "\n", "\n    ") + `
-      AND ` + involves(q) + `
-  )
-GROUP BY interface_id
-HAVING ` + ownExpr(q.Src) + ` + ` + ownExpr(q.Dst) + ` + ` + undirected + ` > 0
-ORDER BY interface_id`
+    WHERE ` + strings.ReplaceAll(timeFilter(w.Since, w.Until), "\n", "\n    ") + `
+  ) AS r
+  GROUP BY interface_id, side, flow_dir, pair_action, pair_reason, pair_protocol
+) AS per_interface
+ORDER BY interface_id, side`
 }
 
 // Neighbours asks about the other interfaces of a subnet: were they sent

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/flowlake/flowlake/shared/detect"
@@ -86,7 +85,8 @@ type Question struct {
 	// CLI gives a local lake's newest hour.
 	Now time.Time
 	// Lookback is how far before Now the default window is searched for;
-	// zero is DefaultLookback.
+	// zero is DefaultLookback, negative the whole lake (for a local lake,
+	// where DuckDB reads every file anyway; never for Athena).
 	Lookback time.Duration
 	// VPCCIDRs are the VPCs' address blocks, for their reserved addresses
 	// (the Amazon DNS resolver is the base + 2), which are never logged.
@@ -186,7 +186,10 @@ type Interface struct {
 // ErrQuestion is wrapped by the error of a question Ask cannot ask.
 var ErrQuestion = errors.New("bad question")
 
-// Ask answers q from the lake behind db, in two to four queries.
+// Ask answers q from the lake behind db, in one to three queries: the
+// newest record of the pair's addresses (for the default window), the
+// answer's (AnswerSQL), and for a blocked request what the other
+// interfaces of its subnet did (NeighboursSQL).
 func Ask(ctx context.Context, db detect.Querier, q Question) (*Answer, error) {
 	if !q.Src.IsValid() || !q.Dst.IsValid() {
 		return nil, fmt.Errorf("source and destination must be IP addresses: %w", ErrQuestion)
@@ -207,18 +210,11 @@ func Ask(ctx context.Context, db detect.Querier, q Question) (*Answer, error) {
 	}
 	a := &Answer{Src: q.Src.String(), Dst: q.Dst.String(), Port: q.Port, Protocol: ProtocolName(q.Protocol), Window: w}
 
-	var pairRows, ifaceRows []detect.Row
-	var pairErr, ifaceErr error
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); pairRows, pairErr = db.Query(ctx, PairSQL(q, w)) }()
-	go func() { defer wg.Done(); ifaceRows, ifaceErr = db.Query(ctx, InterfacesSQL(q, w)) }()
-	wg.Wait()
-	if err := errors.Join(pairErr, ifaceErr); err != nil {
+	rows, err := db.Query(ctx, AnswerSQL(q, w))
+	if err != nil {
 		return nil, fmt.Errorf("why %s %s: %w", q.Src, q.Dst, err)
 	}
-	a.Interfaces = parseInterfaces(ifaceRows, q)
-	a.Evidence = parseEvidence(pairRows)
+	a.Interfaces, a.Evidence = parseAnswer(rows, q)
 	f := assign(a)
 	decide(a, f, q)
 	if n := f.askNeighbours(a, q); n != nil {
@@ -252,14 +248,21 @@ func window(ctx context.Context, db detect.Querier, q *Question) (Window, error)
 	if lookback <= 0 {
 		lookback = DefaultLookback
 	}
-	rows, err := db.Query(ctx, WindowSQL(*q, now.Add(-lookback), now))
+	from := now.Add(-lookback)
+	if q.Lookback < 0 {
+		from = time.Time{}
+	}
+	rows, err := db.Query(ctx, WindowSQL(*q, from, now))
 	if err != nil {
 		return Window{}, fmt.Errorf("why %s %s: newest record: %w", q.Src, q.Dst, err)
 	}
 	until := now.Truncate(time.Second)
 	if len(rows) == 1 {
-		if last, err := strconv.ParseInt(rows[0]["last_start"], 10, 64); err == nil {
-			until = time.Unix(last+1, 0)
+		for _, col := range []string{"last_start", "newest"} {
+			if last, err := strconv.ParseInt(rows[0][col], 10, 64); err == nil {
+				until = time.Unix(last+1, 0)
+				break
+			}
 		}
 	}
 	return Window{Since: until.Add(-DefaultWindow).UTC(), Until: until.UTC(), Default: true}, nil
