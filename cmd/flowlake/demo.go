@@ -42,6 +42,7 @@ import (
 	"github.com/flowlake/flowlake/shared/notify/slack"
 	"github.com/flowlake/flowlake/shared/pipeline"
 	"github.com/flowlake/flowlake/shared/queries"
+	"github.com/flowlake/flowlake/shared/why"
 )
 
 const demoUsage = `usage: flowlake demo [--dir DIR] [--records N] [--endpoint URL --bucket NAME]
@@ -50,7 +51,8 @@ Runs the whole pipeline on a generated day, with the code the Lambda
 functions run:
 
   1. generates a day of flow logs for two accounts and their network
-     interfaces, with every attack scenario injected (flowgen "all"), as
+     interfaces, with every attack scenario injected (flowgen "all") and
+     one broken connection (flowgen's why scenario reply-blocked), as
      VPC Flow Logs delivers them to S3: AWSLogs/<account>/vpcflowlogs/
      <region>/YYYY/MM/DD/<account>_vpcflowlogs_<region>_<fl-id>_
      <YYYYMMDDTHHmmZ>_<hash>.log.gz, one gzip file with its header line per
@@ -59,7 +61,9 @@ functions run:
      of S3 notifications, writing the enriched Parquet lake;
   3. runs the scheduled detector's rules over the lake in DuckDB (the SQL
      Athena runs) and renders each finding as its email and Slack message;
-  4. runs the saved queries (the Athena named queries) in DuckDB.
+  4. runs the saved queries (the Athena named queries) in DuckDB;
+  5. answers, with flowlake why, the day's one broken connection (an
+     instance whose PostgreSQL replies its subnet's network ACL rejects).
 
 Everything goes under DIR (default ./flowlake-demo): raw/ (the raw bucket),
 lake/ (the lake), findings.jsonl, email/ and slack/. With --endpoint, the
@@ -186,7 +190,7 @@ func demo(ctx context.Context, sio stdio, c demoConfig) error {
 	// 1. Generate.
 	step(1, "generating %s: %d background records for %d accounts × %d interfaces, with every attack scenario", c.day.Format(time.DateOnly), c.records, demoAccounts, demoENIs)
 	g0 := time.Now()
-	objs, est, err := demoGenerate(ctx, c, rawDir, client, sio.err)
+	objs, est, broken, err := demoGenerate(ctx, c, rawDir, client, sio.err)
 	if err != nil {
 		return err
 	}
@@ -201,6 +205,8 @@ func demo(ctx context.Context, sio stdio, c demoConfig) error {
 	fmt.Fprintf(out, "%d records in %d gzip files (%.1f MiB), %d accounts, %d interfaces, in %s\n", generated, len(objs), mib(rawBytes),
 		len(accounts), len(est.ENIs), time.Since(g0).Round(time.Millisecond))
 	fmt.Fprintf(out, "e.g. s3://%s/%s\n", c.bucket, objs[0].key)
+	fmt.Fprintf(out, "and one broken connection: %s cannot reach %s on port %d from %s\n", broken.Src, broken.Dst, broken.Port,
+		c.day.Add(demoWhyAt).Format("15:04Z"))
 
 	// 2. Ingest.
 	step(2, "ingesting with the ingest-s3 handler (pipeline.S3Handler), %d SQS batches of S3 notifications", (len(objs)+9)/10)
@@ -293,6 +299,25 @@ func demo(ctx context.Context, sio stdio, c demoConfig) error {
 		}
 	}
 
+	// 5. Why.
+	step(5, "the broken connection: flowlake why %s %s %d, over the lake in DuckDB", broken.Src, broken.Dst, broken.Port)
+	w0 := time.Now()
+	// As flowlake why --lake asks it: the default window, from the lake's
+	// newest records of the two addresses, with Parquet footers cached.
+	q := why.Question{Src: broken.Src, Dst: broken.Dst, Port: int(broken.Port), Lookback: -1}
+	if _, err := db.ExecContext(ctx, "SET parquet_metadata_cache = true"); err != nil {
+		return err
+	}
+	answer, err := why.Ask(ctx, duck.Querier{DB: db}, q)
+	if err != nil {
+		return err
+	}
+	wt := time.Since(w0)
+	if err := why.Render(out, answer); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "answered in %s\n", wt.Round(time.Millisecond))
+
 	// Summary.
 	byRule := map[string]int{}
 	for _, f := range fs {
@@ -309,6 +334,7 @@ func demo(ctx context.Context, sio stdio, c demoConfig) error {
 	fmt.Fprintf(out, "  go run ./cmd/flowlake query --lake %s \"SELECT action, count(*) AS flows, sum(bytes) AS bytes FROM flows GROUP BY action\"\n", lakeDir)
 	fmt.Fprintf(out, "  go run ./cmd/flowlake detect --lake %s --internal %s --min-severity high\n", lakeDir, flowgen.EstateIPv6Prefix)
 	fmt.Fprintf(out, "  go run ./cmd/flowlake notify --render slack %s\n", filepath.Join(c.dir, "findings.jsonl"))
+	fmt.Fprintf(out, "  go run ./cmd/flowlake why --lake %s %s %s %d\n", lakeDir, broken.Src, broken.Dst, broken.Port)
 	fmt.Fprintf(out, "  go run ./cmd/flowlake detect --sql --since %s --until %s   (the Athena SQL)\n",
 		c.day.Format(time.RFC3339), c.day.Add(time.Hour).Format(time.RFC3339))
 	return nil
@@ -397,17 +423,24 @@ type demoFile struct {
 	records int
 }
 
+// The demo's broken connection: the why scenario injected into its day,
+// and when its attempts start.
+const (
+	demoWhy   = "reply-blocked"
+	demoWhyAt = 20 * time.Hour
+)
+
 // demoGenerate writes the day's files under rawDir/<bucket>/ (and puts
 // them to the endpoint's bucket with client) and returns them in key
-// order.
-func demoGenerate(ctx context.Context, c demoConfig, rawDir string, client *s3.Client, progress io.Writer) ([]demoObject, *flowgen.Estate, error) {
+// order, with the estate and the broken connection's pair.
+func demoGenerate(ctx context.Context, c demoConfig, rawDir string, client *s3.Client, progress io.Writer) ([]demoObject, *flowgen.Estate, flowgen.WhyQuestion, error) {
 	fm := flowgen.RichFormat()
-	sc, err := flowgen.NewScenario(flowgen.Config{
+	sc, broken, err := flowgen.NewWhyScenarioOver(flowgen.Config{
 		Seed: c.seed, Records: c.records, Format: fm, Start: c.day, Span: 24 * time.Hour,
 		Accounts: demoAccounts, ENIs: demoENIs, Region: c.region,
-	}, "all")
+	}, "all", demoWhy, c.day.Add(demoWhyAt))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, broken, err
 	}
 	est := sc.Estate()
 	bar := demoBar(c, progress, int64(sc.Len()), "generating")
@@ -476,14 +509,14 @@ func demoGenerate(ctx context.Context, c demoConfig, rawDir string, client *s3.C
 		df := open[k]
 		if df == nil {
 			if df, err = demoCreate(rawDir, c.bucket, c.region, rec.AccountID, time.Unix(s, 0).UTC(), header); err != nil {
-				return nil, nil, err
+				return nil, nil, broken, err
 			}
 			open[k] = df
 			// Files more than one interval old are complete.
 			for ok, of := range open {
 				if ok.slot < s-slot {
 					if err := finish(of); err != nil {
-						return nil, nil, err
+						return nil, nil, broken, err
 					}
 					delete(open, ok)
 				}
@@ -492,20 +525,20 @@ func demoGenerate(ctx context.Context, c demoConfig, rawDir string, client *s3.C
 		line = rec.AppendText(line[:0], fm)
 		line = append(line, '\n')
 		if _, err := df.bw.Write(line); err != nil {
-			return nil, nil, err
+			return nil, nil, broken, err
 		}
 		df.records++
 	}
 	for _, df := range open {
 		if err := finish(df); err != nil {
-			return nil, nil, err
+			return nil, nil, broken, err
 		}
 	}
 	if bar != nil {
 		bar.Finish()
 	}
 	sort.Slice(objs, func(i, j int) bool { return objs[i].key < objs[j].key })
-	return objs, est, nil
+	return objs, est, broken, nil
 }
 
 // demoCreate opens the file of account's interval at t, as VPC Flow Logs

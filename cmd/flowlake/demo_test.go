@@ -34,7 +34,8 @@ var findingLine = regexp.MustCompile(`(?m)^  (LOW|MEDIUM|HIGH|CRITICAL) +(\S+) +
 func checkDemo(t *testing.T, out string) []string {
 	t.Helper()
 	for _, want := range []string{"== 1. generating", "== 2. ingesting", "one per record", "== 3. scheduled detection",
-		"--- the email of finding 1", "WHAT TO CHECK NEXT", "== 4. the 6 saved queries", "== done in", "next:", "flowlake query --lake", "flowlake detect --lake"} {
+		"--- the email of finding 1", "WHAT TO CHECK NEXT", "== 4. the 6 saved queries", "== done in", "next:", "flowlake query --lake", "flowlake detect --lake",
+		"and one broken connection", "== 5. the broken connection: flowlake why", "verdict: reply-blocked (likely: network-acl)", "flowlake why --lake"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
