@@ -21,4 +21,7 @@
 // TTL deletion lags (and DynamoDB-compatible test servers ignore it), an
 // expired item is also treated as absent by Decide and by Commit's
 // condition.
+//
+// It may import shared/finding and the AWS SDK's DynamoDB client; it must not
+// import the publishers (shared/notify) or anything of the ingest path.
 package dedup

@@ -25,4 +25,9 @@
 // lies in one hour partition of the lake and a finding's Athena query
 // prunes to it; a finding's ID hashes rule, account, entity and window, so
 // both engines give the same problem the same ID.
+//
+// It may import shared/flowlog, shared/enrich and shared/finding; it must not
+// import the lake's writers, the pipeline, the publishers or the scheduler: it
+// reads the lake only through the SQL it writes (run by its engines,
+// detect/duck and detect/athena) and the records the batch engine is shown.
 package detect

@@ -7,4 +7,6 @@
 // window (see ID), so the same problem seen again, by the batch engine in a
 // later batch or by the lake engine over the same window, has the same ID,
 // which is what dedup keys on.
+//
+// It imports only the standard library, so every step may import it.
 package finding

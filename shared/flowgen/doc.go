@@ -3,4 +3,7 @@
 // ICMP, NODATA and SKIPDATA rows, over several accounts and network
 // interfaces, in the default or any custom format, plain or gzip, with the
 // header line S3 delivery writes.
+//
+// It may import shared/flowlog only. Tests, the demo and bench use it; no
+// Lambda function does.
 package flowgen

@@ -20,6 +20,9 @@
 // is never a record: Reader.HeaderLines counts them. Reading a record does
 // not allocate once its string values have been seen: the reader interns
 // them in a bounded table.
+//
+// It imports only the standard library, shared/inflate and shared/internal:
+// nothing of flowlake above the parser (shared/layers guards it).
 package flowlog
 
 // The files, in the order a line goes through them: reader.go (the API,

@@ -62,4 +62,8 @@
 //
 // The renderers live in the subpackages email and slack; slack.Handler
 // is the notify-slack function, and secret.Cache reads its webhook URL.
+//
+// It may import shared/finding, shared/dedup, shared/emf and its own
+// subpackages; it must not import the ingest path (pipeline, lake, flowlog,
+// enrich) or the scheduler: it takes findings, not flows.
 package notify

@@ -39,4 +39,8 @@
 // Env.Pipeline; tests plug in function types. Logs are slog JSON with the Lambda request
 // ID (NewLogger); metrics are CloudWatch Embedded Metric Format lines
 // (Metrics).
+//
+// It may import every step it runs (flowlog, inflate, enrich, lake, detect,
+// dedup, notify, emf); it must not import a function, the CLI or DuckDB (no
+// Lambda binary links it; shared/layers guards both).
 package pipeline

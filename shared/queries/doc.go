@@ -7,4 +7,7 @@
 //
 // Every query reads the last Lookback days only (a predicate on the day
 // partition, which partition projection turns into a bounded scan).
+//
+// It may import shared/lake (the table's name); it must not import DuckDB or
+// the detector: the queries are text, run by whoever holds a database.
 package queries

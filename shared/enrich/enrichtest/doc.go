@@ -3,4 +3,7 @@
 // that answers EC2's DescribeNetworkInterfaces like EC2 does (EC2Server),
 // for the real SDK client. ip-ranges.json is written by
 // enrich.WriteIPRangesFile.
+//
+// It is test support: it may import shared/enrich and the AWS SDK, and only
+// tests import it.
 package enrichtest

@@ -6,4 +6,7 @@
 // what to check next, and the Athena query that shows the flows. Values
 // from the data are passed through text.Clean, so they cannot add lines or
 // reorder what the reader sees.
+//
+// It may import shared/finding and shared/notify/text; it must not import
+// shared/notify itself (which imports it) or anything of the ingest path.
 package email

@@ -23,4 +23,7 @@
 // off, while the context's deadline leaves time; a final failure is
 // returned (ErrUnavailable, or ErrRejected for other 4xx), so that SNS
 // retries and then dead-letters the delivery.
+//
+// It may import shared/finding, shared/notify and shared/notify/text; it must
+// not import the ingest path or the detector.
 package slack

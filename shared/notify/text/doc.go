@@ -7,4 +7,7 @@
 // renderer escapes it for its medium. Clean strips control and
 // bidirectional-override characters, so a value from the data cannot break
 // a line or reorder what a reader sees.
+//
+// It may import shared/finding and shared/detect (each rule's next steps);
+// it must not import the publishers or anything of the ingest path.
 package text
