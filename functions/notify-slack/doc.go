@@ -1,6 +1,8 @@
 // Command notify-slack is the Lambda function that posts findings from the
-// findings topic to Slack (slack.Handler). It takes an SNS subscription's
-// events, or an SQS queue's batches (for digest mode), in one handler.
+// findings topic to Slack (slack.Handler). It takes the SNS subscription's
+// events the stack wires (slack.Handler.HandleSNS), or, with DIGEST, the
+// batches of an SQS queue subscribed to the topic (HandleSQS): a digest
+// needs batches, and SNS delivers one message at a time.
 //
 // Environment (slack.ConfigFromEnv, whose Env* constants name these; read
 // once at start, no network at init):
