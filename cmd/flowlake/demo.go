@@ -304,7 +304,7 @@ func demo(ctx context.Context, sio stdio, c demoConfig) error {
 	w0 := time.Now()
 	// As flowlake why --lake asks it: the default window, from the lake's
 	// newest records of the two addresses, with Parquet footers cached.
-	q := why.Question{Src: broken.Src, Dst: broken.Dst, Port: int(broken.Port), Lookback: -1}
+	q := why.Question{Src: broken.Src, Dst: broken.Dst, Port: int(broken.Port), Lookback: -1, Newest: newestHour(lakeDir)}
 	if _, err := db.ExecContext(ctx, "SET parquet_metadata_cache = true"); err != nil {
 		return err
 	}

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"net/netip"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/flowlake/flowlake/shared/detect"
 	detectathena "github.com/flowlake/flowlake/shared/detect/athena"
 	"github.com/flowlake/flowlake/shared/detect/duck"
+	"github.com/flowlake/flowlake/shared/lake"
 	"github.com/flowlake/flowlake/shared/lakesql"
 	"github.com/flowlake/flowlake/shared/why"
 )
@@ -35,9 +38,9 @@ with a summary, the likely cause where the records narrow it
 (security-group, network-acl or either), the evidence, caveats and the next
 checks as aws CLI commands. --json prints the same as one JSON object.
 
-The window is --since to --until (RFC 3339); by default, the newest 24 hours
-of records that involve SRC or DST: anywhere in the lake (--lake), in the
-last 7 days (--athena). --lake runs the SQL in embedded DuckDB;
+The window is --since to --until (RFC 3339); by default, the 24 whole hours
+that end with the hour of the newest record involving SRC or DST: anywhere
+in the lake (--lake), in the last 7 days (--athena). --lake runs the SQL in embedded DuckDB;
 --athena runs the same SQL in Athena (AWS environment, --workgroup,
 --database). --sql prints the SQL for --since and --until instead.
 
@@ -149,7 +152,10 @@ func runWhy(ctx context.Context, sio stdio, args []string) int {
 			return fail(1, "%v", err)
 		}
 		db = duck.Querier{DB: sdb}
-		q.Lookback = -1 // the default window: from the lake's newest records, whenever they are
+		// The default window: from the lake's newest records, whenever
+		// they are, tried first at the lake's newest hour partition.
+		q.Lookback = -1
+		q.Newest = newestHour(*lakeDir)
 	} else {
 		cfg, err := config.LoadDefaultConfig(ctx)
 		if err != nil {
@@ -204,4 +210,30 @@ func parseProtocol(s string, v6 bool) (int, error) {
 		return 0, fmt.Errorf("%q: want tcp, udp, icmp or 1 to 255", s)
 	}
 	return n, nil
+}
+
+// newestHour returns the start of the newest hour partition (day=…/hour=…)
+// that holds a Parquet file under dir, from the folder names alone; zero
+// when there is none.
+func newestHour(dir string) time.Time {
+	var newest time.Time
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".parquet") {
+			return nil
+		}
+		var day, hour string
+		for _, part := range strings.Split(filepath.ToSlash(filepath.Dir(path)), "/") {
+			if v, ok := strings.CutPrefix(part, lake.KeyDay+"="); ok {
+				day = v
+			}
+			if v, ok := strings.CutPrefix(part, lake.KeyHour+"="); ok {
+				hour = v
+			}
+		}
+		if t, err := time.Parse("2006-01-02 15", day+" "+hour); err == nil && t.After(newest) {
+			newest = t
+		}
+		return nil
+	})
+	return newest
 }

@@ -20,30 +20,29 @@ func (f lakeFunc) Query(_ context.Context, sql string) ([]detect.Row, error) { r
 
 func ExampleAsk() {
 	lake := lakeFunc(func(sql string) []detect.Row {
-		if !strings.Contains(sql, "per_interface") {
+		if !strings.Contains(sql, "is_pair") {
 			return nil // no other interface of subnet-0b saw 10.0.0.10
 		}
-		// Each interface's other records, and the pair's records by
-		// direction, interface and action.
-		src := detect.Row{"interface_id": "eni-0a1", "subnet": "subnet-0a", "region": "us-east-1"}
-		dst := detect.Row{"interface_id": "eni-0b2", "subnet": "subnet-0b", "region": "us-east-1"}
-		row := func(base detect.Row, kv ...string) detect.Row {
-			r := detect.Row{}
-			for k, v := range base {
-				r[k] = v
-			}
+		// Each interface's records by log-status, action and whose side
+		// they are on; the pair's also by direction, protocol and flags.
+		row := func(eni, subnet string, kv ...string) detect.Row {
+			r := detect.Row{"interface_id": eni, "subnet": subnet, "region": "us-east-1", "log_status": "OK"}
 			for i := 0; i < len(kv); i += 2 {
 				r[kv[i]] = kv[i+1]
 			}
 			return r
 		}
-		pair := []string{"side", "request", "pair_protocol", "6", "records", "6", "packets", "18", "bytes", "1080",
-			"first_start", "1795510830", "last_end", "1795511322", "flagged", "6", "syn", "1", "ok", "6"}
+		pair := func(eni, subnet, dir, action string) detect.Row {
+			return row(eni, subnet, "action", action, "side", "request", "flow_dir", dir, "pair_protocol", "6", "pair_flags", "2",
+				"records", "6", "packets", "18", "bytes", "1080", "first_start", "1795510830", "last_end", "1795511322")
+		}
 		return []detect.Row{
-			row(src, "ok", "442", "accepted", "364", "rejected", "78", "own_src", "204"),
-			row(src, append(pair, "flow_dir", "egress", "pair_action", "ACCEPT", "accepted", "6", "own_src", "6")...),
-			row(dst, "ok", "446", "accepted", "358", "rejected", "88", "own_dst", "224"),
-			row(dst, append(pair, "flow_dir", "ingress", "pair_action", "REJECT", "rejected", "6", "own_dst", "6")...),
+			row("eni-0a1", "subnet-0a", "action", "ACCEPT", "mine", "src", "records", "358"),
+			row("eni-0a1", "subnet-0a", "action", "REJECT", "mine", "src", "records", "78"),
+			pair("eni-0a1", "subnet-0a", "egress", "ACCEPT"),
+			row("eni-0b2", "subnet-0b", "action", "ACCEPT", "mine", "dst", "records", "358"),
+			row("eni-0b2", "subnet-0b", "action", "REJECT", "mine", "dst", "records", "88"),
+			pair("eni-0b2", "subnet-0b", "ingress", "REJECT"),
 		}
 	})
 	a, err := why.Ask(context.Background(), lake, why.Question{

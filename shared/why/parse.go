@@ -34,17 +34,20 @@ func list(s string) []string {
 	return parts
 }
 
-// parseAnswer reads AnswerSQL's rows: the pair's groups as evidence, and
-// each interface's rows summed, with the role of the address it owns (the
-// one its directed records show as its own side; for records with no
+// parseAnswer reads AnswerSQL's rows: the pair's groups as evidence (one
+// group per direction, interface, logged direction, action, reject-reason
+// and protocol, with the flags of its tcp-flags values), and each
+// interface's groups summed, with the role of the address it owns (the one
+// its directed records show as its own side; for records with no
 // direction, the one that appears in every such record while the other
 // does not). Interfaces that own neither are left out.
 func parseAnswer(rows []detect.Row, q Question) ([]Interface, []Evidence) {
 	var its []Interface
-	var evs []Evidence
 	type owns struct{ src, dst, und, undSrc, undDst int64 }
 	var own []owns
 	at := map[string]int{}
+	var evs []Evidence
+	evAt := map[[6]string]int{}
 	for _, r := range rows {
 		id := r["interface_id"]
 		i, ok := at[id]
@@ -58,7 +61,7 @@ func parseAnswer(rows []detect.Row, q Question) ([]Interface, []Evidence) {
 		for _, m := range []struct {
 			dst *string
 			col string
-		}{{&it.Subnet, "subnet"}, {&it.VPC, "vpc"}, {&it.Instance, "instance"}, {&it.Account, "account"}, {&it.Region, "region"}} {
+		}{{&it.Subnet, "subnet"}, {&it.VPC, "vpc"}, {&it.Instance, "instance"}, {&it.Region, "region"}} {
 			if *m.dst == "" {
 				*m.dst = r[m.col]
 			}
@@ -66,13 +69,15 @@ func parseAnswer(rows []detect.Row, q Question) ([]Interface, []Evidence) {
 		if it.SecurityGroups == nil {
 			it.SecurityGroups = list(r["security_groups"])
 		}
-		it.OK += num(r, "ok")
-		it.NoData += num(r, "nodata")
-		it.SkipData += num(r, "skipdata")
-		it.Accepted += num(r, "accepted")
-		it.Rejected += num(r, "rejected")
-		if num(r, "skipdata") > 0 {
-			a, b := unix(r, "skip_first"), unix(r, "skip_last")
+		n := num(r, "records")
+		switch r["log_status"] {
+		case "OK":
+			it.OK += n
+		case "NODATA":
+			it.NoData += n
+		case "SKIPDATA":
+			it.SkipData += n
+			a, b := unix(r, "first_start"), unix(r, "last_end")
 			if it.SkipFirst == nil || a.Before(*it.SkipFirst) {
 				it.SkipFirst = &a
 			}
@@ -80,14 +85,38 @@ func parseAnswer(rows []detect.Row, q Question) ([]Interface, []Evidence) {
 				it.SkipLast = &b
 			}
 		}
-		o.src += num(r, "own_src")
-		o.dst += num(r, "own_dst")
-		o.und += num(r, "undirected")
-		o.undSrc += num(r, "undirected_src")
-		o.undDst += num(r, "undirected_dst")
-		if r["side"] != "" {
-			evs = append(evs, evidence(r))
+		switch r["action"] {
+		case "ACCEPT":
+			it.Accepted += n
+		case "REJECT":
+			it.Rejected += n
 		}
+		switch r["mine"] {
+		case "src":
+			o.src += n
+		case "dst":
+			o.dst += n
+		case "u-src":
+			o.und, o.undSrc = o.und+n, o.undSrc+n
+		case "u-dst":
+			o.und, o.undDst = o.und+n, o.undDst+n
+		case "u-both":
+			o.und, o.undSrc, o.undDst = o.und+n, o.undSrc+n, o.undDst+n
+		case "u-none":
+			o.und += n
+		}
+		if r["side"] == "" {
+			continue
+		}
+		k := [6]string{id, r["side"], r["flow_dir"], r["action"], r["pair_reason"], r["pair_protocol"]}
+		j, ok := evAt[k]
+		if !ok {
+			j = len(evs)
+			evAt[k] = j
+			evs = append(evs, Evidence{Direction: r["side"], Interface: id, Subnet: r["subnet"], FlowDirection: r["flow_dir"],
+				Action: r["action"], RejectReason: r["pair_reason"], Protocol: int(num(r, "pair_protocol"))})
+		}
+		addEvidence(&evs[j], r)
 	}
 	var out []Interface
 	for i, it := range its {
@@ -110,6 +139,19 @@ func parseAnswer(rows []detect.Row, q Question) ([]Interface, []Evidence) {
 		}
 		out = append(out, it)
 	}
+	for i := range evs {
+		if e := &evs[i]; e.flagged {
+			e.TCPFlags = []string{}
+			for _, f := range []struct {
+				name string
+				on   bool
+			}{{"syn", e.syn}, {"syn-ack", e.synAck}, {"fin", e.flags&1 != 0}, {"rst", e.flags&4 != 0}} {
+				if f.on {
+					e.TCPFlags = append(e.TCPFlags, f.name)
+				}
+			}
+		}
+	}
 	sort.SliceStable(evs, func(i, j int) bool {
 		a, b := &evs[i], &evs[j]
 		if a.Direction != b.Direction {
@@ -126,26 +168,31 @@ func parseAnswer(rows []detect.Row, q Question) ([]Interface, []Evidence) {
 	return out, evs
 }
 
-// evidence reads one of the pair's groups.
-func evidence(r detect.Row) Evidence {
-	e := Evidence{
-		Direction: r["side"], Interface: r["interface_id"], Subnet: r["subnet"], FlowDirection: r["flow_dir"],
-		Action: r["pair_action"], RejectReason: r["pair_reason"], Protocol: int(num(r, "pair_protocol")),
-		Records: num(r, "records"), Packets: num(r, "packets"),
-		First: unix(r, "first_start"), Last: unix(r, "last_end"),
-		flagged: num(r, "flagged") > 0,
-	}
+// addEvidence adds one of AnswerSQL's pair groups, of one tcp-flags value,
+// to e.
+func addEvidence(e *Evidence, r detect.Row) {
+	e.Records += num(r, "records")
+	e.Packets += num(r, "packets")
 	if _, ok := r["bytes"]; ok {
 		b := num(r, "bytes")
+		if e.Bytes != nil {
+			b += *e.Bytes
+		}
 		e.Bytes = &b
 	}
-	if e.flagged {
-		e.TCPFlags = []string{}
-		for _, f := range []string{"syn", "syn-ack", "fin", "rst"} {
-			if num(r, strings.ReplaceAll(f, "-", "_")) > 0 {
-				e.TCPFlags = append(e.TCPFlags, f)
-			}
-		}
+	if t := unix(r, "first_start"); e.First.IsZero() || t.Before(e.First) {
+		e.First = t
 	}
-	return e
+	if t := unix(r, "last_end"); t.After(e.Last) {
+		e.Last = t
+	}
+	if _, ok := r["pair_flags"]; ok {
+		f := num(r, "pair_flags")
+		e.flagged = true
+		e.flags |= f
+		// SYN-ACK is SYN and ACK in one value; OR-ing a SYN and an ACK
+		// of different records is not one.
+		e.synAck = e.synAck || f&18 == 18
+		e.syn = e.syn || f&18 == 2
+	}
 }

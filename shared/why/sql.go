@@ -102,81 +102,72 @@ FROM ` + lake.TableName + `
 WHERE ` + where
 }
 
-// ownExpr counts the records of an interface whose own side is a: the
-// source of what it sent, the destination of what it received.
-func ownExpr(a netip.Addr) string {
-	return fmt.Sprintf("sum(CASE WHEN (dir = 'egress' AND srcaddr = %[1]s) OR (dir = 'ingress' AND dstaddr = %[1]s) THEN 1 ELSE 0 END)", addr(a))
+// mineExpr says whose side a record is on, from the interface's point of
+// view: 'src' or 'dst' when its own side (the source of what it sent, the
+// destination of what it received) is that address; for a record with no
+// direction, which of the two addresses appear in it ('u-src', 'u-dst',
+// 'u-both', 'u-none'); NULL otherwise.
+func mineExpr(q Question) string {
+	s, d := addr(q.Src), addr(q.Dst)
+	return `CASE
+        WHEN dir = 'egress' THEN (CASE srcaddr WHEN ` + s + ` THEN 'src' WHEN ` + d + ` THEN 'dst' END)
+        WHEN dir = 'ingress' THEN (CASE dstaddr WHEN ` + s + ` THEN 'src' WHEN ` + d + ` THEN 'dst' END)
+        WHEN log_status = 'OK' AND dir IS NULL THEN (CASE
+          WHEN srcaddr = ` + s + ` OR dstaddr = ` + s + ` THEN (CASE WHEN srcaddr = ` + d + ` OR dstaddr = ` + d + ` THEN 'u-both' ELSE 'u-src' END)
+          WHEN srcaddr = ` + d + ` OR dstaddr = ` + d + ` THEN 'u-dst'
+          ELSE 'u-none' END)
+      END`
 }
 
-// undirectedExpr counts the records of an interface with no direction in
-// which a appears.
-func undirectedExpr(a netip.Addr) string {
-	return fmt.Sprintf("sum(CASE WHEN log_status = 'OK' AND dir IS NULL AND (srcaddr = %[1]s OR dstaddr = %[1]s) THEN 1 ELSE 0 END)", addr(a))
-}
-
-// AnswerSQL reads, in one scan of w, what Ask weighs: for every interface
-// logged in w, one row of its records other than the pair's (side NULL)
-// and one row for each group of the pair's records (side request or
-// reply, with how it was logged, action, reject-reason and protocol, and
-// the TCP flags seen: SYN 2, RST 4, FIN 1, SYN-ACK 18). Every row carries
-// the interface's metadata, its record counts by log-status and action,
-// and how many records show each address as the interface's own side; an
-// interface's totals are the sums of its rows, and Ask keeps only the
-// interfaces that own Src or Dst. (Narrowing the rows to those in SQL
-// costs a second scan, a subquery's or a window's: an interface's row is
-// cheaper than that, even at a thousand interfaces to a result page.)
+// AnswerSQL reads, in one scan of w, what Ask weighs, grouped by
+// interface, log-status, action and whose side the record is on
+// (mineExpr), and for the pair's records also by direction (side request
+// or reply), how the interface logged it, reject-reason, protocol and
+// tcp-flags; for other records those are NULL. Each group has its records,
+// packets, bytes and time span, the interface's metadata, and the newest
+// start of a record that involves either address. Ask sums an interface's
+// groups and keeps the interfaces that own Src or Dst: narrowing the rows
+// to those in SQL would cost a second scan, a subquery's or a window's,
+// and a few rows an interface are cheaper than that, even at a thousand
+// interfaces to a result page.
 func AnswerSQL(q Question, w Window) string {
-	pair := "log_status = 'OK' AND " + strings.ReplaceAll(pairFilter(q), "\n", " ")
-	onPair := func(e string) string { return "CASE WHEN " + pair + " THEN " + e + " END" }
-	return `SELECT *
+	onPair := func(e string) string { return "CASE WHEN is_pair THEN " + e + " END" }
+	return `SELECT interface_id, log_status, action, mine, side, flow_dir, pair_reason, pair_protocol, pair_flags,
+  count(*) AS records,
+  sum(packets) AS packets,
+  sum(bytes) AS bytes,
+  min("start") AS first_start,
+  max("end") AS last_end,
+  max(subnet) AS subnet,
+  max(vpc) AS vpc,
+  max(instance) AS instance,
+  max(eni_security_group_ids) AS security_groups,
+  max(` + lake.KeyRegion + `) AS region,
+  max(CASE WHEN involved THEN "start" END) AS last_involved
 FROM (
-  SELECT interface_id, side, flow_dir, pair_action, pair_reason, pair_protocol,
-    max(subnet) AS subnet,
-    max(vpc) AS vpc,
-    max(instance) AS instance,
-    max(eni_security_group_ids) AS security_groups,
-    max(` + lake.KeyAccount + `) AS account,
-    max(` + lake.KeyRegion + `) AS region,
-    count(*) AS records,
-    sum(packets) AS packets,
-    sum(bytes) AS bytes,
-    min("start") AS first_start,
-    max("end") AS last_end,
-    count(tcp_flags) AS flagged,
-    max(CASE WHEN tcp_flags % 4 >= 2 AND tcp_flags % 32 < 16 THEN 1 ELSE 0 END) AS syn,
-    max(CASE WHEN tcp_flags % 4 >= 2 AND tcp_flags % 32 >= 16 THEN 1 ELSE 0 END) AS syn_ack,
-    max(CASE WHEN tcp_flags % 8 >= 4 THEN 1 ELSE 0 END) AS rst,
-    max(CASE WHEN tcp_flags % 2 = 1 THEN 1 ELSE 0 END) AS fin,
-    sum(CASE WHEN log_status = 'OK' THEN 1 ELSE 0 END) AS ok,
-    sum(CASE WHEN log_status = 'NODATA' THEN 1 ELSE 0 END) AS nodata,
-    sum(CASE WHEN log_status = 'SKIPDATA' THEN 1 ELSE 0 END) AS skipdata,
-    min(CASE WHEN log_status = 'SKIPDATA' THEN "start" END) AS skip_first,
-    max(CASE WHEN log_status = 'SKIPDATA' THEN "end" END) AS skip_last,
-    sum(CASE WHEN action = 'ACCEPT' THEN 1 ELSE 0 END) AS accepted,
-    sum(CASE WHEN action = 'REJECT' THEN 1 ELSE 0 END) AS rejected,
-    ` + ownExpr(q.Src) + ` AS own_src,
-    ` + ownExpr(q.Dst) + ` AS own_dst,
-    sum(CASE WHEN log_status = 'OK' AND dir IS NULL THEN 1 ELSE 0 END) AS undirected,
-    ` + undirectedExpr(q.Src) + ` AS undirected_src,
-    ` + undirectedExpr(q.Dst) + ` AS undirected_dst
+  SELECT interface_id, log_status, action, packets, bytes, "start", "end", subnet, vpc, instance,
+    eni_security_group_ids, ` + lake.KeyRegion + `, involved,
+    ` + mineExpr(q) + ` AS mine,
+    ` + onPair("(CASE WHEN srcaddr = "+addr(q.Src)+" THEN 'request' ELSE 'reply' END)") + ` AS side,
+    ` + onPair("dir") + ` AS flow_dir,
+    ` + onPair("reject_reason") + ` AS pair_reason,
+    ` + onPair("protocol") + ` AS pair_protocol,
+    ` + onPair("tcp_flags") + ` AS pair_flags
   FROM (
     SELECT interface_id, log_status, action, packets, bytes, "start", "end", tcp_flags, srcaddr, dstaddr,
-      eni_security_group_ids, ` + lake.KeyAccount + `, ` + lake.KeyRegion + `,
+      reject_reason, protocol, eni_security_group_ids, ` + lake.KeyRegion + `,
       ` + dirExpr + ` AS dir,
       ` + subnetExpr + ` AS subnet,
       COALESCE(eni_vpc_id, vpc_id) AS vpc,
       COALESCE(eni_instance_id, instance_id) AS instance,
-      ` + onPair("(CASE WHEN srcaddr = "+addr(q.Src)+" THEN 'request' ELSE 'reply' END)") + ` AS side,
-      ` + onPair(dirExpr) + ` AS flow_dir,
-      ` + onPair("action") + ` AS pair_action,
-      ` + onPair("reject_reason") + ` AS pair_reason,
-      ` + onPair("protocol") + ` AS pair_protocol
+      ` + involves(q) + ` AS involved,
+      (log_status = 'OK' AND ` + strings.ReplaceAll(pairFilter(q), "\n", "\n      ") + `) AS is_pair
     FROM ` + lake.TableName + `
     WHERE ` + strings.ReplaceAll(timeFilter(w.Since, w.Until), "\n", "\n    ") + `
   ) AS r
-  GROUP BY interface_id, side, flow_dir, pair_action, pair_reason, pair_protocol
-) AS per_interface
-ORDER BY interface_id, side`
+) AS k
+GROUP BY interface_id, log_status, action, mine, side, flow_dir, pair_reason, pair_protocol, pair_flags
+ORDER BY interface_id, side, flow_dir, action, pair_flags`
 }
 
 // Neighbours asks about the other interfaces of a subnet: were they sent

@@ -22,7 +22,7 @@ func Render(w io.Writer, a *Answer) error {
 	}
 	fmt.Fprintf(&b, "\nwindow %s to %s", a.Window.Since.Format(time.RFC3339), a.Window.Until.Format(time.RFC3339))
 	if a.Window.Default {
-		b.WriteString(" (the newest 24 hours of their records)")
+		b.WriteString(" (the 24 hours to the hour of their newest record)")
 	}
 	fmt.Fprintf(&b, "\n\nverdict: %s", a.Verdict)
 	if a.Likely != "" {

@@ -77,13 +77,17 @@ type Question struct {
 	// ICMPv6); 0 is any.
 	Protocol int
 	// Since and Until bound the window (start times in [Since, Until)).
-	// Both zero: the newest DefaultWindow of records that involve Src or
-	// Dst within Lookback before Now. One zero: DefaultWindow from the
-	// other.
+	// Both zero: the DefaultWindow of whole hours that ends with the hour
+	// of the newest record that involves Src or Dst (within Lookback
+	// before Now). One zero: DefaultWindow from the other.
 	Since, Until time.Time
 	// Now ends the search for the default window; zero is time.Now(). The
 	// CLI gives a local lake's newest hour.
 	Now time.Time
+	// Newest, when known without a query (a local lake's newest hour
+	// partition), is tried first as the end of the default window, which
+	// then often takes one query in place of two.
+	Newest time.Time
 	// Lookback is how far before Now the default window is searched for;
 	// zero is DefaultLookback, negative the whole lake (for a local lake,
 	// where DuckDB reads every file anyway; never for Athena).
@@ -155,7 +159,9 @@ type Evidence struct {
 	// records carry none (no tcp-flags field, or not TCP).
 	TCPFlags []string `json:"tcp_flags,omitempty"`
 
-	flagged bool // some record had tcp-flags
+	flagged     bool  // some record had tcp-flags
+	flags       int64 // the OR of its tcp-flags values
+	syn, synAck bool  // some value had SYN without ACK, SYN with ACK
 }
 
 // Interface is a network interface that owns Src or Dst.
@@ -187,9 +193,9 @@ type Interface struct {
 var ErrQuestion = errors.New("bad question")
 
 // Ask answers q from the lake behind db, in one to three queries: the
-// newest record of the pair's addresses (for the default window), the
-// answer's (AnswerSQL), and for a blocked request what the other
-// interfaces of its subnet did (NeighboursSQL).
+// newest record of the pair's addresses (for the default window, unless
+// q.Newest spares it), the answer's (AnswerSQL), and for a blocked request
+// what the other interfaces of its subnet did (NeighboursSQL).
 func Ask(ctx context.Context, db detect.Querier, q Question) (*Answer, error) {
 	if !q.Src.IsValid() || !q.Dst.IsValid() {
 		return nil, fmt.Errorf("source and destination must be IP addresses: %w", ErrQuestion)
@@ -204,16 +210,11 @@ func Ask(ctx context.Context, db detect.Querier, q Question) (*Answer, error) {
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
 		return nil, fmt.Errorf("window %s to %s is empty: %w", q.Since.Format(time.RFC3339), q.Until.Format(time.RFC3339), ErrQuestion)
 	}
-	w, err := window(ctx, db, &q)
+	w, rows, err := answerRows(ctx, db, q)
 	if err != nil {
 		return nil, err
 	}
 	a := &Answer{Src: q.Src.String(), Dst: q.Dst.String(), Port: q.Port, Protocol: ProtocolName(q.Protocol), Window: w}
-
-	rows, err := db.Query(ctx, AnswerSQL(q, w))
-	if err != nil {
-		return nil, fmt.Errorf("why %s %s: %w", q.Src, q.Dst, err)
-	}
 	a.Interfaces, a.Evidence = parseAnswer(rows, q)
 	f := assign(a)
 	decide(a, f, q)
@@ -229,17 +230,75 @@ func Ask(ctx context.Context, db detect.Querier, q Question) (*Answer, error) {
 	return a, nil
 }
 
-// window resolves q's window, querying for the newest record of the pair's
-// addresses when q gives neither end.
-func window(ctx context.Context, db detect.Querier, q *Question) (Window, error) {
+// answerRows resolves q's window and runs AnswerSQL over it. The default
+// window is the 24 whole hours that end with the hour of the newest record
+// involving Src or Dst: found first (WindowSQL), or, when q.Newest is
+// known, tried first as the 24 hours that end with it and kept when such a
+// record starts in its last hour (one query in place of two).
+func answerRows(ctx context.Context, db detect.Querier, q Question) (Window, []detect.Row, error) {
+	run := func(w Window) ([]detect.Row, error) {
+		rows, err := db.Query(ctx, AnswerSQL(q, w))
+		if err != nil {
+			return nil, fmt.Errorf("why %s %s: %w", q.Src, q.Dst, err)
+		}
+		return rows, nil
+	}
+	var w Window
 	switch {
 	case !q.Since.IsZero() && !q.Until.IsZero():
-		return Window{Since: q.Since.UTC(), Until: q.Until.UTC()}, nil
+		w = Window{Since: q.Since.UTC(), Until: q.Until.UTC()}
 	case !q.Since.IsZero():
-		return Window{Since: q.Since.UTC(), Until: q.Since.Add(DefaultWindow).UTC()}, nil
+		w = Window{Since: q.Since.UTC(), Until: q.Since.Add(DefaultWindow).UTC()}
 	case !q.Until.IsZero():
-		return Window{Since: q.Until.Add(-DefaultWindow).UTC(), Until: q.Until.UTC()}, nil
+		w = Window{Since: q.Until.Add(-DefaultWindow).UTC(), Until: q.Until.UTC()}
+	case !q.Newest.IsZero():
+		w = hoursTo(q.Newest)
+		rows, err := run(w)
+		if err != nil {
+			return w, nil, err
+		}
+		last := lastInvolved(rows)
+		switch {
+		case !last.Before(w.Until.Add(-time.Hour)):
+			return w, rows, nil
+		case !last.IsZero():
+			w = hoursTo(last)
+			rows, err := run(w)
+			return w, rows, err
+		}
+		// No record of the two in that day: search further back.
+		fallthrough
+	default:
+		var err error
+		if w, err = defaultWindow(ctx, db, q); err != nil {
+			return w, nil, err
+		}
 	}
+	rows, err := run(w)
+	return w, rows, err
+}
+
+// hoursTo is the default window that ends with the hour of t.
+func hoursTo(t time.Time) Window {
+	until := t.UTC().Truncate(time.Hour).Add(time.Hour)
+	return Window{Since: until.Add(-DefaultWindow), Until: until, Default: true}
+}
+
+// lastInvolved is the newest start of a record involving Src or Dst in
+// AnswerSQL's rows, zero when none.
+func lastInvolved(rows []detect.Row) time.Time {
+	var last time.Time
+	for _, r := range rows {
+		if t := unix(r, "last_involved"); t.After(last) {
+			last = t
+		}
+	}
+	return last
+}
+
+// defaultWindow queries for the newest record of q's addresses within
+// q.Lookback before q.Now and returns the window that ends with its hour.
+func defaultWindow(ctx context.Context, db detect.Querier, q Question) (Window, error) {
 	now := q.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -252,20 +311,20 @@ func window(ctx context.Context, db detect.Querier, q *Question) (Window, error)
 	if q.Lookback < 0 {
 		from = time.Time{}
 	}
-	rows, err := db.Query(ctx, WindowSQL(*q, from, now))
+	rows, err := db.Query(ctx, WindowSQL(q, from, now))
 	if err != nil {
 		return Window{}, fmt.Errorf("why %s %s: newest record: %w", q.Src, q.Dst, err)
 	}
-	until := now.Truncate(time.Second)
+	last := now
 	if len(rows) == 1 {
 		for _, col := range []string{"last_start", "newest"} {
-			if last, err := strconv.ParseInt(rows[0][col], 10, 64); err == nil {
-				until = time.Unix(last+1, 0)
+			if t, err := strconv.ParseInt(rows[0][col], 10, 64); err == nil {
+				last = time.Unix(t, 0)
 				break
 			}
 		}
 	}
-	return Window{Since: until.Add(-DefaultWindow).UTC(), Until: until.UTC(), Default: true}, nil
+	return hoursTo(last), nil
 }
 
 // ProtocolName returns tcp, udp, icmp or ipv6-icmp for their numbers, the

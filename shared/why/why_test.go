@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowlake/flowlake/shared/detect/duck"
 	"github.com/flowlake/flowlake/shared/flowgen"
@@ -15,8 +16,9 @@ import (
 
 // TestVerdicts asks each why scenario's question of its lake in DuckDB,
 // in the rich and the v2 default format, and checks the verdict, the
-// likely cause and the evidence's interfaces and subnets. Every verdict
-// has a scenario.
+// likely cause and the evidence's interfaces and subnets. The rich lakes
+// find their default window as the CLI's --lake does, the default ones as
+// --athena does.
 func TestVerdicts(t *testing.T) {
 	for _, sc := range flowgen.WhyScenarios {
 		for _, format := range whytest.Formats {
@@ -28,7 +30,15 @@ func TestVerdicts(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer db.Close()
-				q.Now = whytest.Day.Add(24 * 3600e9)
+				if format == "rich" {
+					// As flowlake why --lake asks: the whole lake, tried first
+					// at its newest hour partition (one query).
+					q.Lookback, q.Newest = -1, whytest.Day.Add(23*time.Hour)
+				} else {
+					// As --athena asks: the newest record within the lookback
+					// first (two queries).
+					q.Now = whytest.Day.Add(24 * time.Hour)
+				}
 				a, err := why.Ask(context.Background(), duck.Querier{DB: db}, q)
 				if err != nil {
 					t.Fatal(err)
