@@ -97,6 +97,7 @@ func TestDemo(t *testing.T) {
 	if len(slackFiles) != len(demoRules()) {
 		t.Errorf("%d Slack messages; want %d", len(slackFiles), len(demoRules()))
 	}
+	checkREADMEWhy(t, out)
 	files, _ := filepath.Glob(filepath.Join(dir, "raw", demoBucket, "AWSLogs", "*", "vpcflowlogs", "us-east-1", "2026", "11", "24", "*_vpcflowlogs_us-east-1_fl-*_2026112[45]T[0-9][0-9][0-9][0-9]Z_*.log.gz"))
 	if len(files) != 2*288 {
 		t.Errorf("%d raw files in the AWS layout; want 576 (2 accounts × 288 intervals)", len(files))
@@ -187,4 +188,23 @@ func equalMaps(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// checkREADMEWhy: the README's worked example of flowlake why is the
+// answer the demo of 2026-11-24 prints for its broken connection.
+func checkREADMEWhy(t *testing.T, out string) {
+	t.Helper()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cmd = "$ flowlake why --lake flowlake-demo/lake 10.0.0.10 10.0.1.11 5432\n"
+	_, example, ok := strings.Cut(string(readme), cmd)
+	example, _, _ = strings.Cut(example, "```")
+	_, answer, ok2 := strings.Cut(out, "== 5. the broken connection")
+	_, answer, _ = strings.Cut(answer, "\n")
+	answer, _, _ = strings.Cut(answer, "answered in")
+	if !ok || !ok2 || example != answer {
+		t.Errorf("the README's flowlake why example is not the demo's answer; the demo printed:\n%s", answer)
+	}
 }
