@@ -11,7 +11,15 @@ import (
 
 	"github.com/flowlake/flowlake/shared/lake"
 	"github.com/flowlake/flowlake/shared/queries"
+	"github.com/flowlake/flowlake/shared/why"
 )
+
+// NamedQueries are the Athena named queries the catalog saves: the saved
+// queries, then the evidence of flowlake why with ? execution parameters
+// (the console asks for them in order).
+func NamedQueries() []queries.Query {
+	return append(queries.All(), queries.Query{Name: why.NamedQueryName, Description: why.NamedQueryDescription, SQL: why.NamedQuery()})
+}
 
 // CatalogProps configures the Glue and Athena resources. Lake and Results
 // are required; the rest have defaults.
@@ -132,7 +140,7 @@ func NewCatalog(scope constructs.Construct, id string, p CatalogProps) *Catalog 
 		},
 	})
 
-	for _, q := range queries.All() {
+	for _, q := range NamedQueries() {
 		nq := awsathena.NewCfnNamedQuery(c.Construct, jsii.String("Query-"+q.Name), &awsathena.CfnNamedQueryProps{
 			Name:        jsii.String("flowlake: " + q.Name),
 			Description: jsii.String(q.Description),

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 
 	"github.com/flowlake/flowlake/infra/flowlake"
-	"github.com/flowlake/flowlake/shared/queries"
 )
 
 // newCatalog is the catalog as the stack makes it, over the buckets of a
@@ -93,7 +92,7 @@ func TestCatalog(t *testing.T) {
 			},
 		})),
 	})
-	qs := queries.All()
+	qs := flowlake.NamedQueries()
 	count(t, tp, "AWS::Athena::NamedQuery", len(qs))
 	for _, q := range qs {
 		has(t, tp, "AWS::Athena::NamedQuery", map[string]any{

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/flowlake/flowlake/shared/flowlog"
+	"github.com/flowlake/flowlake/shared/why"
 )
 
 // FlowLogsProps configures the flow logs. At least one of VPCs, Subnets
@@ -263,6 +264,8 @@ func InsightsQueries(fm *flowlog.Format) []InsightsQuery {
 | stats sum(bytes) as total_bytes, count_distinct(dstaddr) as destinations by instance_id, interface_id
 | sort total_bytes desc
 | limit 25`, []string{"action", "flow-direction", "traffic-path", "bytes", "dstaddr", "instance-id", "interface-id"}},
+		// flowlake why's evidence: edit SRC, DST and PORT.
+		{why.NamedQueryName, why.InsightsQuery(fm.Has(flowlog.FieldFlowDirection), fm.Has(flowlog.FieldTCPFlags)), why.InsightsFields},
 	}
 	var out []InsightsQuery
 	for _, q := range all {

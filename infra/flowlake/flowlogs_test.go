@@ -88,7 +88,7 @@ func TestFlowLogsProps(t *testing.T) {
 	})
 	has(t, tp, "AWS::Logs::LogGroup", map[string]any{"RetentionInDays": 30})
 	// With the default format, only the queries its fields allow.
-	count(t, tp, "AWS::Logs::QueryDefinition", 4)
+	count(t, tp, "AWS::Logs::QueryDefinition", 5)
 }
 
 // TestFlowLogDeliveryToS3: the delivery service's grant lives in the
@@ -161,8 +161,11 @@ func TestFlowLogsDeliveryRole(t *testing.T) {
 
 func TestInsightsQueriesFollowTheFormat(t *testing.T) {
 	rich := flowlake.InsightsQueries(flowlog.MustParseFormat(flowlog.RichFormat))
-	if len(rich) != 6 || rich[0].Name != "top-rejected-destination-ports" {
-		t.Fatalf("InsightsQueries(rich) = %d queries, first %q; want 6, top-rejected-destination-ports first", len(rich), rich[0].Name)
+	if len(rich) != 7 || rich[0].Name != "top-rejected-destination-ports" || rich[6].Name != "why-src-dst-port" {
+		t.Fatalf("InsightsQueries(rich) = %d queries, first %q; want 7, top-rejected-destination-ports first, why-src-dst-port last", len(rich), rich[0].Name)
+	}
+	if q := rich[6].Query; !strings.Contains(q, `srcaddr = "SRC" and dstaddr = "DST" and dstport = "PORT"`) || !strings.Contains(q, "flow_direction, tcp_flags") {
+		t.Errorf("InsightsQueries(rich) why = %q; want the pair's filter, by flow direction and tcp-flags", q)
 	}
 	if !strings.HasPrefix(rich[0].Query, `parse @message "* * *`) || !strings.Contains(rich[0].Query, " as version, account_id, interface_id,") ||
 		!strings.Contains(rich[0].Query, "flow_direction, traffic_path\n") {
@@ -173,7 +176,7 @@ func TestInsightsQueriesFollowTheFormat(t *testing.T) {
 	for _, q := range def {
 		names = append(names, q.Name)
 	}
-	want := []string{"top-rejected-destination-ports", "top-talkers-by-bytes", "rejected-ssh-rdp-from-internet", "nodata-skipdata-by-eni"}
+	want := []string{"top-rejected-destination-ports", "top-talkers-by-bytes", "rejected-ssh-rdp-from-internet", "nodata-skipdata-by-eni", "why-src-dst-port"}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("InsightsQueries(default) = %v; want %v (no v5 fields)", names, want)
 	}

@@ -560,7 +560,11 @@ func TestEndToEnd(t *testing.T) {
 	}
 	for _, id := range named {
 		p := tpl.Resources[id].Properties
-		rs, err := q.Query(ctx, p["QueryString"].(string))
+		sql := p["QueryString"].(string)
+		if strings.Contains(sql, "?") {
+			sql = bindWhy(ctx, t, q, sql)
+		}
+		rs, err := q.Query(ctx, sql)
 		if err != nil {
 			t.Errorf("saved query %v: %v", p["Name"], err)
 			continue
@@ -679,4 +683,25 @@ func checkDashboard(t *testing.T, tpl *stack.Template, loc stack.Locals, fns ...
 		t.Error("the dashboard shows no flowlake metric")
 	}
 	t.Logf("hop dashboard: %d widget metrics matched against %d EMF lines the bootstraps wrote", checked, lines)
+}
+
+// bindWhy binds the ? execution parameters of flowlake why's saved query
+// (first day, last day, source, destination, port, then destination,
+// source and port of the reply) to a connection of the lake, as Athena
+// binds ExecutionParameters: each in turn, strings quoted.
+func bindWhy(ctx context.Context, t *testing.T, q detect.Querier, sql string) string {
+	t.Helper()
+	rs, err := q.Query(ctx, `SELECT "day", srcaddr, dstaddr, dstport FROM flows WHERE log_status = 'OK' AND protocol = 6 ORDER BY "start" LIMIT 1`)
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("a connection of the lake: %v, %v", rs, err)
+	}
+	r := rs[0]
+	lit := func(s string) string { return "'" + s + "'" }
+	for _, v := range []string{lit(r["day"]), lit(r["day"]), lit(r["srcaddr"]), lit(r["dstaddr"]), r["dstport"], lit(r["dstaddr"]), lit(r["srcaddr"]), r["dstport"]} {
+		sql = strings.Replace(sql, "?", v, 1)
+	}
+	if strings.Contains(sql, "?") {
+		t.Fatalf("saved query with more parameters than flowlake why's:\n%s", sql)
+	}
+	return sql
 }
