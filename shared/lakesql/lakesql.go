@@ -44,6 +44,12 @@ func Open(ctx context.Context, dir string, s *lake.Schema) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb: %w", err)
 	}
+	// Each query reads the footers of every file the view spans; keep them
+	// after the first, schemas included (a lake of many small objects).
+	if _, err := db.ExecContext(ctx, "SET GLOBAL parquet_metadata_cache = true"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open duckdb: %w", err)
+	}
 	have, err := fileColumns(ctx, db, dir)
 	if err != nil {
 		db.Close()
