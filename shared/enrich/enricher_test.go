@@ -4,18 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/enrich/enrichtest"
 	"github.com/flowlake/flowlake/shared/flowlog"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+	goldenfile "github.com/flowlake/flowlake/shared/golden"
+)
 
 func TestDirection(t *testing.T) {
 	srv := enrichtest.NewEC2Server(testENIs()...)
@@ -192,19 +190,7 @@ func TestPairsGolden(t *testing.T) {
 		buf.Write(pairsJSON(t, out[i].AppendPairs(nil)))
 		buf.WriteByte('\n')
 	}
-	golden := filepath.Join("testdata", "pairs.golden")
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("pairs differ from %s (run with -update):\n%s", golden, buf.Bytes())
-	}
+	goldenfile.Check(t, "pairs.golden", buf.Bytes())
 }
 
 // pairsJSON renders pairs as one JSON object, in order, as the CLI would.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,9 +16,9 @@ import (
 
 	"github.com/flowlake/flowlake/shared/flowgen"
 	"github.com/flowlake/flowlake/shared/flowlog"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+	goldenfile "github.com/flowlake/flowlake/shared/golden"
+)
 
 func TestDDLGolden(t *testing.T) {
 	for _, tc := range []struct {
@@ -30,20 +29,7 @@ func TestDDLGolden(t *testing.T) {
 		{"ddl_enum", TableOptions{Location: "s3://example-lake/flows/", Accounts: []string{"123456789012", "210987654321"}, Regions: []string{"us-east-1", "eu-west-1"}, FirstDay: "2026-01-01"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := DDL(DefaultSchema.Table(tc.opts))
-			path := filepath.Join("testdata", tc.name+".golden")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != string(want) {
-				t.Errorf("DDL(%+v) differs from %s (run with -update):\n%s", tc.opts, path, got)
-			}
+			goldenfile.Check(t, tc.name+".golden", []byte(DDL(DefaultSchema.Table(tc.opts))))
 		})
 	}
 }
