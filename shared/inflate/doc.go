@@ -10,8 +10,13 @@
 // ReadAhead, whose output is text, which the flow-log reader passes through.
 //
 // A damaged gzip stream (bad header, bad checksum, corrupt deflate data, or
-// cut short) is an error that wraps ErrCorrupt and the decoder's own error,
-// after the text before the damage.
+// cut short) is a *CorruptError, after the text before the damage: it
+// matches ErrCorrupt, wraps the decoder's own error and gives the input
+// offset the decoder had reached. An error of the input itself (a
+// connection reset, a timeout, a body cut short by the network) is never
+// damage, even when it leaves the stream cut short: it is returned
+// wrapped, and does not match ErrCorrupt, so that a caller can tell a
+// permanent fault of the bytes from a read worth retrying.
 //
 // inflate imports no package of this module: it sits below the parser.
 package inflate

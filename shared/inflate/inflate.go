@@ -14,6 +14,25 @@ import (
 // or checksum, corrupt deflate data, or a stream cut short.
 var ErrCorrupt = errors.New("corrupt compressed stream")
 
+// CorruptError is the error of a damaged gzip stream. It matches
+// ErrCorrupt and wraps the decoder's own error (gzip.ErrHeader,
+// gzip.ErrChecksum, flate.CorruptInputError, io.ErrUnexpectedEOF).
+type CorruptError struct {
+	// Offset is how many bytes of the input the decoder had consumed when
+	// it found the damage: the stored (compressed) offset of the damage,
+	// to within the few bytes the decoder holds in its bit buffer. For a
+	// stream cut short it is the input's length.
+	Offset int64
+	Err    error
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("gzip: %v at byte %d: %v", ErrCorrupt, e.Offset, e.Err)
+}
+
+// Unwrap returns ErrCorrupt and the decoder's error.
+func (e *CorruptError) Unwrap() []error { return []error{ErrCorrupt, e.Err} }
+
 // IsGzip reports whether b begins with the gzip magic number.
 func IsGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }
 
@@ -59,9 +78,15 @@ func (z *Reader) Read(p []byte) (int, error) {
 	}
 	n, err := z.src.Read(p)
 	if err != nil && err != io.EOF && z.Gzip() {
-		err = gzipError(err)
+		err = z.gzipError(err)
 	}
 	return n, err
+}
+
+// consumed returns how many input bytes the inflater has taken: those read
+// from the input less those still buffered for it.
+func (z *Reader) consumed() int64 {
+	return z.in.read - int64(z.buf.Buffered())
 }
 
 // start reads the first bytes and chooses the source.
@@ -83,18 +108,24 @@ func (z *Reader) start() {
 		err = z.gz.Reset(z.buf)
 	}
 	if err != nil {
-		z.err = fmt.Errorf("gzip: %w: %w", ErrCorrupt, err)
+		z.err = z.gzipError(err)
 		return
 	}
 	z.src, z.zipped = z.gz, true
 }
 
-// gzipError wraps an error met while inflating.
-func gzipError(err error) error {
+// gzipError wraps an error met while inflating: a *CorruptError for
+// damage, else the input's own error, as it is.
+func (z *Reader) gzipError(err error) error {
+	if z.in.failed != nil {
+		// The input failed (a connection reset, a timeout): not damage,
+		// whatever the inflater made of the missing bytes.
+		return fmt.Errorf("gzip: %w", err)
+	}
 	var ce flate.CorruptInputError
 	if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ce) {
-		return fmt.Errorf("gzip: %w: %w", ErrCorrupt, err)
+		return &CorruptError{Offset: z.consumed(), Err: err}
 	}
 	return fmt.Errorf("gzip: %w", err)
 }
@@ -108,6 +139,9 @@ type sniffed struct {
 	off   int   // next byte of head
 	err   error // of reading head, after it
 	ready bool  // head has been read
+
+	read   int64 // bytes read from r
+	failed error // the first error of r other than io.EOF
 }
 
 // sniff reads the first two bytes (fewer at the end of input) and returns
@@ -116,6 +150,10 @@ func (s *sniffed) sniff() []byte {
 	if !s.ready {
 		s.ready = true
 		s.n, s.err = io.ReadFull(s.r, s.head[:])
+		s.read += int64(s.n)
+		if s.err != nil && s.err != io.EOF && s.err != io.ErrUnexpectedEOF {
+			s.failed = s.err
+		}
 		if s.err == io.ErrUnexpectedEOF {
 			s.err = io.EOF // a one-byte input is a complete one
 		}
@@ -128,7 +166,7 @@ func (s *sniffed) Read(p []byte) (int, error) {
 		if s.err != nil {
 			return 0, s.err
 		}
-		return s.r.Read(p)
+		return s.input(p)
 	}
 	n := copy(p, s.head[s.off:s.off+s.n])
 	s.off += n
@@ -139,6 +177,16 @@ func (s *sniffed) Read(p []byte) (int, error) {
 	if s.err != nil {
 		return n, s.err
 	}
-	m, err := s.r.Read(p[n:])
+	m, err := s.input(p[n:])
 	return n + m, err
+}
+
+// input reads r, counting its bytes and keeping its first failure.
+func (s *sniffed) input(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.read += int64(n)
+	if err != nil && err != io.EOF && s.failed == nil {
+		s.failed = err
+	}
+	return n, err
 }

@@ -79,18 +79,23 @@ func TestReaderDamaged(t *testing.T) {
 		badData[i] ^= 0x55
 	}
 	for _, tc := range []struct {
-		name  string
-		in    []byte
-		cause error // also wrapped, if not nil
+		name     string
+		in       []byte
+		cause    error // also wrapped, if not nil
+		min, max int64 // the offset reported
 	}{
-		{"truncated", gz[:len(gz)/2], io.ErrUnexpectedEOF},
-		{"bad checksum", badSum, nil},
-		{"bad deflate data", badData, nil},
-		{"bad header", []byte("\x1f\x8b\x09garbage"), nil},
+		{"truncated", gz[:len(gz)/2], io.ErrUnexpectedEOF, int64(len(gz) / 2), int64(len(gz) / 2)},
+		{"bad checksum", badSum, gzip.ErrChecksum, int64(len(gz)) - 8, int64(len(gz))},
+		{"bad deflate data", badData, nil, 20, 70},
+		{"bad header", []byte("\x1f\x8b\x09garbage"), gzip.ErrHeader, 0, 10},
 	} {
 		got, err := io.ReadAll(NewReader(bytes.NewReader(tc.in)))
 		if !errors.Is(err, ErrCorrupt) || (tc.cause != nil && !errors.Is(err, tc.cause)) {
 			t.Errorf("%s: %v; want ErrCorrupt (and %v)", tc.name, err, tc.cause)
+		}
+		var ce *CorruptError
+		if !errors.As(err, &ce) || ce.Offset < tc.min || ce.Offset > tc.max {
+			t.Errorf("%s: %v; want a *CorruptError at an offset in [%d, %d]", tc.name, err, tc.min, tc.max)
 		}
 		if !bytes.HasPrefix(plain, got) {
 			t.Errorf("%s: the %d bytes read before the error are not the text's first", tc.name, len(got))
@@ -108,6 +113,16 @@ func TestReaderDamaged(t *testing.T) {
 	_, err = io.ReadAll(NewReader(io.MultiReader(bytes.NewReader(gz[:100]), iotest.ErrReader(boom))))
 	if !errors.Is(err, boom) || errors.Is(err, ErrCorrupt) {
 		t.Errorf("gzip input failing: %v; want the input's error, not ErrCorrupt", err)
+	}
+	// net/http's body of a response cut short by the network fails with
+	// io.ErrUnexpectedEOF: the input failed, the stream is not damaged.
+	_, err = io.ReadAll(NewReader(io.MultiReader(bytes.NewReader(gz[:len(gz)/2]), iotest.ErrReader(io.ErrUnexpectedEOF))))
+	if !errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, ErrCorrupt) {
+		t.Errorf("gzip input cut short by its reader: %v; want io.ErrUnexpectedEOF, not ErrCorrupt", err)
+	}
+	_, err = io.ReadAll(NewReader(io.MultiReader(bytes.NewReader(gz[:1]), iotest.ErrReader(boom))))
+	if !errors.Is(err, boom) || errors.Is(err, ErrCorrupt) {
+		t.Errorf("gzip input failing in its header: %v; want the input's error, not ErrCorrupt", err)
 	}
 }
 
