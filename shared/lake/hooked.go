@@ -45,9 +45,9 @@ type ChunkSource[C ColumnDef] interface {
 
 // HookedColumns returns the columns of defs, in order, whose values src
 // provides once the hook has run for a group. A nil src gives columns that
-// are always NULL, for a table definition (TableSchema). Columns other than
-// integers are dictionary-encoded: computed values (names, classes, ids)
-// repeat.
+// are always NULL, for a table definition (TableSchema). String, list and
+// map columns are dictionary-encoded, as computed values (names, classes,
+// ids) repeat; integers are plain.
 func HookedColumns[C ColumnDef](src ChunkSource[C], defs ...C) ([]Column, error) {
 	cols := make([]Column, 0, len(defs))
 	for _, d := range defs {
@@ -56,7 +56,8 @@ func HookedColumns[C ColumnDef](src ChunkSource[C], defs ...C) ([]Column, error)
 			return nil, fmt.Errorf("column %q: %w", d.Name(), err)
 		}
 		col := Column{Name: d.Name(), Type: t, Doc: d.Doc(), Field: d.DependsOn(), Hooked: src != nil}
-		if t != TypeInt && t != TypeBigInt {
+		switch t {
+		case TypeString, TypeArrayString, TypeMapStringString:
 			col.Encoding = EncodingDict
 		}
 		if src == nil {
