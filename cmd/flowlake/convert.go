@@ -37,7 +37,9 @@ func runConvert(ctx context.Context, sio stdio, args []string) int {
 			"Object names derive from each file (path, size, mtime), so converting the\n"+
 			"same file again replaces its rows instead of adding them. Rejected lines go\n"+
 			"to stderr as FILE:LINE: column N: FIELD: reason (N counts fields), and every\n"+
-			"good row lands; the exit status is then 1.\n\nflags:")
+			"good row lands; the exit status is then 1. A damaged gzip file (cut short,\n"+
+			"a bad checksum or header) keeps the records before the damage, and stderr\n"+
+			"names the file and the byte offset of the damage; the exit status is 1.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -111,7 +113,8 @@ func runConvert(ctx context.Context, sio stdio, args []string) int {
 			}
 			reportReject(sio.err, name, pe)
 		}
-		sum, err := convertFile(ctx, p, name, fm, *account, *region, bar)
+		res, err := convertFile(ctx, p, name, fm, *account, *region, bar)
+		sum := res.Summary
 		if err != nil {
 			if bar != nil {
 				bar.Clear()
@@ -132,6 +135,13 @@ func runConvert(ctx context.Context, sio stdio, args []string) int {
 		if sum.Rejected > 0 {
 			status = 1
 		}
+		if d := res.Damage; d != nil {
+			if bar != nil {
+				bar.Clear()
+			}
+			fmt.Fprintf(sio.err, "%s: %s; the %d records before it were converted\n", name, d, sum.Records)
+			status = 1
+		}
 	}
 	if bar != nil {
 		bar.Finish()
@@ -149,22 +159,23 @@ func runConvert(ctx context.Context, sio stdio, args []string) int {
 
 // convertFile converts one file with p: the records before any header in
 // fm (nil: the default format), under the account and region given, if
-// any.
+// any. A damaged gzip file is converted up to the damage: Result.Damage
+// says where.
 func convertFile(ctx context.Context, p *pipeline.Pipeline, name string, fm *flowlog.Format, account, region string,
-	bar *progressbar.ProgressBar) (lake.Summary, error) {
+	bar *progressbar.ProgressBar) (pipeline.Result, error) {
 	src, err := lake.FileSource(name)
 	if err != nil {
-		return lake.Summary{}, err
+		return pipeline.Result{}, err
 	}
 	src.Account, src.Region = account, region
 	f, err := os.Open(name)
 	if err != nil {
-		return lake.Summary{}, err
+		return pipeline.Result{}, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return lake.Summary{}, err
+		return pipeline.Result{}, err
 	}
 	var r io.Reader = f
 	if bar != nil {
@@ -172,9 +183,9 @@ func convertFile(ctx context.Context, p *pipeline.Pipeline, name string, fm *flo
 	}
 	res, err := p.ProcessText(ctx, src, r, fi.Size(), fm)
 	if err != nil {
-		return res.Summary, fmt.Errorf("%s: %w", name, err)
+		return res, fmt.Errorf("%s: %w", name, err)
 	}
-	return res.Summary, nil
+	return res, nil
 }
 
 // peakRSS returns this process's peak resident set size in bytes, from

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/flowlake/flowlake/shared/flowgen"
 	"github.com/flowlake/flowlake/shared/lake"
 )
 
@@ -114,5 +117,45 @@ func TestDDLProjection(t *testing.T) {
 	code, _, errs = runCmd(t, "", "ddl", "--accounts", "1,2,3,4,5,6,7,8,9,10,11,12", "--regions", strings.Join(lake.Regions, ","))
 	if code != 2 || !strings.Contains(errs, "partitions") || !strings.Contains(errs, "1000000") {
 		t.Errorf("ddl over the partition limit: exit %d, %q; want 2 and the count", code, errs)
+	}
+}
+
+// A gzip file cut in half keeps the records before the cut: convert exits
+// 1, names the file and the offset, and the lake holds those records, the
+// same ones when the file is converted again.
+func TestConvertDamaged(t *testing.T) {
+	dir := t.TempDir()
+	var gz bytes.Buffer
+	if _, err := flowgen.Write(&gz, flowgen.Config{Seed: 3, Records: 50000, Header: true, Gzip: true}); err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(dir, "cut.log.gz")
+	if err := os.WriteFile(in, gz.Bytes()[:gz.Len()/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lakeDir := filepath.Join(dir, "lake")
+	var kept string
+	for run := range 2 {
+		code, out, errs := runCmd(t, "", "convert", "--lake", lakeDir, in)
+		want := fmt.Sprintf("%s: damaged at byte %d (line ", in, gz.Len()/2)
+		if code != 1 || !strings.HasPrefix(errs, want) || !strings.Contains(errs, "records before it were converted") {
+			t.Fatalf("run %d: convert exit %d, stderr %q; want 1 and %q…", run, code, errs, want)
+		}
+		n := out[strings.Index(out, "records "):]
+		n = n[:strings.IndexByte(n, '\n')]
+		var records int
+		fmt.Sscanf(strings.TrimPrefix(n, "records"), "%d", &records)
+		if records < 20000 || records >= 50000 {
+			t.Errorf("run %d: %q; want about half the 50000 records", run, n)
+		}
+		if run == 0 {
+			kept = n
+		} else if n != kept {
+			t.Errorf("run 2: %q; want %q, as the first", n, kept)
+		}
+	}
+	code, out, errs := runCmd(t, "", "query", "--lake", lakeDir, "SELECT count(*) AS n FROM flows")
+	if code != 0 || !strings.Contains(out, strings.TrimSpace(strings.TrimPrefix(kept, "records"))) {
+		t.Errorf("query: exit %d, %q %s; want the %s", code, out, errs, kept)
 	}
 }

@@ -156,6 +156,9 @@ func runInvoke(ctx context.Context, sio stdio, args []string) int {
 				fmt.Fprintf(sio.out, "FAILED: %s\n", r.Error)
 			case r.Skipped != "":
 				fmt.Fprintf(sio.out, "skipped: %s\n", r.Skipped)
+			case r.Damaged != nil:
+				fmt.Fprintf(sio.out, "%d records, %d rejected, %d objects; %s (the records before it were kept)\n",
+					r.Records, r.Rejected, len(r.Keys), r.Damaged)
 			default:
 				fmt.Fprintf(sio.out, "%d records, %d rejected, %d objects\n", r.Records, r.Rejected, len(r.Keys))
 			}

@@ -45,7 +45,7 @@ type Reader struct {
 	gz      *gzip.Reader  // kept across Resets
 	src     io.Reader     // after the first Read: &in, or gz
 	started bool
-	zipped  bool // src is gz
+	zipped  bool  // src is gz
 	err     error // sticky: a gzip header that could not be read
 }
 

@@ -239,4 +239,3 @@ func BenchmarkReadAhead(b *testing.B) {
 		ra.Close()
 	}
 }
-

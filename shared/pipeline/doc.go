@@ -26,6 +26,21 @@
 // MaxInflatedBytes or MaxInflateRatio times its size, fails with
 // ErrTooLarge and a reason.
 //
+// Damage and failed reads: a damaged compressed stream (a bad gzip header,
+// checksum or length, corrupt deflate data, a stream that ends inside a
+// member: inflate.CorruptError) is a permanent fault of the object, so the
+// conversion commits the records of every whole line before it, records
+// the damage (Result.Damage with the stored byte offset, an entry in the
+// rejects sample, the DamagedObjects metric, a log line) and succeeds: a
+// retry would read the same bytes. A line the damage cuts short is never
+// parsed. A read that fails instead (the body's error: a connection
+// reset, a timeout, throttling; or a body shorter than its length,
+// ErrShortRead) fails the source and commits nothing in progress, so its
+// trigger retries. Deflate damage in the middle of a member usually
+// inflates to wrong text that only the checksum at the member's end
+// tells: those lines are parsed (most are rejected) and the damage is
+// recorded at the end.
+//
 // Detection at ingest: NewDetector gives each source its own detector;
 // BatchDetectors runs the batch engine (detect.Batch) over the whole
 // source and Process publishes what it proves. Env.Pipeline wires it from

@@ -7,16 +7,22 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/flowlake/flowlake/shared/enrich"
@@ -261,7 +267,10 @@ func TestS3PutURLDecodedKey(t *testing.T) {
 	}
 }
 
-func TestSQSBatchPartialFailure(t *testing.T) {
+// The batch's third object is damaged (a gzip file cut short): its records
+// before the cut land, the damage goes to its rejects sample, and its
+// message succeeds, since a retry would read the same bytes.
+func TestSQSBatchDamagedObject(t *testing.T) {
 	tl := newTestLake(t)
 	h := tl.s3Handler()
 	var want []string
@@ -270,9 +279,8 @@ func TestSQSBatchPartialFailure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := resp.BatchItemFailures
-		if len(got) != 1 || got[0].ItemIdentifier != "2e9c6b4a-3333-4c6d-9e3f-4b5a6c7d8e9f" {
-			t.Fatalf("batchItemFailures = %+v; want only the poison message", got)
+		if got := resp.BatchItemFailures; len(got) != 0 {
+			t.Fatalf("batchItemFailures = %+v; want none (the damaged object keeps its good records)", got)
 		}
 		if i == 0 {
 			want = tl.files(t)
@@ -280,25 +288,90 @@ func TestSQSBatchPartialFailure(t *testing.T) {
 			t.Fatalf("delivery %d: files %v; want %v", i+1, f, want)
 		}
 	}
-	// A: 6 rows, B: 3 good rows of 5 lines; C failed and wrote nothing.
-	if n := tl.rows(t); n != 9 {
-		t.Errorf("lake rows = %d; want 9", n)
+	// A: 6 rows, B: 3 good rows of 5 lines, C: the 5 records before the
+	// cut (its 7th line, cut short, is dropped: never parsed).
+	if n := tl.rows(t); n != 14 {
+		t.Errorf("lake rows = %d; want 14", n)
 	}
-	var rejects []string
+	var rejects [][]Reject
 	for _, f := range want {
 		if strings.HasPrefix(f, "rejects/") {
-			rejects = append(rejects, f)
+			rejects = append(rejects, readRejects(t, filepath.Join(tl.dir, f)))
 		}
 	}
-	if len(rejects) != 1 {
-		t.Fatalf("rejects objects = %v; want 1", rejects)
+	var lines, damage []Reject
+	for _, rj := range rejects {
+		if len(rj) > 0 && rj[len(rj)-1].Damaged {
+			damage = rj
+		} else {
+			lines = rj
+		}
 	}
-	rj := readRejects(t, filepath.Join(tl.dir, rejects[0]))
-	if len(rj) != 2 || rj[0].Line != 4 || rj[0].Field != "dstaddr" || rj[1].Line != 5 {
-		t.Errorf("rejects = %+v; want lines 4 (dstaddr) and 5", rj)
+	if len(rejects) != 2 || len(lines) != 2 || lines[0].Line != 4 || lines[0].Field != "dstaddr" || lines[1].Line != 5 {
+		t.Fatalf("rejects = %+v; want B's lines 4 (dstaddr) and 5, and C's damage", rejects)
 	}
-	if !strings.Contains(tl.logs.String(), "corrupt compressed stream") {
-		t.Errorf("the poison object's reason is not logged:\n%s", tl.logs.String())
+	d := damage[0]
+	if len(damage) != 1 || d.Line != 7 || d.Offset == nil || *d.Offset != 331 || d.TextOffset == nil || *d.TextOffset == 0 ||
+		!strings.Contains(d.Reason, "corrupt compressed stream") || !strings.Contains(d.Source, "deadbeef") {
+		t.Errorf("damage = %+v; want line 7 (the header, 5 records, then the line cut short) at byte 331, the object's length", damage)
+	}
+	logs := tl.logs.String()
+	if !strings.Contains(logs, "object damaged") || !strings.Contains(logs, `"offset":331`) {
+		t.Errorf("the damage is not logged with its offset:\n%s", logs)
+	}
+	if n, m := strings.Count(tl.metrics.String(), `"DamagedObjects":1`), strings.Count(tl.metrics.String(), `"DamagedObjects":0`); n != 3 || m != 6 {
+		t.Errorf("DamagedObjects: %d lines of 1 and %d of 0; want 3 (one per delivery) and 6", n, m)
+	}
+}
+
+// A read that fails (the connection reset, or fewer bytes than the
+// object's length) fails its message, so that SQS retries it, and
+// commits nothing of that object.
+func TestSQSBatchTransientReadFails(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		body func(b []byte) io.Reader
+		want string
+	}{
+		{"reset", func(b []byte) io.Reader {
+			return io.MultiReader(bytes.NewReader(b[:len(b)/2]), iotest.ErrReader(fmt.Errorf("read tcp 127.0.0.1:1->127.0.0.1:2: %w", syscall.ECONNRESET)))
+		}, "connection reset"},
+		{"short", func(b []byte) io.Reader { return bytes.NewReader(b[:len(b)/2]) }, "short of its length"},
+		{"cut by the network", func(b []byte) io.Reader { // net/http's body of a response cut short
+			return io.MultiReader(bytes.NewReader(b[:len(b)/2]), iotest.ErrReader(io.ErrUnexpectedEOF))
+		}, "unexpected EOF"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tl := newTestLake(t)
+			h := tl.s3Handler()
+			dir := DirObjects(filepath.Join("..", "..", "events", "raw"))
+			h.S3 = GetObjectFunc(func(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+				out, err := dir(ctx, in, opts...)
+				if err != nil || !strings.Contains(aws.ToString(in.Key), "_fe123456") {
+					return out, err
+				}
+				b, _ := io.ReadAll(out.Body)
+				out.Body.Close()
+				out.Body = io.NopCloser(tc.body(b))
+				return out, nil // ContentLength stays the object's
+			})
+			resp, err := h.HandleSQS(context.Background(), decode[events.SQSEvent](t, "sqs-s3.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := resp.BatchItemFailures; len(got) != 1 || got[0].ItemIdentifier != "0c7a4f2e-1111-4a4b-9c1d-2f3e4a5b6c7d" {
+				t.Fatalf("batchItemFailures = %+v; want only the message whose read failed", got)
+			}
+			if n := tl.rows(t); n != 8 {
+				t.Errorf("lake rows = %d; want B's 3 and C's 5, none of A's", n)
+			}
+			if logs := tl.logs.String(); !strings.Contains(logs, "object failed") || !strings.Contains(logs, tc.want) {
+				t.Errorf("logs lack the failure (%q):\n%s", tc.want, logs)
+			}
+			if strings.Contains(tl.logs.String(), "_fe123456.log.gz: damaged") {
+				t.Error("a failed read was taken for damage")
+			}
+		})
 	}
 }
 

@@ -15,8 +15,10 @@ import (
 //
 // Per source processed: Records, Bytes (read from the source), ParquetBytes,
 // ObjectsWritten, RejectedLines, NoDataRecords, SkipDataRecords,
-// UnknownColumns (header columns the reader did not know, kept), Duration
-// (ms) and DeliveryLag (s: now − the newest record end; absent without
+// UnknownColumns (header columns the reader did not know, kept),
+// DamagedObjects (1 when the source's compressed stream was damaged and
+// only the records before the damage were kept, else 0), Duration (ms)
+// and DeliveryLag (s: now − the newest record end; absent without
 // records). Per object skipped: ObjectsSkipped. The dimension is Function
 // (emf.DimFunction).
 type Metrics struct {
@@ -39,12 +41,17 @@ const (
 	MetricSkipDataRecords = "SkipDataRecords"
 	MetricUnknownColumns  = "UnknownColumns"
 	MetricObjectsSkipped  = "ObjectsSkipped"
+	MetricDamagedObjects  = "DamagedObjects"
 	MetricDuration        = "Duration"
 	MetricDeliveryLag     = "DeliveryLag"
 )
 
 // Ingested emits the metrics of one processed source.
 func (m *Metrics) Ingested(ctx context.Context, res Result, now time.Time) {
+	damaged := 0.0
+	if res.Damage != nil {
+		damaged = 1
+	}
 	vs := []emf.Metric{
 		{Name: MetricRecords, Unit: emf.Count, Value: float64(res.Records)},
 		{Name: MetricBytes, Unit: emf.Bytes, Value: float64(res.InputBytes)},
@@ -54,6 +61,7 @@ func (m *Metrics) Ingested(ctx context.Context, res Result, now time.Time) {
 		{Name: MetricNoDataRecords, Unit: emf.Count, Value: float64(res.NoData)},
 		{Name: MetricSkipDataRecords, Unit: emf.Count, Value: float64(res.SkipData)},
 		{Name: MetricUnknownColumns, Unit: emf.Count, Value: float64(len(res.Unknown))},
+		{Name: MetricDamagedObjects, Unit: emf.Count, Value: damaged},
 		{Name: MetricDuration, Unit: emf.Milliseconds, Value: float64(res.Elapsed.Milliseconds())},
 	}
 	if res.NewestEnd > 0 {

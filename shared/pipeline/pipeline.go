@@ -134,6 +134,7 @@ type Result struct {
 	Enrichment enrich.Stats // what enrichment did
 	Format     string       // the format in effect at the end
 	Unknown    []string     // header names the reader did not know
+	Damage     *Damage      // where the compressed stream was damaged, nil if it was not (ProcessObject)
 }
 
 func (p *Pipeline) log() *slog.Logger {
@@ -168,6 +169,13 @@ func (p *Pipeline) RejectsKey(src lake.Source) string {
 // sample goes to the rejects prefix, and the good rows land. An error
 // means the source must be retried; a retry overwrites what was written.
 func (p *Pipeline) Process(ctx context.Context, src lake.Source, r lake.RecordReader) (Result, error) {
+	return p.process(ctx, src, r, nil)
+}
+
+// process is Process; damaged, if set, tells once r has ended whether its
+// text ended at damage, which then goes to the result and the rejects
+// sample.
+func (p *Pipeline) process(ctx context.Context, src lake.Source, r lake.RecordReader, damaged func() *Damage) (Result, error) {
 	t0 := p.now()
 	var res Result
 	var findings []finding.Finding
@@ -245,6 +253,9 @@ func (p *Pipeline) Process(ctx context.Context, src lake.Source, r lake.RecordRe
 	if err != nil {
 		return res, err
 	}
+	if damaged != nil {
+		res.Damage = damaged()
+	}
 	if fl, ok := det.(Flusher); ok {
 		fs, err := fl.Flush(ctx)
 		if err != nil {
@@ -252,9 +263,9 @@ func (p *Pipeline) Process(ctx context.Context, src lake.Source, r lake.RecordRe
 		}
 		findings = append(findings, fs...)
 	}
-	if sum.Rejected > 0 {
+	if sum.Rejected > 0 || res.Damage != nil {
 		key := p.RejectsKey(src)
-		if err := p.writeRejects(ctx, key, src, sum); err != nil {
+		if err := p.writeRejects(ctx, key, src, sum, res.Damage); err != nil {
 			return res, err
 		}
 		res.RejectsKey = key
@@ -269,7 +280,8 @@ func (p *Pipeline) Process(ctx context.Context, src lake.Source, r lake.RecordRe
 	return res, nil
 }
 
-// Reject is one line of a rejects sample (JSON Lines).
+// Reject is one line of a rejects sample (JSON Lines): a rejected line, or
+// the damage that ended a source's compressed stream (Damaged, last).
 type Reject struct {
 	Source   string `json:"source"`
 	Rejected int64  `json:"rejected"` // rejected lines of the whole source
@@ -278,10 +290,17 @@ type Reject struct {
 	Field    string `json:"field,omitempty"`
 	Reason   string `json:"reason"`
 	Value    string `json:"value,omitempty"`
+	// Damaged marks the damage entry: Line is the first line not read,
+	// Offset the stored byte the decoder reached, TextOffset the text
+	// read before it (see Damage).
+	Damaged    bool   `json:"damaged,omitempty"`
+	Offset     *int64 `json:"offset,omitempty"`
+	TextOffset *int64 `json:"text_offset,omitempty"`
 }
 
-// writeRejects writes the sample of rejected lines of src to key.
-func (p *Pipeline) writeRejects(ctx context.Context, key string, src lake.Source, sum lake.Summary) error {
+// writeRejects writes the sample of rejected lines of src to key, and the
+// damage that ended it, if any.
+func (p *Pipeline) writeRejects(ctx context.Context, key string, src lake.Source, sum lake.Summary, d *Damage) error {
 	obj, err := p.Store.Create(ctx, key)
 	if err != nil {
 		return fmt.Errorf("rejects of %s: %w", src.ID, err)
@@ -292,6 +311,14 @@ func (p *Pipeline) writeRejects(ctx context.Context, key string, src lake.Source
 		if pe.Err != nil {
 			rj.Reason = pe.Err.Error()
 		}
+		if err := enc.Encode(rj); err != nil {
+			obj.Abort()
+			return fmt.Errorf("rejects of %s: %w", src.ID, err)
+		}
+	}
+	if d != nil {
+		rj := Reject{Source: src.ID, Rejected: sum.Rejected, Line: d.Line, Reason: "damaged: " + d.Reason,
+			Damaged: true, Offset: &d.Offset, TextOffset: &d.TextOffset}
 		if err := enc.Encode(rj); err != nil {
 			obj.Abort()
 			return fmt.Errorf("rejects of %s: %w", src.ID, err)
@@ -314,6 +341,9 @@ func (p *Pipeline) report(ctx context.Context, res Result, attrs ...any) {
 	}
 	if res.RejectsKey != "" {
 		args = append(args, "rejects_key", res.RejectsKey)
+	}
+	if d := res.Damage; d != nil {
+		args = append(args, "damaged_at", d.Offset, "damaged_line", d.Line)
 	}
 	if res.Findings > 0 {
 		args = append(args, "findings", res.Findings)

@@ -58,7 +58,10 @@ type ObjectResult struct {
 	Records  int64    `json:"records"`
 	Rejected int64    `json:"rejected"`
 	Keys     []string `json:"keys,omitempty"`
-	Result   *Result  `json:"-"`
+	// Damaged is set when the object's compressed stream was damaged: the
+	// records before it were kept, and the object succeeded.
+	Damaged *Damage `json:"damaged,omitempty"`
+	Result  *Result `json:"-"`
 }
 
 // MessageResult is what happened to one SQS message.
@@ -365,8 +368,14 @@ func (h *S3Handler) object(ctx context.Context, ref objectRef) ObjectResult {
 			"too_large", errors.Is(err, ErrTooLarge))
 		return r
 	}
+	if d := res.Damage; d != nil {
+		// Permanent: a retry reads the same bytes. The records before the
+		// damage are in the lake; the rest of the object cannot be read.
+		p.log().WarnContext(ctx, "object damaged: the records before the damage were kept", "bucket", ref.bucket, "key", ref.key,
+			"offset", d.Offset, "line", d.Line, "text_offset", d.TextOffset, "records", res.Records, "rejects_key", res.RejectsKey, "error", d.Reason)
+	}
 	p.report(ctx, res, "bucket", ref.bucket, "key", ref.key)
-	r.Records, r.Rejected, r.Keys, r.Result = res.Records, res.Rejected, res.Keys, &res
+	r.Records, r.Rejected, r.Keys, r.Damaged, r.Result = res.Records, res.Rejected, res.Keys, res.Damage, &res
 	return r
 }
 
