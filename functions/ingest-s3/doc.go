@@ -56,7 +56,13 @@
 // Logs are JSON (slog) with the request ID; metrics are CloudWatch EMF
 // lines on stdout (namespace above, dimension Function=ingest-s3):
 // Records, Bytes, ParquetBytes, RejectedLines, NoDataRecords,
-// SkipDataRecords, ObjectsSkipped, Duration, DeliveryLag.
+// SkipDataRecords, DamagedObjects, ObjectsSkipped, Duration, DeliveryLag.
+//
+// A damaged object (corrupt or truncated gzip) keeps the records before
+// the damage and its message succeeds, with the damage in its rejects
+// sample and the DamagedObjects metric; a read that fails (connection
+// reset, timeout, throttling, a body short of its length) fails the
+// message, so SQS retries it.
 //
 // main only wires: it loads the AWS configuration once, builds the S3,
 // EC2, SNS and DynamoDB clients and hands them to pipeline.Env.Pipeline.

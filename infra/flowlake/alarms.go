@@ -14,8 +14,8 @@ import (
 )
 
 // addAlarms sends to the ops topic: any function error, any message in a
-// DLQ, a rejected-line rate over the threshold, and a delivery lag over the
-// threshold.
+// DLQ, a rejected-line rate over the threshold, a delivery lag over the
+// threshold, and any damaged raw object.
 func (s *Stack) addAlarms(c Config) {
 	five := minutes(5)
 	for _, g := range []*GoFunction{s.IngestS3, s.IngestCWLogs, s.Detect, s.NotifySlack} {
@@ -46,6 +46,14 @@ func (s *Stack) addAlarms(c Config) {
 			rate, float64(c.RejectedLinesThreshold), 1)
 		s.addAlarm(name+"DeliveryLag", fmt.Sprintf("flowlake: newest records over %d s old when ingested", c.DeliveryLagThreshold),
 			ingestMetric(g, pipeline.MetricDeliveryLag, "Maximum"), float64(c.DeliveryLagThreshold), 2)
+	}
+
+	// A damaged raw object kept only the records before its damage: the
+	// rest is lost unless the file can be delivered again.
+	if g := s.IngestS3; g != nil {
+		s.addAlarm(*g.Node().Id()+"Damaged", "flowlake: a damaged flow-log object (corrupt or truncated gzip): the records before the damage "+
+			"were kept, the rest could not be read (see rejects/ in the lake bucket for the object and the byte offset)",
+			ingestMetric(g, pipeline.MetricDamagedObjects, "Sum"), 0, 1)
 	}
 
 	// A finding that could not be published is kept as a dead letter:

@@ -55,13 +55,20 @@ func (s *Stack) addDashboard() {
 	d.graph("Dead-letter queues: messages", dlq)
 	d.alarms("IngestS3DLQDepth", "NotifySlackDLQDepth")
 
-	d.row(RowParsing, "Lines the parser rejected, records AWS could not record (SKIPDATA), and header columns the reader did not know but kept.")
+	d.row(RowParsing, "Lines the parser rejected, damaged objects (corrupt or truncated gzip: the records before the damage kept), "+
+		"records AWS could not record (SKIPDATA), and header columns the reader did not know but kept.")
 	var rates []awscloudwatch.IMetric
 	for _, g := range d.ingest() {
 		rates = append(rates, rejectedRate(g))
 	}
 	d.graph("Rejected lines (% of lines)", rates)
 	d.alarms("IngestS3RejectedRate", "IngestCWLogsRejectedRate")
+	if g := s.IngestS3; g != nil {
+		d.graph("Damaged objects", []awscloudwatch.IMetric{
+			customMetric(pipeline.MetricDamagedObjects, map[string]string{emf.DimFunction: g.Name}, "Sum", g.Name+" damaged", ingestAlarmMinutes),
+		})
+		d.alarms(*g.Node().Id() + "Damaged")
+	}
 	d.graph("SKIPDATA records", d.perIngest(pipeline.MetricSkipDataRecords, "Sum", "SKIPDATA"))
 	d.graph("Unknown columns kept", d.perIngest(pipeline.MetricUnknownColumns, "Sum", "columns"))
 

@@ -104,7 +104,7 @@ func TestDashboard(t *testing.T) {
 	emitted := map[string]bool{}
 	for _, n := range []string{pipeline.MetricRecords, pipeline.MetricBytes, pipeline.MetricParquetBytes, pipeline.MetricObjectsWritten,
 		pipeline.MetricRejectedLines, pipeline.MetricNoDataRecords, pipeline.MetricSkipDataRecords, pipeline.MetricUnknownColumns,
-		pipeline.MetricObjectsSkipped, pipeline.MetricDuration, pipeline.MetricDeliveryLag,
+		pipeline.MetricObjectsSkipped, pipeline.MetricDuration, pipeline.MetricDeliveryLag, pipeline.MetricDamagedObjects,
 		notify.MetricNotified, notify.MetricDeduplicated, notify.MetricDeadLettered,
 		schedule.MetricFindings, schedule.MetricAthenaBytesScanned, schedule.MetricRunDuration} {
 		emitted[n] = true
@@ -125,7 +125,7 @@ func TestDashboard(t *testing.T) {
 	}
 	for _, want := range []string{pipeline.MetricRecords, pipeline.MetricBytes, pipeline.MetricDeliveryLag, pipeline.MetricRejectedLines,
 		pipeline.MetricSkipDataRecords, pipeline.MetricUnknownColumns, pipeline.MetricObjectsWritten, pipeline.MetricParquetBytes,
-		notify.MetricNotified, notify.MetricDeduplicated, notify.MetricDeadLettered, schedule.MetricAthenaBytesScanned} {
+		pipeline.MetricDamagedObjects, notify.MetricNotified, notify.MetricDeduplicated, notify.MetricDeadLettered, schedule.MetricAthenaBytesScanned} {
 		if !shown[want] {
 			t.Errorf("no widget shows %s", want)
 		}

@@ -639,9 +639,10 @@ func TestFindingsTopic(t *testing.T) {
 
 func TestAlarms(t *testing.T) {
 	// Errors of 4 functions, 2 DLQs, rejected rate and delivery lag of 2
-	// ingest functions, and dead-lettered findings of the 3 that publish.
-	count(t, templates["Full"], "AWS::CloudWatch::Alarm", 4+2+2+2+3)
-	count(t, templates["S3Only"], "AWS::CloudWatch::Alarm", 2+1+2+2)
+	// ingest functions, damaged objects of ingest-s3, and dead-lettered
+	// findings of the 3 that publish.
+	count(t, templates["Full"], "AWS::CloudWatch::Alarm", 4+2+2+2+1+3)
+	count(t, templates["S3Only"], "AWS::CloudWatch::Alarm", 2+1+2+1+2)
 	for name, tp := range templates {
 		for id, a := range tp.resources("AWS::CloudWatch::Alarm") {
 			ops := false
@@ -667,6 +668,10 @@ func TestAlarms(t *testing.T) {
 				"Dimensions": []any{map[string]any{"Name": "Function", "Value": "ingest-cwlogs"}}}, "Period": 900, "Stat": "Sum"},
 		}))}),
 		"Threshold": 1,
+	})
+	has(t, tp, "AWS::CloudWatch::Alarm", map[string]any{
+		"Namespace": "flowlake", "MetricName": "DamagedObjects", "Statistic": "Sum",
+		"Dimensions": []any{map[string]any{"Name": "Function", "Value": "ingest-s3"}}, "Threshold": 0,
 	})
 	has(t, tp, "AWS::CloudWatch::Alarm", map[string]any{
 		"Namespace": "flowlake", "MetricName": "FindingsDeadLettered",
