@@ -3,10 +3,13 @@
 //
 // Trigger: S3 ObjectCreated notifications of the raw bucket delivered
 // through SQS (with a DLQ and ReportBatchItemFailures on the event source
-// mapping: one bad object fails only its own message). A direct S3
-// notification, an EventBridge "Object Created" event and an SNS envelope
-// in SQS work too; s3:TestEvent is acknowledged. The work is done by
-// pipeline.S3Handler: each object is streamed (GetObject → gunzip → parse
+// mapping: one bad object fails only its own message): the typed handler
+// pipeline.S3Handler.HandleSQS. A message body may also be an SNS envelope
+// of an S3 event or an EventBridge "Object Created" event (an EventBridge
+// rule targeting the queue); s3:TestEvent is acknowledged. Direct S3 or
+// EventBridge triggers of the function are not what it takes (their
+// handlers, HandleS3 and HandleEventBridge, are for other wirings). Each
+// object is streamed (GetObject → gunzip → parse
 // → Parquet), its format taken from its header line; objects that are not
 // flow-log text files (another prefix, the lake's own output, AWS-native
 // Parquet delivery, no header) are skipped with a logged reason; an object
