@@ -18,6 +18,19 @@
 // partition projection beyond the injected-key constraint, query
 // queuing, cost limits and result files in S3.
 //
+// SQS: StartSQS serves the calls of flowlake redrive and of the fault
+// suite's event source mapping (CreateQueue, GetQueueUrl,
+// GetQueueAttributes, SendMessage, ReceiveMessage, DeleteMessage,
+// ChangeMessageVisibility, StartMessageMoveTask, ListMessageMoveTasks) of
+// the SQS JSON protocol, which the current SDK's client speaks and goaws
+// does not (goaws's SQS speaks only the old XML protocol). It keeps the
+// visibility timeout, the redrive policy's move to the dead-letter queue
+// after maxReceiveCount receives, and move tasks from a dead-letter queue
+// back to the queues its messages came from (or to a destination), with
+// SQS's refusal of a source that is no queue's dead-letter queue. What it
+// does not model: long polling, FIFO queues, move-task rates (a task is
+// done when it starts), persistence.
+//
 // It may import DuckDB (through shared/lakesql and shared/detect/duck);
 // it is test infrastructure and must never be imported by functions/ or
 // shared/.
