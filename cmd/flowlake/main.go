@@ -38,6 +38,8 @@ var commands = []command{
 	{"detect", "run the detection rules over the lake and print findings", runDetect},
 	{"why", "why can't SRC talk to DST? a verdict from the flow records", runWhy},
 	{"invoke", "run an ingest function's handler on an event file (cwlogs, s3)", runInvoke},
+	{"redrive", "move a dead-letter queue's messages back to their queue (SQS move task)", runRedrive},
+	{"replay-findings", "publish the dead-lettered findings again, through the dedup table", runReplayFindings},
 	{"notify", "preview what a finding's email, Slack or SNS message would be", runNotify},
 	{"docs", "print the README's generated sections (schema, rules)", runDocs},
 }
@@ -80,7 +82,7 @@ func usage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("usage: flowlake COMMAND [flags] [args]\n\ncommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-15s %s\n", c.name, c.summary)
 	}
 	b.WriteString("\nRun 'flowlake COMMAND -h' for a command's flags.\n")
 	io.WriteString(w, b.String())
