@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/flowlake/flowlake/shared/dedup"
 	"github.com/flowlake/flowlake/shared/finding"
@@ -31,6 +32,14 @@ type Notifier struct {
 	Log *slog.Logger
 	// Metrics counts the findings notified and deduplicated (nil: none).
 	Metrics *Metrics
+	// CommitAttempts is how many times the commit of a published finding
+	// is tried (default 5), with a backoff of 200 ms doubled each time:
+	// a commit that fails after the finding was published would let the
+	// trigger's retry notify it again, so a dedup table that is briefly
+	// unreachable is waited for. Sleep waits between them (nil: a timer
+	// ctx can cancel).
+	CommitAttempts int
+	Sleep          func(ctx context.Context, d time.Duration) error
 }
 
 // maxConflicts bounds how often one finding is decided again after
@@ -109,12 +118,27 @@ func (n *Notifier) round(ctx context.Context, fs []finding.Finding) error {
 // notification; if not, and the fresh decision says to notify, it
 // publishes f first.
 func (n *Notifier) commit(ctx context.Context, f finding.Finding, d dedup.Decision, published bool) error {
+	failures := 0
 	for attempt := 1; ; attempt++ {
 		err := n.Dedup.Commit(ctx, f, d)
 		if err == nil {
 			return nil
 		}
+		if published && !errors.Is(err, dedup.ErrConflict) && ctx.Err() == nil {
+			failures++
+			if failures < n.commitAttempts() {
+				wait := 200 * time.Millisecond << (failures - 1)
+				logger(n.Log).WarnContext(ctx, "dedup commit of a published finding failed: retrying", "id", f.ID, "wait", wait, "error", err)
+				if n.sleep(ctx, wait) == nil {
+					attempt--
+					continue
+				}
+			}
+		}
 		if !errors.Is(err, dedup.ErrConflict) || attempt == maxConflicts {
+			if published {
+				logger(n.Log).ErrorContext(ctx, "published, but the dedup commit failed: a retry may notify it again", "id", f.ID, "error", err)
+			}
 			return fmt.Errorf("commit %s: %w", f.ID, err)
 		}
 		logger(n.Log).InfoContext(ctx, "dedup conflict, deciding again", "id", f.ID, "attempt", attempt)
@@ -131,6 +155,20 @@ func (n *Notifier) commit(ctx context.Context, f finding.Finding, d dedup.Decisi
 			published = true
 		}
 	}
+}
+
+func (n *Notifier) commitAttempts() int {
+	if n.CommitAttempts > 0 {
+		return n.CommitAttempts
+	}
+	return 5
+}
+
+func (n *Notifier) sleep(ctx context.Context, d time.Duration) error {
+	if n.Sleep != nil {
+		return n.Sleep(ctx, d)
+	}
+	return SleepContext(ctx, d)
 }
 
 // splitDuplicates returns the first finding of each ID, and the rest.

@@ -142,3 +142,38 @@ func TestNotifierMetrics(t *testing.T) {
 		t.Errorf("deduplicated line = %+v", l)
 	}
 }
+
+// TestNotifierCommitRetried: the dedup table fails the commit of a
+// published finding twice (it was briefly unreachable); the commit is
+// tried again, so the trigger's retry will not notify it twice. A commit
+// that keeps failing is an error, after CommitAttempts tries.
+func TestNotifierCommitRetried(t *testing.T) {
+	for _, tc := range []struct {
+		fails, want int
+		ok          bool
+	}{{2, 3, true}, {10, 5, false}} {
+		commits := 0
+		var waits []time.Duration
+		n := &notify.Notifier{
+			Dedup: fakeDedup{
+				decide: func(finding.Finding) (dedup.Decision, error) { return dedup.Decision{Notify: true, Reason: "new"}, nil },
+				commit: func(finding.Finding, dedup.Decision) error {
+					commits++
+					if commits <= tc.fails {
+						return errors.New("dial tcp 127.0.0.1:1: connection refused")
+					}
+					return nil
+				},
+			},
+			Publisher: pubFunc(func(context.Context, []finding.Finding) error { return nil }),
+			Sleep:     func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil },
+		}
+		err := n.Publish(context.Background(), many(1))
+		if (err == nil) != tc.ok || commits != tc.want {
+			t.Errorf("%d failures: Publish() = %v after %d commits; want ok %v after %d", tc.fails, err, commits, tc.ok, tc.want)
+		}
+		if len(waits) != tc.want-1 || waits[0] != 200*time.Millisecond {
+			t.Errorf("%d failures: waits %v", tc.fails, waits)
+		}
+	}
+}
