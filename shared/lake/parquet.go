@@ -86,29 +86,8 @@ type fileSchema struct {
 
 // fileSchema returns the layout of an object whose input carries fields.
 func (s *Schema) fileSchema(fields flowlog.FieldSet) *fileSchema {
-	fs := &fileSchema{fields: fields}
+	fs := &fileSchema{fields: fields, opts: writerOptions()}
 	g := orderedGroup{Group: parquet.Group{}}
-	// Every leaf column, strings and list and map elements included, writes
-	// the true bounds of each page in the column index and of each chunk in
-	// its statistics. Athena (Trino) skips the pages and row groups whose
-	// bounds cannot match a filter (parquet.use-column-index, on by
-	// default), so a page that holds values must never carry made-up bounds:
-	// parquet.SkipPageBounds would still write index entries, with
-	// min = max = "", and Athena would silently skip every page of
-	// action = 'REJECT'. DuckDB ignores the page index, so only the page
-	// index tests (pageindex_test.go) can tell. The bounds cost parquet-go
-	// a lookup and a comparison per string value (about 15% more CPU in
-	// the encoding, 5-8% in a whole conversion, measured 2026-12-01), the
-	// price of every page and row group Athena can skip; parquet-go v0.32.0
-	// has no cheaper valid option (no way to leave a column's index out).
-	fs.opts = []parquet.WriterOption{
-		parquet.Compression(compression),
-		parquet.CreatedBy("flowlake", "", ""),
-		// Page-header statistics are deprecated (the column index and the
-		// chunk statistics hold the same bounds) and cost a second pass.
-		parquet.DataPageStatistics(false),
-		parquet.ColumnIndexSizeLimit(func([]string) int { return columnIndexSizeLimit }),
-	}
 	for i := range s.cols {
 		c := &s.cols[i]
 		if c.Field != 0 && !fields.Has(c.Field) {
@@ -122,6 +101,32 @@ func (s *Schema) fileSchema(fields flowlog.FieldSet) *fileSchema {
 	fs.pq = parquet.NewSchema("flows", g)
 	fs.opts = append(fs.opts, fs.pq)
 	return fs
+}
+
+// writerOptions returns the writer options of every object, but its
+// schema.
+func writerOptions() []parquet.WriterOption {
+	// Every leaf column, strings and list and map elements included, writes
+	// the true bounds of each page in the column index and of each chunk in
+	// its statistics. Athena (Trino) skips the pages and row groups whose
+	// bounds cannot match a filter (parquet.use-column-index, on by
+	// default), so a page that holds values must never carry made-up bounds:
+	// parquet.SkipPageBounds would still write index entries, with
+	// min = max = "", and Athena would silently skip every page of
+	// action = 'REJECT'. DuckDB ignores the page index, so only the page
+	// index tests (pageindex_test.go) can tell. The bounds cost parquet-go
+	// a lookup and a comparison per string value (about 15% more CPU in
+	// the encoding, 5-8% in a whole conversion, measured 2026-12-01), the
+	// price of every page and row group Athena can skip; parquet-go v0.32.0
+	// has no cheaper valid option (no way to leave a column's index out).
+	return []parquet.WriterOption{
+		parquet.Compression(compression),
+		parquet.CreatedBy("flowlake", "", ""),
+		// Page-header statistics are deprecated (the column index and the
+		// chunk statistics hold the same bounds) and cost a second pass.
+		parquet.DataPageStatistics(false),
+		parquet.ColumnIndexSizeLimit(func([]string) int { return columnIndexSizeLimit }),
+	}
 }
 
 // columnIndexSizeLimit is the longest string bound written to a column
