@@ -343,7 +343,7 @@ type outputs struct {
 	w       *parquet.GenericWriter[any]
 	objRows int64
 	rgRows  int
-	lastRG  int64 // bytes of the last row group flushed
+	flushed int64 // the object's size after its last row group
 }
 
 func (o *outputs) open(ctx context.Context) error {
@@ -352,7 +352,7 @@ func (o *outputs) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	o.obj, o.cw, o.objRows, o.rgRows = obj, &countingWriter{w: obj}, 0, 0
+	o.obj, o.cw, o.objRows, o.rgRows, o.flushed = obj, &countingWriter{w: obj}, 0, 0, 0
 	opts := append(slices.Clone(o.m.layout.Options), parquet.Compression(o.m.c.codec()),
 		parquet.PageBufferSize(o.m.c.pageBytes()), parquet.SortingWriterConfig(parquet.SortingColumns(o.m.sorting...)))
 	if o.w == nil {
@@ -385,13 +385,14 @@ func (o *outputs) write(ctx context.Context, rows []parquet.Row, commit func(Out
 		o.objRows += int64(n)
 		o.rows += int64(n)
 		if o.rgRows == o.m.c.rowGroupRows() {
-			before := o.cw.n
 			if err := o.w.Flush(); err != nil {
 				return fmt.Errorf("write %s: %w", OutputName(o.gen, len(o.written)), err)
 			}
 			o.rgRows = 0
-			o.lastRG = o.cw.n - before
-			if o.cw.n+o.lastRG > o.m.c.targetBytes() {
+			size := o.w.Size() // what is written, buffered or not
+			lastRG := size - o.flushed
+			o.flushed = size
+			if size+lastRG > o.m.c.targetBytes() {
 				if err := o.finish(commit); err != nil {
 					return err
 				}
