@@ -50,6 +50,14 @@ func (a *aheadReader) fill(src io.Reader) {
 			a.err = errClosed
 			return
 		}
+		// A block given back after Close may win the select above: never
+		// fill it, so that Close bounds what later reads return.
+		select {
+		case <-a.stop:
+			a.err = errClosed
+			return
+		default:
+		}
 		// Fill the block; only a clean io.EOF ends the stream (a truncated
 		// gzip member is an error).
 		buf = buf[:cap(buf)]
