@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/flowlake/flowlake/shared/finding"
 	"github.com/flowlake/flowlake/shared/flowlog"
@@ -49,6 +50,9 @@ const (
 	CtxDetectSchedule           = "flowlake:detectSchedule"
 	CtxDetectInternal           = "flowlake:detectInternalCidrs"
 	CtxDetectDisabled           = "flowlake:detectDisabledRules"
+	CtxCompactSchedule          = "flowlake:compactSchedule"
+	CtxCompactMinAgeHours       = "flowlake:compactMinAgeHours"
+	CtxCompactTargetMiB         = "flowlake:compactTargetMiB"
 	CtxRejectedLinesThreshold   = "flowlake:alarmRejectedLinesPercent"
 	CtxDeliveryLagThreshold     = "flowlake:alarmDeliveryLagSeconds"
 )
@@ -90,6 +94,13 @@ type Config struct {
 	DetectInternal []string
 	DetectDisabled []string
 
+	// Compaction.
+	CompactSchedule string // an EventBridge schedule expression, after the detector's
+	// CompactMinAgeHours: an hour is compacted once it ended this long
+	// ago; 0: CompactMinAge() derives it from the detector's reach.
+	CompactMinAgeHours int
+	CompactTargetMiB   int // the largest compacted object
+
 	// Alarm thresholds.
 	RejectedLinesThreshold int // percent of lines rejected over 15 minutes
 	DeliveryLagThreshold   int // seconds
@@ -115,6 +126,8 @@ func Defaults() Config {
 		BytesScannedCutoff:       10 << 30, // 10 GiB: about $0.05 a query
 		EmailMinSeverity:         finding.DefaultNotifySeverity,
 		DetectSchedule:           "cron(20 * * * ? *)", // hourly, after the previous hour's files have landed
+		CompactSchedule:          "cron(40 * * * ? *)", // hourly, after the detector's run
+		CompactTargetMiB:         128,
 		RejectedLinesThreshold:   1,
 		DeliveryLagThreshold:     1800,
 	}
@@ -246,6 +259,9 @@ func ConfigFromContext(get ContextGetter) (Config, error) {
 	str(CtxDetectSchedule, &c.DetectSchedule)
 	list(CtxDetectInternal, &c.DetectInternal)
 	list(CtxDetectDisabled, &c.DetectDisabled)
+	str(CtxCompactSchedule, &c.CompactSchedule)
+	integer(CtxCompactMinAgeHours, &c.CompactMinAgeHours)
+	integer(CtxCompactTargetMiB, &c.CompactTargetMiB)
 	integer(CtxRejectedLinesThreshold, &c.RejectedLinesThreshold)
 	integer(CtxDeliveryLagThreshold, &c.DeliveryLagThreshold)
 
@@ -347,6 +363,15 @@ func (c Config) Validate() error {
 	if c.LakeExpirationDays != 0 && c.LakeExpirationDays <= c.LakeTransitionDays {
 		bad(CtxLakeExpirationDays, "%d: must be 0 (never) or after %s (%d)", c.LakeExpirationDays, CtxLakeTransitionDays, c.LakeTransitionDays)
 	}
+	// Compaction rewrites only hours of its lookback window, whose objects
+	// are younger than it: the lake's transition comes after it, so no
+	// compaction reads or deletes an object in STANDARD_IA or GLACIER_IR
+	// (retrieval and early-deletion fees), and no expiration removes an
+	// object a compaction still reads (expiration comes after transition).
+	if lb := c.CompactLookbackDays(); c.LakeTransitionDays <= lb {
+		bad(CtxLakeTransitionDays, "%d: must be after the compactor's lookback of %d days (%s + 1, at least %d), so that compaction only rewrites objects still in STANDARD",
+			c.LakeTransitionDays, lb, CtxRawExpirationDays, minCompactLookbackDays)
+	}
 	if !dbName.MatchString(c.DatabaseName) {
 		bad(CtxDatabaseName, "%q: want lower case letters, digits and _", c.DatabaseName)
 	}
@@ -372,6 +397,16 @@ func (c Config) Validate() error {
 	if !scheduleExpr.MatchString(c.DetectSchedule) {
 		bad(CtxDetectSchedule, "%q: want rate(...) or cron(...)", c.DetectSchedule)
 	}
+	if !scheduleExpr.MatchString(c.CompactSchedule) {
+		bad(CtxCompactSchedule, "%q: want rate(...) or cron(...)", c.CompactSchedule)
+	}
+	if need := c.detectMinAge(); c.CompactMinAgeHours != 0 && time.Duration(c.CompactMinAgeHours)*time.Hour < need {
+		bad(CtxCompactMinAgeHours, "%d: the scheduled detector may still read hours that ended %s ago (%s, its lag, lookback, retries and timeout); want at least %d, or 0 for that",
+			c.CompactMinAgeHours, need-time.Hour+time.Minute, CtxDetectSchedule, int(need/time.Hour))
+	}
+	if c.CompactTargetMiB < 16 || c.CompactTargetMiB > 1024 {
+		bad(CtxCompactTargetMiB, "%d: want 16 to 1024 (MiB)", c.CompactTargetMiB)
+	}
 	for _, s := range c.DetectInternal {
 		if _, err := netip.ParsePrefix(s); err != nil {
 			bad(CtxDetectInternal, "%q: %v", s, err)
@@ -384,6 +419,66 @@ func (c Config) Validate() error {
 		bad(CtxDeliveryLagThreshold, "%d: want at least 60 seconds", c.DeliveryLagThreshold)
 	}
 	return errors.Join(errs...)
+}
+
+// minCompactLookbackDays is the least lookback of the compactor: the
+// ingest DLQ keeps a message 14 days, and a redrive can bring it back.
+const minCompactLookbackDays = 15
+
+// CompactLookbackDays is how far back each compaction run looks for
+// objects ingest wrote since the last (late deliveries, and redeliveries,
+// whose rows it replaces): past the raw bucket's expiration, after which
+// no flow-log file can be replayed, and past the DLQ's 14 days.
+func (c Config) CompactLookbackDays() int { return max(c.RawExpirationDays+1, minCompactLookbackDays) }
+
+// CompactMinAge is the age at which an hour is compacted: the context's,
+// or the least that keeps the compactor off every hour the scheduled
+// detector may still read (detectMinAge), at least 3 hours.
+func (c Config) CompactMinAge() time.Duration {
+	if c.CompactMinAgeHours > 0 {
+		return time.Duration(c.CompactMinAgeHours) * time.Hour
+	}
+	return max(3*time.Hour, c.detectMinAge())
+}
+
+// The scheduled detector's timing, as the stack sets it: each run reads
+// the DetectLookback hours before its event's time less DetectLag,
+// truncated to the hour; an event may wait an hour in EventBridge and an
+// hour in Lambda's queue (the target's and the function's MaxEventAge)
+// and then run for the function's timeout.
+const (
+	DetectLookback    = time.Hour
+	DetectLag         = 15 * time.Minute
+	ScheduleMaxDelay  = time.Hour // EventBridge target's and Lambda's MaxEventAge, each
+	detectTimeoutTime = detectTimeout * time.Minute
+)
+
+// hourlyCron matches cron(M * * * ? *): every hour at minute M.
+var hourlyCron = regexp.MustCompile(`^cron\(([0-9]{1,2}) \* \* \* \? \*\)$`)
+
+// detectReach is how long before any moment the hours the scheduled
+// detector may be reading at that moment can start: a run reads from
+// trunc(e - DetectLag) - DetectLookback, e its event's time, and may run
+// until e + 2×ScheduleMaxDelay + its timeout. For cron(M * * * ? *) the
+// truncation is known; for any other schedule it may cost a whole hour.
+func (c Config) detectReach() time.Duration {
+	back := DetectLookback + DetectLag + time.Hour
+	if m := hourlyCron.FindStringSubmatch(c.DetectSchedule); m != nil {
+		minute, _ := strconv.Atoi(m[1])
+		back = DetectLookback + time.Duration(minute)*time.Minute
+		if time.Duration(minute)*time.Minute < DetectLag {
+			back += time.Hour
+		}
+	}
+	return back + 2*ScheduleMaxDelay + detectTimeoutTime
+}
+
+// detectMinAge is the least whole number of hours of CompactMinAge that
+// keeps the compactor off the detector's hours: a compacted hour ends at
+// least MinAge before the compactor's moment, so it starts at least
+// MinAge + 1h before it, which must be more than detectReach.
+func (c Config) detectMinAge() time.Duration {
+	return (c.detectReach()-time.Hour)/time.Hour*time.Hour + time.Hour
 }
 
 // Severities returns the severities at or above lowest, for the email
