@@ -122,6 +122,12 @@ func runConvert(ctx context.Context, sio stdio, args []string) int {
 			fmt.Fprintf(sio.err, "flowlake convert: %v\n", err)
 			return 2
 		}
+		if len(res.Unknown) > 0 && !*quiet {
+			if bar != nil {
+				bar.Clear()
+			}
+			fmt.Fprintf(sio.err, "%s: kept the columns no flow-log version defines in extra: %s\n", name, strings.Join(res.Unknown, ", "))
+		}
 		if bar == nil && !*quiet && len(files) > 1 {
 			fmt.Fprintf(sio.err, "%s: %d records, %d rejected, %d objects\n", name, sum.Records, sum.Rejected, len(sum.Keys))
 		}

@@ -20,7 +20,7 @@ func runGen(ctx context.Context, sio stdio, args []string) int {
 	fs.SetOutput(sio.err)
 	records := fs.Int("records", 10000, "number of records")
 	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same corpus")
-	format := fs.String("format", "default", "\"default\" (v2), \"rich\" (every v2–v5 field) or a \"${...}\" format string")
+	format := fs.String("format", "default", "\"default\" (v2), \"rich\" (every v2–v5 field), \"v11\" (rich and the version-11 fields but the tags) or a \"${...}\" format string")
 	gz := fs.Bool("gzip", false, "gzip the output")
 	noHeader := fs.Bool("no-header", false, "leave out the S3 header line")
 	start := fs.String("start", flowgen.DefaultStart.Format(time.RFC3339), "start of the first interval (RFC 3339)")
@@ -56,6 +56,8 @@ func runGen(ctx context.Context, sio stdio, args []string) int {
 	case "default":
 	case "rich":
 		cfg.Format = flowgen.RichFormat()
+	case "v11":
+		cfg.Format = flowgen.V11Format()
 	default:
 		fm, err := flowlog.ParseFormat(*format)
 		if err != nil {

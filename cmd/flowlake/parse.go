@@ -147,19 +147,25 @@ func reportReject(w io.Writer, name string, pe *flowlog.ParseError) {
 
 // appendRecordJSON appends rec as a JSON object keyed by the AWS field names
 // of fm, in its order: integers as numbers, addresses and enums as strings,
-// '-' as null. Names a header gave but this version does not know are left
-// out.
+// '-' as null. A column a header gave that no version defines is keyed by
+// its header name, its value the text as written (Record.Extra).
 func appendRecordJSON(dst []byte, rec *flowlog.Record, fm *flowlog.Format) []byte {
 	dst = append(dst, '{')
-	first := true
-	for _, f := range fm.Fields() {
-		if f == flowlog.FieldUnknown {
-			continue
-		}
-		if !first {
+	names := fm.Names()
+	for i, f := range fm.Fields() {
+		if i > 0 {
 			dst = append(dst, ',')
 		}
-		first = false
+		if f == flowlog.FieldUnknown {
+			dst = appendJSONString(dst, names[i])
+			dst = append(dst, ':')
+			if v, ok := rec.ExtraValue(names[i]); ok {
+				dst = appendJSONString(dst, v)
+			} else {
+				dst = append(dst, "null"...)
+			}
+			continue
+		}
 		dst = append(dst, '"')
 		dst = append(dst, f.String()...)
 		dst = append(dst, '"', ':')

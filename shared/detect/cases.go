@@ -50,7 +50,7 @@ func (f F) Record() flowlog.Record {
 	if r.InterfaceID == "" {
 		r.InterfaceID = CaseENI
 	}
-	set := flowlog.FieldSet(0)
+	var set flowlog.FieldSet
 	for _, fl := range []flowlog.Field{flowlog.FieldVersion, flowlog.FieldAccountID, flowlog.FieldInterfaceID,
 		flowlog.FieldStart, flowlog.FieldEnd, flowlog.FieldLogStatus, flowlog.FieldRegion} {
 		set = set.With(fl)

@@ -40,6 +40,12 @@ func RichFormat() *flowlog.Format {
 // RichFormatString is the format string of RichFormat, flowlog.RichFormat.
 const RichFormatString = flowlog.RichFormat
 
+// V11Format returns flowlog.V11Format parsed: the rich format and the
+// version-11 fields that need no tag keys (interface-type, the next hop).
+func V11Format() *flowlog.Format {
+	return flowlog.MustParseFormat(flowlog.V11Format)
+}
+
 // ENI is a network interface of the generated estate.
 type ENI struct {
 	AccountID  string
@@ -118,6 +124,7 @@ type Generator struct {
 	estate  *Estate
 	n       int
 	version int32 // the highest version among the format's fields
+	v11     bool  // the format has a version-11 field
 }
 
 // NewGenerator returns a generator for cfg, with defaults filled in.
@@ -148,6 +155,7 @@ func NewGenerator(cfg Config) *Generator {
 	}
 	return &Generator{
 		version: version,
+		v11:     version == 11,
 		cfg:     cfg,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0xf10f)),
 		estate:  NewEstate(cfg.Seed, cfg.Accounts, cfg.ENIs, cfg.Region),
@@ -207,12 +215,14 @@ func (g *Generator) Next() flowlog.Record {
 	}
 
 	switch p := r.IntN(1000); {
-	case p < 40: // no traffic in the interval
-		rec.LogStatus = flowlog.LogStatusNoData
-		rec.Set = set
-		return rec
-	case p < 45: // records AWS could not capture
-		rec.LogStatus = flowlog.LogStatusSkipData
+	case p < 45:
+		rec.LogStatus = flowlog.LogStatusNoData // no traffic in the interval
+		if p >= 40 {
+			rec.LogStatus = flowlog.LogStatusSkipData // records AWS could not capture
+		}
+		if g.v11 {
+			set = g.fillV11(&rec, set, e, nil)
+		}
 		rec.Set = set
 		return rec
 	}
@@ -234,6 +244,7 @@ func (g *Generator) Next() flowlog.Record {
 	ephemeral := uint16(32768 + r.IntN(28000))
 	var peer netip.Addr
 	var ingress bool
+	var hop *ENI // the next hop of an egress record inside the VPC
 	rec.Protocol = 6
 	rec.Action = flowlog.ActionAccept
 	switch k := r.IntN(100); {
@@ -260,6 +271,9 @@ func (g *Generator) Next() flowlog.Record {
 		} else {
 			rec.SrcPort, rec.DstPort = ephemeral, port
 			rec.TrafficPath = 1
+			if other.VPCID == e.VPCID { // else a peering connection: no next-hop interface
+				hop = other
+			}
 		}
 		if port == 53 {
 			rec.Protocol = 17
@@ -343,8 +357,51 @@ func (g *Generator) Next() flowlog.Record {
 	default:
 		rec.TCPFlags = []int32{3, 19, 18}[r.IntN(3)]
 	}
+	if g.v11 {
+		set = g.fillV11(&rec, set, e, hop)
+	}
 	rec.Set = set
 	return rec
+}
+
+// Version-11 values of the generated estate: each interface's type, and
+// the values of one instance tag and one interface tag, by the interface's
+// place in the estate; they draw nothing from the generator's source, so a
+// corpus in any other format is the same with or without them.
+var (
+	instanceTags  = []string{"payments", "search", "platform"}
+	interfaceTags = []string{"web", "db", "batch", "edge"}
+)
+
+func interfaceType(e *ENI) string {
+	if e.InstanceID == "" {
+		return "nat_gateway" // the estate's requester-managed interfaces
+	}
+	return "interface"
+}
+
+// fillV11 sets the version-11 fields of rec, recorded by e, whose next hop
+// is hop (nil: none with an interface, such as an internet gateway), and
+// returns set with them.
+func (g *Generator) fillV11(rec *flowlog.Record, set flowlog.FieldSet, e, hop *ENI) flowlog.FieldSet {
+	k := int(e.Addr.As4()[3]) + int(e.Addr.As4()[1])
+	rec.InterfaceType = interfaceType(e)
+	set = set.With(flowlog.FieldInterfaceType)
+	if e.InstanceID != "" {
+		rec.InstanceTag = instanceTags[k%len(instanceTags)]
+		set = set.With(flowlog.FieldInstanceTag)
+	}
+	rec.InterfaceTag = interfaceTags[k%len(interfaceTags)]
+	set = set.With(flowlog.FieldInterfaceTag)
+	if hop != nil && rec.LogStatus == flowlog.LogStatusOK {
+		rec.NextHopInterfaceID, rec.NextHopSubnetID, rec.NextHopAZID = hop.ID, hop.SubnetID, hop.AZID
+		rec.NextHopVPCID, rec.NextHopInterfaceType = hop.VPCID, interfaceType(hop)
+		for _, f := range []flowlog.Field{flowlog.FieldNextHopInterfaceID, flowlog.FieldNextHopSubnetID,
+			flowlog.FieldNextHopAZID, flowlog.FieldNextHopVPCID, flowlog.FieldNextHopInterfaceType} {
+			set = set.With(f)
+		}
+	}
+	return set
 }
 
 func pick(r *rand.Rand, addrs []netip.Addr, v6 bool) netip.Addr {

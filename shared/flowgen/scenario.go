@@ -189,7 +189,7 @@ func (s *ScenarioGenerator) flow(e *ENI, src, dst netip.Addr, sport, dport uint1
 	}
 	set := s.set
 	if e.InstanceID == "" {
-		set &^= 1 << flowlog.FieldInstanceID
+		set = set.Without(flowlog.FieldInstanceID)
 	}
 	for _, f := range []flowlog.Field{
 		flowlog.FieldSrcAddr, flowlog.FieldDstAddr, flowlog.FieldSrcPort, flowlog.FieldDstPort,
@@ -310,7 +310,7 @@ func injectLogGap(s *ScenarioGenerator, at int64) []flowlog.Record {
 	for i := 0; i < 3; i++ {
 		set := s.set
 		if e.InstanceID == "" {
-			set &^= 1 << flowlog.FieldInstanceID
+			set = set.Without(flowlog.FieldInstanceID)
 		}
 		start := at + int64(i)*600
 		out = append(out, flowlog.Record{

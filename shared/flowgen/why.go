@@ -335,7 +335,7 @@ func whyBPA(s *ScenarioGenerator, q *WhyQuestion, at int64) []flowlog.Record {
 	for i := 0; i < 6; i++ {
 		r := s.flow(e, q.Src, q.Dst, uint16(50000+i*13), q.Port, 3, 0, at+30+int64(i)*90, false, "ingress")
 		r.RejectReason = "BPA"
-		r.Set = r.Set.With(flowlog.FieldRejectReason) &^ (1 << flowlog.FieldBytes) // BPA's records carry no bytes
+		r.Set = r.Set.With(flowlog.FieldRejectReason).Without(flowlog.FieldBytes) // BPA's records carry no bytes
 		out = append(out, r)
 	}
 	return out
@@ -346,7 +346,7 @@ func whyLogGap(s *ScenarioGenerator, q *WhyQuestion, at int64) []flowlog.Record 
 	e := s.eni(1)
 	set := s.set
 	if e.InstanceID == "" {
-		set &^= 1 << flowlog.FieldInstanceID
+		set = set.Without(flowlog.FieldInstanceID)
 	}
 	for i := 0; i < 3; i++ {
 		start := at + int64(i)*300

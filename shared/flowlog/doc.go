@@ -6,7 +6,10 @@
 // string by ParseFormat, or taken from the header line that begins every S3
 // text file. Every field of every record version is known: v2 (the default
 // format), v3, v4, v5, v7 (ECS), v8 (reject-reason), resource-id,
-// encryption-status and the v6 transit-gateway fields.
+// encryption-status, v11 (interface-type, the next hop, the EC2 tags) and
+// the v6 transit-gateway fields. A header may name columns this package
+// does not know (a field AWS adds later): their values are kept, by name,
+// in Record.Extra, so no column of a file is lost.
 //
 // "-" is null for every field: the field is absent from Record.Set and its
 // struct field is the zero value. Integers are range-checked (ports 0–65535,

@@ -7,8 +7,9 @@ import "strings"
 type Field uint8
 
 // The fields AWS writes, in the order of the "Available fields" table: VPC
-// flow logs v2–v5, v7 (ECS), v8, resource-id and encryption-status, then the
-// transit-gateway (v6) fields.
+// flow logs v2–v5, v7 (ECS), v8, resource-id and encryption-status, v11
+// (interface-type, the next hop, the EC2 tags), then the transit-gateway
+// (v6) fields.
 const (
 	FieldUnknown Field = iota
 	FieldVersion
@@ -53,6 +54,14 @@ const (
 	FieldRejectReason
 	FieldResourceID
 	FieldEncryptionStatus
+	FieldInterfaceType
+	FieldNextHopInterfaceID
+	FieldNextHopSubnetID
+	FieldNextHopAZID
+	FieldNextHopVPCID
+	FieldNextHopInterfaceType
+	FieldInstanceTag
+	FieldInterfaceTag
 	FieldResourceType
 	FieldTGWID
 	FieldTGWAttachmentID
@@ -77,6 +86,16 @@ const (
 
 // NumFields is the number of known fields; valid fields are 1..NumFields.
 const NumFields = int(numFields) - 1
+
+// FieldExtra is no field of any format. In a Format's set it stands for the
+// header columns this package does not know (Format.Unknown), and in a
+// Record's set for their values (Record.Extra), so that one bit test tells
+// a consumer whether there are any. Fields never returns it, and no format
+// string or header line can name it.
+const FieldExtra = numFields
+
+// A FieldSet holds a bit for every field and for FieldExtra.
+const _ = uint(fieldSetBits - 1 - FieldExtra) // compile error if FieldExtra does not fit
 
 // Kind is the value type of a field.
 type Kind uint8
@@ -167,6 +186,14 @@ var fields = [numFields]fieldInfo{
 	FieldRejectReason:            {"reject-reason", KindString, 8, "why the traffic was rejected (BPA)"},
 	FieldResourceID:              {"resource-id", KindString, 10, "id of the resource that owns the interface"},
 	FieldEncryptionStatus:        {"encryption-status", KindInt32, 10, "0 clear, 1 Nitro-encrypted, 2 application-encrypted, 3 both"},
+	FieldInterfaceType:           {"interface-type", KindString, 11, "type of the network interface that recorded the traffic"},
+	FieldNextHopInterfaceID:      {"next-hop-interface-id", KindString, 11, "network interface id of the next hop of the traffic"},
+	FieldNextHopSubnetID:         {"next-hop-subnet-id", KindString, 11, "subnet id of the next hop"},
+	FieldNextHopAZID:             {"next-hop-az-id", KindString, 11, "availability zone id of the next hop"},
+	FieldNextHopVPCID:            {"next-hop-vpc-id", KindString, 11, "VPC id of the next hop"},
+	FieldNextHopInterfaceType:    {"next-hop-interface-type", KindString, 11, "type of the network interface of the next hop (regional_nat_gateway, ...)"},
+	FieldInstanceTag:             {"instance-tag", KindString, 11, "value of the instance tag whose key the flow log names (TagFieldSpecifications)"},
+	FieldInterfaceTag:            {"interface-tag", KindString, 11, "value of the network interface tag whose key the flow log names (TagFieldSpecifications)"},
 	FieldResourceType:            {"resource-type", KindString, 6, "transit gateway: resource type (TransitGateway)"},
 	FieldTGWID:                   {"tgw-id", KindString, 6, "transit gateway id"},
 	FieldTGWAttachmentID:         {"tgw-attachment-id", KindString, 6, "transit gateway attachment id"},
@@ -212,8 +239,12 @@ func LookupField(name string) (Field, bool) {
 	return f, ok
 }
 
-// String returns the AWS name of the field, as written in a format string.
+// String returns the AWS name of the field, as written in a format string;
+// "extra" for FieldExtra.
 func (f Field) String() string {
+	if f == FieldExtra {
+		return "extra"
+	}
 	if f == 0 || f >= numFields {
 		return "unknown"
 	}
@@ -234,7 +265,8 @@ func (f Field) Kind() Kind {
 }
 
 // Version returns the flow-log record version that introduced the field
-// (6 for transit-gateway fields).
+// (6 for transit-gateway fields, 11 for interface-type, the next hop and
+// the EC2 tags).
 func (f Field) Version() int {
 	if f >= numFields {
 		return 0
@@ -250,11 +282,46 @@ func (f Field) Doc() string {
 	return fields[f].doc
 }
 
-// FieldSet is a set of fields, one bit per field.
-type FieldSet uint64
+// FieldSet is a set of fields, one bit per field and one for FieldExtra.
+// The zero value is the empty set; sets compare with == and can key a map.
+type FieldSet struct{ w [fieldSetBits / 64]uint64 }
+
+const fieldSetBits = 128
 
 // Has reports whether f is in the set.
-func (s FieldSet) Has(f Field) bool { return s&(1<<f) != 0 }
+func (s FieldSet) Has(f Field) bool { return s.w[f>>6&1]&(1<<(f&63)) != 0 }
 
 // With returns the set with f added.
-func (s FieldSet) With(f Field) FieldSet { return s | 1<<f }
+func (s FieldSet) With(f Field) FieldSet {
+	s.w[f>>6&1] |= 1 << (f & 63)
+	return s
+}
+
+// Without returns the set with f removed.
+func (s FieldSet) Without(f Field) FieldSet {
+	s.w[f>>6&1] &^= 1 << (f & 63)
+	return s
+}
+
+// Union returns the fields in s or o.
+func (s FieldSet) Union(o FieldSet) FieldSet {
+	return FieldSet{[2]uint64{s.w[0] | o.w[0], s.w[1] | o.w[1]}}
+}
+
+// Contains reports whether every field of o is in s.
+func (s FieldSet) Contains(o FieldSet) bool {
+	return o.w[0]&^s.w[0] == 0 && o.w[1]&^s.w[1] == 0
+}
+
+// Empty reports whether the set has no field.
+func (s FieldSet) Empty() bool { return s.w[0]|s.w[1] == 0 }
+
+// AllFields returns the set of every known field and FieldExtra: "any
+// field", for a caller that does not know the format.
+func AllFields() FieldSet {
+	var s FieldSet
+	for f := Field(1); f <= FieldExtra; f++ {
+		s = s.With(f)
+	}
+	return s
+}

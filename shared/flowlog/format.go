@@ -3,6 +3,7 @@ package flowlog
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -29,17 +30,56 @@ var (
 )
 
 // FormatError reports a problem with a format string: the offending token
-// and a sentinel error.
+// and a sentinel error. For ErrUnknownField, Nearest is the known field
+// whose name is closest to the token's.
 type FormatError struct {
-	Token string
-	Err   error
+	Token   string
+	Err     error
+	Nearest Field
 }
 
 func (e *FormatError) Error() string {
 	if e.Token == "" {
 		return "format: " + e.Err.Error()
 	}
+	if e.Nearest != FieldUnknown {
+		return fmt.Sprintf("format: %q: %v (the nearest known field is ${%s})", e.Token, e.Err, e.Nearest)
+	}
 	return fmt.Sprintf("format: %q: %v", e.Token, e.Err)
+}
+
+// NearestField returns the known field whose AWS name is closest to name
+// (fewest single-byte edits; the first in table order on a tie).
+func NearestField(name string) Field {
+	best, bestD := FieldUnknown, 0
+	for f := Field(1); f < numFields; f++ {
+		if d := editDistance(name, fields[f].name); best == FieldUnknown || d < bestD {
+			best, bestD = f, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b, in bytes.
+func editDistance(a, b string) int {
+	row := make([]int, len(b)+1)
+	for j := range row {
+		row[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		prev := row[0]
+		row[0] = i
+		for j := 1; j <= len(b); j++ {
+			cur := row[j]
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			row[j] = min(row[j]+1, row[j-1]+1, prev+cost)
+			prev = cur
+		}
+	}
+	return row[len(b)]
 }
 
 func (e *FormatError) Unwrap() error { return e.Err }
@@ -70,7 +110,7 @@ func ParseFormat(s string) (*Format, error) {
 		name := t[2 : len(t)-1]
 		f, ok := fieldByName[name]
 		if !ok {
-			return nil, &FormatError{Token: t, Err: ErrUnknownField}
+			return nil, &FormatError{Token: t, Err: ErrUnknownField, Nearest: NearestField(strings.ReplaceAll(name, "_", "-"))}
 		}
 		if fm.set.Has(f) {
 			return nil, &FormatError{Token: t, Err: ErrDuplicateField}
@@ -94,15 +134,17 @@ func (fm *Format) add(f Field, name string) {
 	fm.names = append(fm.names, name)
 	if f == FieldUnknown {
 		fm.unknown = append(fm.unknown, name)
+		fm.set = fm.set.With(FieldExtra)
 		return
 	}
 	fm.set = fm.set.With(f)
 }
 
 // parseHeader recognises the header line of an S3 text file: the bare field
-// names separated by spaces. Every token must look like a field name, and at
-// least one must be known. Unknown names are kept as FieldUnknown columns so
-// the rest of the file can still be read.
+// names separated by spaces. Every token must look like a field name, no
+// name may come twice, and at least one must be known. Unknown names are
+// kept as FieldUnknown columns so the rest of the file can still be read,
+// their values in Record.Extra.
 func parseHeader(line []byte) (*Format, bool) {
 	var fm *Format
 	known := 0
@@ -134,7 +176,11 @@ func parseHeader(line []byte) (*Format, bool) {
 			known++
 			fm.add(f, f.String())
 		} else {
-			fm.add(FieldUnknown, string(tok))
+			name := string(tok)
+			if slices.Contains(fm.unknown, name) {
+				return nil, false // a name twice is no header
+			}
+			fm.add(FieldUnknown, name)
 		}
 	}
 	if known == 0 {
@@ -165,10 +211,11 @@ func (fm *Format) Fields() []Field { return fm.fields }
 func (fm *Format) Names() []string { return fm.names }
 
 // Unknown returns the header names this package does not know, in order.
-// Their values are skipped.
+// Their values are kept in Record.Extra.
 func (fm *Format) Unknown() []string { return fm.unknown }
 
-// Set returns the set of known fields in the format.
+// Set returns the set of known fields in the format, and FieldExtra when
+// it has unknown ones.
 func (fm *Format) Set() FieldSet { return fm.set }
 
 // Has reports whether the format carries field f.

@@ -48,6 +48,8 @@ func TestInlining(t *testing.T) {
 		// word.go, into parseFrom's loop
 		"spaceBits",
 		"digits",
+		// parse.go, into parseFrom's loop
+		"(*step).unset",
 		// cache.go, into parseFrom's loop
 		"recentIndex",
 		"addrIndex",

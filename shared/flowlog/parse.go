@@ -12,12 +12,20 @@ type step struct {
 	off  uintptr              // of the field in Record
 	max  uint64               // for integers: the largest value allowed
 	tab  *[recentSlots]recent // for strings: the field's recent values
-	bit  FieldSet
+	bit  uint64               // the field's bit in word w of a FieldSet
+	w    uint8
 	kind Kind
 	f    Field
 }
 
-// Step kinds beyond the field kinds: kindSlow always takes setField;
+// unset removes st's field from rec.Set: parse starts a record with every
+// field of the format in its set, and takes out those that are '-', which
+// are fewer than those with a value (so a value costs no instruction for
+// its bit, where setting one would cost an indexed read-modify-write).
+func (st *step) unset(rec *Record) { rec.Set.w[st.w&1] &^= st.bit }
+
+// Step kinds beyond the field kinds: kindSlow, a column this package does
+// not know, always takes parseSlow, which keeps its value for Record.Extra;
 // kindVersion is an int32 of at least 2; kindEnd ends a plan.
 const (
 	kindSlow    Kind = 255
@@ -31,7 +39,7 @@ func compile(fs []Field) []step {
 	plan := make([]step, len(fs), len(fs)+1)
 	plan[:len(fs)+1][len(fs)] = step{kind: kindEnd}
 	for i, f := range fs {
-		st := step{f: f, kind: f.Kind(), off: fieldOffset[f], bit: 1 << f}
+		st := step{f: f, kind: f.Kind(), off: fieldOffset[f], bit: 1 << (f & 63), w: uint8(f >> 6)}
 		switch st.kind {
 		case KindPort:
 			st.max = 65535
@@ -44,7 +52,7 @@ func compile(fs []Field) []step {
 		}
 		switch f {
 		case FieldUnknown:
-			st.kind = kindSlow // skipped
+			st.kind = kindSlow // kept in Record.Extra
 		case FieldVersion:
 			st.kind = kindVersion // an int32 with a lower bound
 		}
@@ -75,12 +83,24 @@ func compile(fs []Field) []step {
 // last token ends like the others, and a word loaded at any byte of the
 // line stays within text. That byte is the reader's own: the line's '\n'
 // or trailing blank, already consumed, or buffer space no data is in.
+//
+// The values of the format's unknown columns collect in r.extra as the line
+// is read (parseSlow), and become rec.Extra once it has parsed.
 func (r *Reader) parse(line []byte, rec *Record) error {
-	*rec = Record{}
+	*rec = Record{} // zeroed in place; a literal with a field set would be built and copied
+	rec.Set = r.known
 	text := line[:len(line)+wordSlack]
 	text[len(line)] = ' '
 	r.hops = 0
-	return r.parseFrom(text, rec, 0, 0)
+	r.extra = r.extra[:0]
+	if err := r.parseFrom(text, rec, 0, 0); err != nil {
+		return err
+	}
+	if len(r.extra) > 0 {
+		rec.Extra = r.in.get(FieldExtra, r.extra)
+		rec.Set = rec.Set.With(FieldExtra)
+	}
+	return nil
 }
 
 // maxHops bounds how many times one line goes from parseFrom to parseSlow
@@ -125,8 +145,9 @@ func (r *Reader) parseFrom(text []byte, rec *Record, k, i int) error {
 		tl := j - ts // 0 < tl: text[i] is no space
 		i = j + 1
 
-		// "-" is null: the field stays unset.
+		// "-" is null: the field leaves the set.
 		if tl == 1 && byte(w) == '-' {
+			st.unset(rec)
 			continue
 		}
 
@@ -142,7 +163,6 @@ func (r *Reader) parseFrom(text []byte, rec *Record, k, i int) error {
 			wl := lastWord(text, j, tl, w)
 			if e := &st.tab[recentIndex(wl)]; e.tw.is(text, ts, tl, w, wl) {
 				*fieldAt[string](rec, st.off) = e.s
-				rec.Set |= st.bit
 				continue
 			}
 		case KindInt64, KindInt32, KindPort, KindProtocol:
@@ -167,26 +187,28 @@ func (r *Reader) parseFrom(text []byte, rec *Record, k, i int) error {
 				default:
 					*fieldAt[int32](rec, st.off) = int32(v)
 				}
-				rec.Set |= st.bit
 				continue
 			}
 		case kindVersion:
-			// One digit, 2 to 9.
-			if tl == 1 && byte(w) >= '2' && byte(w) <= '9' {
+			// One digit, 2 to 9, or two (version 11).
+			if tl == 1 && byte(w)-'2' <= 7 {
 				*fieldAt[int32](rec, st.off) = int32(byte(w) - '0')
-				rec.Set |= st.bit
 				continue
+			}
+			if tl == 2 {
+				if v, ok := digits(w, 2); ok && v >= 10 {
+					*fieldAt[int32](rec, st.off) = int32(v)
+					continue
+				}
 			}
 		case KindAction:
 			if tl == 6 {
 				if w&(1<<48-1) == accept48 {
 					rec.Action = ActionAccept
-					rec.Set |= st.bit
 					continue
 				}
 				if w&(1<<48-1) == reject48 {
 					rec.Action = ActionReject
-					rec.Set |= st.bit
 					continue
 				}
 			}
@@ -194,7 +216,6 @@ func (r *Reader) parseFrom(text []byte, rec *Record, k, i int) error {
 			// OK; NODATA and SKIPDATA are rare enough for parseSlow.
 			if tl == 2 && uint16(w) == ok16 {
 				rec.LogStatus = LogStatusOK
-				rec.Set |= st.bit
 				continue
 			}
 		case KindAddr:
@@ -203,7 +224,6 @@ func (r *Reader) parseFrom(text []byte, rec *Record, k, i int) error {
 				wl := lastWord(text, j, tl, w)
 				if e := &ent[addrIndex(wl)]; e.tw.is(text, ts, tl, w, wl) {
 					*fieldAt[netip.Addr](rec, st.off) = e.a
-					rec.Set |= st.bit
 					continue
 				}
 			}
@@ -231,8 +251,8 @@ func (r *Reader) short(line []byte, rec *Record) error {
 
 // parseSlow reads field k of text (see parse), whose token is at offset i,
 // then goes back to parseFrom for the rest of the line (or, after maxHops,
-// reads it itself). It takes cache misses, enums, unknown columns, long
-// integers, every error, and tabs: a tab is a separator too, but rare
+// reads it itself). It takes cache misses, enums, unknown columns (their
+// values go to r.extra), long integers, every error, and tabs: a tab is a separator too, but rare
 // enough to look for only here. No fast path accepts a token with a tab in
 // it, and no string with a tab is ever interned.
 func (r *Reader) parseSlow(text []byte, rec *Record, k, i int) error {
@@ -253,18 +273,22 @@ func (r *Reader) parseSlow(text []byte, rec *Record, k, i int) error {
 		tok := text[i:j]
 		i = j + 1
 		if len(tok) == 1 && tok[0] == '-' {
+			plan[k].unset(rec)
 			continue
 		}
 		if bytes.IndexByte(tok, '\t') >= 0 && detab(text[:n]) {
 			return r.parse(text[:n], rec)
 		}
 		st := &plan[k]
+		if st.kind == kindSlow { // a column this package does not know
+			r.addExtra(k, tok)
+			continue
+		}
 		if st.kind == KindString {
 			tw := wordsOf(tok)
 			e := &st.tab[recentIndex(tw.last)]
 			e.s, e.tw = r.in.get(st.f, tok), tw // tw.is refuses tokens too long for it
 			*fieldAt[string](rec, st.off) = e.s
-			rec.Set |= st.bit
 		} else if err := r.setField(rec, st.f, tok); err != nil {
 			return r.fieldErr(st.f, k, tok, err)
 		}
@@ -273,6 +297,17 @@ func (r *Reader) parseSlow(text []byte, rec *Record, k, i int) error {
 		return r.short(text[:n], rec)
 	}
 	return nil
+}
+
+// addExtra adds the value tok of unknown column k to r.extra, after its
+// name.
+func (r *Reader) addExtra(k int, tok []byte) {
+	if len(r.extra) > 0 {
+		r.extra = append(r.extra, ' ')
+	}
+	r.extra = append(r.extra, r.format.names[k]...)
+	r.extra = append(r.extra, ' ')
+	r.extra = append(r.extra, tok...)
 }
 
 // detab replaces every tab in line with a space and reports whether there

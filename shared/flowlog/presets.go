@@ -11,3 +11,15 @@ const RichFormat = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstadd
 	"${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${vpc-id} ${subnet-id} ${instance-id} ${tcp-flags} " +
 	"${type} ${pkt-srcaddr} ${pkt-dstaddr} ${region} ${az-id} ${sublocation-type} ${sublocation-id} " +
 	"${pkt-src-aws-service} ${pkt-dst-aws-service} ${flow-direction} ${traffic-path}"
+
+// V11Format is the "v11" preset: RichFormat's 29 fields, then the six
+// version-11 fields a flow log can carry without configuration:
+// interface-type and the next hop (its network interface, subnet,
+// availability zone, VPC and interface type). Records of this format have
+// version 11. The two other version-11 fields, instance-tag and
+// interface-tag, record the values of the tag keys a flow log names at
+// creation (the EC2 API's TagFieldSpecifications), so a format asks for
+// them only along with their keys (the CDK app appends them when
+// flowlake:tagKeys names the keys).
+const V11Format = RichFormat + " ${interface-type} ${next-hop-interface-id} ${next-hop-subnet-id} ${next-hop-az-id}" +
+	" ${next-hop-vpc-id} ${next-hop-interface-type}"

@@ -78,6 +78,7 @@ type Reader struct {
 	ioErr   error
 	text    inflate.Reader // the input, inflated if it is gzip; src is &text
 	format  *Format
+	known   FieldSet // the format's set, without FieldExtra: a record's set before its '-' fields leave it
 	fields  []Field
 	plan    []step // compiled from format
 	hops    int    // of the line being parsed, from parseFrom to parseSlow
@@ -86,6 +87,7 @@ type Reader struct {
 	headers int    // header lines read
 	in      interner
 	addrs   addrCache
+	extra   []byte // the unknown columns of the line being parsed (see parse)
 }
 
 // NewReader returns a Reader of r in the default (v2) format. Gzip input is
@@ -115,6 +117,7 @@ func (r *Reader) SetFormat(fm *Format) {
 		return
 	}
 	r.format, r.fields, r.plan = fm, fm.fields, compile(fm.fields)
+	r.known = fm.set.Without(FieldExtra)
 }
 
 // Format returns the format in effect: the one set, or the last header's

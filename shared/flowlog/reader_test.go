@@ -400,8 +400,11 @@ func TestFieldNames(t *testing.T) {
 			t.Errorf("field %v: version %d, doc %q", f, f.Version(), f.Doc())
 		}
 	}
-	if len(seen) != 60 {
-		t.Errorf("%d fields; want 60 (40 VPC v2–v8, resource-id, encryption-status, 18 transit gateway)", len(seen))
+	if len(seen) != 68 {
+		t.Errorf("%d fields; want 68 (40 VPC v2–v8, resource-id, encryption-status, 8 v11, 18 transit gateway)", len(seen))
+	}
+	if _, ok := LookupField("extra"); ok || FieldExtra.String() != "extra" {
+		t.Errorf("FieldExtra is a field of formats")
 	}
 }
 

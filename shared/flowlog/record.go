@@ -1,6 +1,7 @@
 package flowlog
 
 import (
+	"iter"
 	"net/netip"
 	"reflect"
 	"strconv"
@@ -112,6 +113,15 @@ type Record struct {
 	ResourceID       string
 	EncryptionStatus int32
 
+	InterfaceType        string
+	NextHopInterfaceID   string
+	NextHopSubnetID      string
+	NextHopAZID          string
+	NextHopVPCID         string
+	NextHopInterfaceType string
+	InstanceTag          string
+	InterfaceTag         string
+
 	ResourceType           string
 	TGWID                  string
 	TGWAttachmentID        string
@@ -130,11 +140,44 @@ type Record struct {
 	PacketsLostBlackhole   int64
 	PacketsLostMTUExceeded int64
 	PacketsLostTTLExpired  int64
+
+	// Extra holds the values of the header columns this package does not
+	// know (Format.Unknown), so that no column of a newer file is lost: the
+	// column's name, a space and its value, for each column that was not
+	// '-', in the format's order, separated by spaces (names and values
+	// never hold one). It is "" when there are none, and FieldExtra is in
+	// Set when it is not. ExtraFields and ExtraValue read it.
+	Extra string
 }
 
 // Has reports whether field f carried a value (it is in the format and was
 // not '-').
 func (r *Record) Has(f Field) bool { return r.Set.Has(f) }
+
+// ExtraFields returns the header columns of Extra and their values, in
+// order.
+func (r *Record) ExtraFields() iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		for s := r.Extra; s != ""; {
+			name, rest, _ := strings.Cut(s, " ")
+			value, rest, _ := strings.Cut(rest, " ")
+			if !yield(name, value) {
+				return
+			}
+			s = rest
+		}
+	}
+}
+
+// ExtraValue returns the value of the header column name in Extra.
+func (r *Record) ExtraValue(name string) (string, bool) {
+	for n, v := range r.ExtraFields() {
+		if n == name {
+			return v, true
+		}
+	}
+	return "", false
+}
 
 // Int returns the value of an integer field (any kind but string and
 // address), and whether it is set. Action and LogStatus return their enum.
@@ -194,14 +237,19 @@ func (r *Record) AppendField(dst []byte, f Field) []byte {
 	return strconv.AppendInt(dst, v, 10)
 }
 
-// AppendText appends the record as one line (without newline) in format fm.
+// AppendText appends the record as one line (without newline) in format
+// fm. A column fm does not know takes its value from Extra, by name.
 func (r *Record) AppendText(dst []byte, fm *Format) []byte {
 	for i, f := range fm.fields {
 		if i > 0 {
 			dst = append(dst, ' ')
 		}
 		if f == FieldUnknown {
-			dst = append(dst, '-')
+			v, ok := r.ExtraValue(fm.names[i])
+			if !ok {
+				v = "-"
+			}
+			dst = append(dst, v...)
 			continue
 		}
 		dst = r.AppendField(dst, f)

@@ -68,7 +68,7 @@ func (r *Reader) setField(rec *Record, f Field, tok []byte) error {
 			return ErrLogStatus
 		}
 	}
-	rec.Set |= 1 << f
+	rec.Set = rec.Set.With(f)
 	return nil
 }
 

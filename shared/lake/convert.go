@@ -84,7 +84,7 @@ type batch struct {
 type formatter interface{ Format() *flowlog.Format }
 
 // allFields stands for "any field" when the reader does not tell its format.
-const allFields = ^flowlog.FieldSet(0)
+var allFields = flowlog.AllFields()
 
 type readResult struct {
 	b   *batch
@@ -200,7 +200,7 @@ func (cv *conversion) read(ctx context.Context, r RecordReader, free chan *batch
 		case <-ctx.Done():
 			return
 		}
-		b.n, b.fields = 0, 0
+		b.n, b.fields = 0, flowlog.FieldSet{}
 		var err error
 		for b.n < len(b.recs) {
 			err = r.ReadInto(&b.recs[b.n])
@@ -210,7 +210,7 @@ func (cv *conversion) read(ctx context.Context, r RecordReader, free chan *batch
 						fm, fields = f, f.Set()
 					}
 				}
-				b.fields |= fields
+				b.fields = b.fields.Union(fields)
 				b.n++
 				continue
 			}
@@ -328,7 +328,7 @@ func (cv *conversion) route(ctx context.Context, recs []flowlog.Record, fields f
 		}
 		pg.recs[pg.n] = recs[i]
 		pg.n++
-		pg.fields |= fields
+		pg.fields = pg.fields.Union(fields)
 		if pg.n == len(pg.recs) {
 			if err := cv.encode(ctx, pg); err != nil {
 				return err
@@ -380,7 +380,7 @@ func (cv *conversion) encode(ctx context.Context, pg *pending) error {
 		err = h.wait() // an empty write never ran it
 	}
 	clear(recs) // drop the strings
-	pg.n, pg.fields = 0, 0
+	pg.n, pg.fields = 0, flowlog.FieldSet{}
 	return err
 }
 
@@ -411,11 +411,11 @@ func (cv *conversion) write(ctx context.Context, p Partition, recs []flowlog.Rec
 func (cv *conversion) writerFor(ctx context.Context, p Partition, fields flowlog.FieldSet) (*partWriter, error) {
 	cv.tick++
 	if pw := cv.open[p]; pw != nil {
-		if pw.fw.fs.fields|fields == pw.fw.fs.fields {
+		if pw.fw.fs.fields.Contains(fields) {
 			pw.lastUse = cv.tick
 			return pw, nil
 		}
-		fields |= pw.fw.fs.fields
+		fields = fields.Union(pw.fw.fs.fields)
 		if err := cv.finish(pw); err != nil {
 			return nil, err
 		}

@@ -40,7 +40,7 @@ func ExampleSchema_Table() {
 	}
 	fmt.Println(t.Parameters["storage.location.template"])
 	// Output:
-	// flows 62 end bigint
+	// flows 71 end bigint
 	// aws_account enum
 	// aws_region enum
 	// day date

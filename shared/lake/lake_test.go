@@ -51,13 +51,16 @@ func TestTableMatchesAthenaNames(t *testing.T) {
 		"traffic_path": "int", "ecs_cluster_arn": "string", "ecs_task_id": "string",
 		"reject_reason": "string", "resource_id": "string", "encryption_status": "int",
 		"tgw_id": "string", "packets_lost_no_route": "bigint", "start_time": "timestamp", "end_time": "timestamp",
+		"interface_type": "string", "next_hop_interface_id": "string", "next_hop_subnet_id": "string", "next_hop_az_id": "string",
+		"next_hop_vpc_id": "string", "next_hop_interface_type": "string", "instance_tag": "string", "interface_tag": "string",
+		"extra": "map<string,string>",
 	} {
 		if types[name] != want {
 			t.Errorf("column %s type = %q; want %q", name, types[name], want)
 		}
 	}
-	if len(tbl.Columns) != flowlog.NumFields+2 {
-		t.Errorf("got %d columns; want one per field (%d) + 2", len(tbl.Columns), flowlog.NumFields)
+	if len(tbl.Columns) != flowlog.NumFields+3 {
+		t.Errorf("got %d columns; want one per field (%d), start_time, end_time and extra", len(tbl.Columns), flowlog.NumFields)
 	}
 }
 

@@ -263,8 +263,8 @@ func encodingOf(f flowlog.Field) Encoding {
 // packets-lost counters are bigint; version, ports, protocol, tcp_flags,
 // traffic_path and encryption_status are int; addresses and everything else
 // are string. Then start_time and end_time, the UTC timestamps of start and
-// end. A field a record does not carry (absent from its format, or '-') is
-// NULL.
+// end, and extra (ExtraFieldsColumn). A field a record does not carry (absent
+// from its format, or '-') is NULL.
 func FlowColumns() []Column {
 	var cols []Column
 	for _, f := range flowlog.Fields() {
@@ -281,8 +281,32 @@ func FlowColumns() []Column {
 			Doc: "end as a UTC timestamp",
 			Int: func(r *flowlog.Record, _ int) (int64, bool) { return r.End * 1000, r.Has(flowlog.FieldEnd) },
 		},
+		ExtraFieldsColumn(),
 	)
 	return cols
+}
+
+// ExtraFieldsName is the name of ExtraFieldsColumn.
+const ExtraFieldsName = "extra"
+
+// ExtraFieldsColumn is the table's column that keeps the values of header columns the
+// reader does not know (flowlog.Record.Extra), so that a field AWS adds
+// later is never dropped: a map<string,string> of the header name, as
+// written, to the value, as written; a '-' value is left out, and a record
+// with none is NULL. A file whose formats have no such column leaves it
+// out (Field is flowlog.FieldExtra). In SQL: extra['future-field']. (It
+// is a column of the table, unlike an ExtraColumn of a Layout.)
+func ExtraFieldsColumn() Column {
+	return Column{
+		Name: ExtraFieldsName, Type: TypeMapStringString, Encoding: EncodingDict, Field: flowlog.FieldExtra,
+		Doc: "header columns of the file that no flow-log version flowlake knows defines: name to value, as written",
+		Map: func(dst []KV, r *flowlog.Record, _ int) ([]KV, bool) {
+			for k, v := range r.ExtraFields() {
+				dst = append(dst, KV{k, v})
+			}
+			return dst, len(dst) > 0
+		},
+	}
 }
 
 // FieldColumn returns the column of one flow-log field.

@@ -115,7 +115,7 @@ func (fw *fileWriter) writeChunk(recs []flowlog.Record, idx []int32, scr []*scra
 	ncol := len(fw.fs.cols)
 	var present flowlog.FieldSet
 	for _, k := range idx {
-		present |= recs[k].Set
+		present = present.Union(recs[k].Set)
 	}
 	// Task -1 is the hook; then the columns, in order (the Hooked ones
 	// come last in every schema, so the hook has long finished by then).
