@@ -57,7 +57,7 @@ func runConvert(ctx context.Context, sio stdio, args []string) int {
 			return 2
 		}
 	}
-	enr, err := ef.open(ctx)
+	enr, err := ef.open(ctx, sio.err)
 	if err != nil {
 		fmt.Fprintf(sio.err, "flowlake convert: %v\n", err)
 		return 2

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -226,6 +228,10 @@ func demo(ctx context.Context, sio stdio, c demoConfig) error {
 	}
 	var rows int64
 	err = db.QueryRowContext(ctx, "SELECT count(*) FROM flows").Scan(&rows)
+	var peers string
+	if err == nil {
+		peers, err = demoPeers(ctx, db)
+	}
 	db.Close()
 	if err != nil {
 		return fmt.Errorf("count lake rows: %w", err)
@@ -243,6 +249,7 @@ func demo(ctx context.Context, sio stdio, c demoConfig) error {
 		fmt.Fprintf(out, "; want %d\n", generated-rejected)
 		return fmt.Errorf("the lake holds %d rows for %d records", rows, generated-rejected)
 	}
+	fmt.Fprint(out, peers)
 
 	// 3. Detect and render.
 	step(3, "scheduled detection: %d rules as SQL over the lake (DuckDB here, Athena in AWS)", len(detect.Rules))
@@ -394,6 +401,37 @@ func demoClient(ctx context.Context, c demoConfig) (*s3.Client, error) {
 		}
 	}
 	return client, nil
+}
+
+// demoPeers lists the lake's busiest internet peers with their country and
+// autonomous system, the enrichment of flowlake's GeoIP and ASN databases.
+func demoPeers(ctx context.Context, db *sql.DB) (string, error) {
+	rs, err := db.QueryContext(ctx, `SELECT peer, country, asn, org, count(*) AS n FROM (
+	SELECT srcaddr AS peer, src_country AS country, src_asn AS asn, src_as_org AS org FROM flows WHERE src_ip_class = 'public'
+	UNION ALL
+	SELECT dstaddr, dst_country, dst_asn, dst_as_org FROM flows WHERE dst_ip_class = 'public'
+) GROUP BY ALL ORDER BY n DESC, peer LIMIT 5`)
+	if err != nil {
+		return "", err
+	}
+	defer rs.Close()
+	var b strings.Builder
+	b.WriteString("busiest internet peers (country and AS from flowlake's open GeoIP and ASN databases):\n")
+	for rs.Next() {
+		var peer string
+		var country, org sql.NullString
+		var asn sql.NullInt64
+		var n int64
+		if err := rs.Scan(&peer, &country, &asn, &org, &n); err != nil {
+			return "", err
+		}
+		as := "AS ?"
+		if asn.Valid {
+			as = fmt.Sprintf("AS%d %s", asn.Int64, org.String)
+		}
+		fmt.Fprintf(&b, "  %-22s %-2s  %-40s %d records\n", peer, cmp.Or(country.String, "?"), as, n)
+	}
+	return b.String(), rs.Err()
 }
 
 // demoBar returns a progress bar on a terminal, or nil.
@@ -573,10 +611,20 @@ func demoIngest(ctx context.Context, c demoConfig, objs []demoObject, lakeDir st
 	if err := writeBenchRanges(ranges); err != nil {
 		return 0, 0, 0, err
 	}
+	// Country and AS from flowlake's open databases, as the ingest
+	// functions have them (built on the first run).
+	cfg := enrich.Config{IPRanges: enrich.FileSource{Path: ranges}}
+	groups := []string{enrich.GroupRecord, enrich.GroupIPRanges}
+	if dbs, err := defaultDatabases(progress); err != nil {
+		fmt.Fprintf(progress, "warning: country and ASN columns are NULL: %v\n", err)
+	} else {
+		cfg.GeoIPPath, cfg.ASNPath = dbs.GeoIP, dbs.ASN
+		groups = append(groups, enrich.GroupGeoIP, enrich.GroupASN)
+	}
 	p := &pipeline.Pipeline{
 		Prefix:       demoPrefix,
-		Enricher:     &pipeline.LazyEnricher{Config: enrich.Config{IPRanges: enrich.FileSource{Path: ranges}}},
-		EnrichGroups: []string{enrich.GroupRecord, enrich.GroupIPRanges},
+		Enricher:     &pipeline.LazyEnricher{Config: cfg},
+		EnrichGroups: groups,
 		Log:          pipeline.NewLogger(io.Discard, 0),
 	}
 	h := &pipeline.S3Handler{Pipeline: p, RawPrefix: "AWSLogs"}

@@ -86,7 +86,7 @@ func runInvoke(ctx context.Context, sio stdio, args []string) int {
 		level = slog.LevelInfo
 	}
 	p := &pipeline.Pipeline{Prefix: *prefix, Log: pipeline.NewLogger(sio.err, level)}
-	e, err := ef.open(ctx)
+	e, err := ef.open(ctx, sio.err)
 	if err != nil {
 		fmt.Fprintf(sio.err, "flowlake invoke: %v\n", err)
 		return 2

@@ -3,11 +3,25 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"os"
 	"strings"
 	"testing"
 
 	goldenfile "github.com/flowlake/flowlake/shared/golden"
 )
+
+// TestMain builds flowlake's GeoIP and ASN databases (defaultDatabases)
+// before any test runs, as a first command would, so that no test's stderr
+// holds the one-time "building ..." line.
+func TestMain(m *testing.M) {
+	if _, err := defaultDatabases(io.Discard); err != nil {
+		fmt.Fprintf(os.Stderr, "flowlake's GeoIP and ASN databases: %v\n", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
 
 // runCmd runs the CLI with args and stdin, and returns its exit status,
 // stdout and stderr.

@@ -37,7 +37,7 @@ func runParse(ctx context.Context, sio stdio, args []string) int {
 			return 2
 		}
 	}
-	enr, err := ef.open(ctx)
+	enr, err := ef.open(ctx, sio.err)
 	if err != nil {
 		fmt.Fprintf(sio.err, "flowlake parse: %v\n", err)
 		return 2

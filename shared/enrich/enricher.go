@@ -32,11 +32,13 @@ type Config struct {
 	// changed. Default DefaultRangesRefresh; negative: never.
 	RangesRefresh time.Duration
 
-	// GeoIPPath is a MaxMind-format country database (GeoLite2-Country or
-	// -City layout: country.iso_code). Empty leaves *_country NULL.
+	// GeoIPPath is a MaxMind-format country database: GeoLite2-Country or
+	// -City layout (country.iso_code), or ip-location-db's (country_code),
+	// which flowlake ships (package geodb). Empty leaves *_country NULL.
 	GeoIPPath string
 	// ASNPath is a MaxMind-format ASN database (GeoLite2-ASN layout:
-	// autonomous_system_number, autonomous_system_organization). Empty
+	// autonomous_system_number, autonomous_system_organization), such as
+	// the one flowlake builds from ip-location-db's (package geodb). Empty
 	// leaves *_asn and *_as_org NULL.
 	ASNPath string
 

@@ -153,6 +153,32 @@ func TestGeoIP(t *testing.T) {
 	}
 }
 
+// The country database flowlake ships is ip-location-db's, whose records
+// hold country_code rather than MaxMind's country.iso_code.
+func TestGeoIPCountryCodeLayout(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "country.mmdb")
+	if err := enrichtest.WriteMMDB(path,
+		enrichtest.Network{Prefix: netip.MustParsePrefix("81.2.69.0/24"), CountryCode: "GB"},
+		enrichtest.Network{Prefix: netip.MustParsePrefix("2606:4700::/32"), CountryCode: "US"},
+	); err != nil {
+		t.Fatal(err)
+	}
+	e, err := enrich.NewFromPaths(ctx, enrich.Paths{GeoIP: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for _, tc := range []struct{ src, dst, want string }{{"81.2.69.160", "10.0.0.1", "GB"}, {"2606:4700::6810:85e5", "fd00::1", "US"}} {
+		rec := testRecord(tc.src, tc.dst, 443, 40000, 6)
+		var f enrich.Fields
+		e.EnrichRecord(ctx, &rec, &f)
+		if f.SrcCountry != tc.want || !f.Has(enrich.ColSrcCountry) {
+			t.Errorf("%s: src_country %q; want %q", tc.src, f.SrcCountry, tc.want)
+		}
+	}
+}
+
 // fullEnricher has every source: ip-ranges, GeoIP, ASN and EC2.
 func fullEnricher(t testing.TB) (*enrich.Enricher, func()) {
 	t.Helper()

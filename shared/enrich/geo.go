@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
@@ -36,6 +37,10 @@ type asnEntry struct {
 	org    string
 }
 
+// countryRecord reads the country of either layout: MaxMind's
+// (GeoLite2-Country or -City: country.iso_code, else
+// registered_country.iso_code) or ip-location-db's (country_code), the
+// database flowlake ships.
 type countryRecord struct {
 	Country struct {
 		ISOCode string `maxminddb:"iso_code"`
@@ -43,6 +48,7 @@ type countryRecord struct {
 	RegisteredCountry struct {
 		ISOCode string `maxminddb:"iso_code"`
 	} `maxminddb:"registered_country"`
+	CountryCode string `maxminddb:"country_code"`
 }
 
 type asnRecord struct {
@@ -110,10 +116,7 @@ func (g *geoDB) lookup(a netip.Addr) geoEntry {
 			if !ok {
 				var rec countryRecord
 				if r.Decode(&rec) == nil {
-					c = rec.Country.ISOCode
-					if c == "" {
-						c = rec.RegisteredCountry.ISOCode
-					}
+					c = cmp.Or(rec.Country.ISOCode, rec.RegisteredCountry.ISOCode, rec.CountryCode)
 					c = g.in(c)
 				}
 				g.countries[off] = c

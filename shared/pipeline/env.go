@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -29,6 +31,8 @@ const (
 	EnvRawPrefix        = "FLOWLAKE_RAW_PREFIX"         // ingest-s3: only keys under it are read; default any
 	EnvFormat           = "FLOWLAKE_FLOW_LOG_FORMAT"    // ingest-cwlogs: the flow log's ${...} format; default the v2 default
 	EnvIPRanges         = "FLOWLAKE_IP_RANGES"          // s3://bucket/key or https URL of ip-ranges.json; default none (those columns NULL)
+	EnvGeoIP            = "FLOWLAKE_GEOIP"              // MaxMind-format country database (.mmdb), absolute or relative to the function's folder; default none (src/dst_country NULL)
+	EnvASN              = "FLOWLAKE_ASN"                // MaxMind-format ASN database (.mmdb), likewise; default none (src/dst_asn and _as_org NULL)
 	EnvMaxObjectBytes   = "FLOWLAKE_MAX_OBJECT_BYTES"   // default 134217728 (128 MiB)
 	EnvMaxInflatedBytes = "FLOWLAKE_MAX_INFLATED_BYTES" // default 3221225472 (3 GiB)
 	EnvMaxInflateRatio  = "FLOWLAKE_MAX_INFLATE_RATIO"  // default 100
@@ -58,10 +62,15 @@ type Env struct {
 	RawPrefix     string
 	Format        *flowlog.Format // nil: unset
 	IPRangesURL   string
-	Limits        Limits
-	Namespace     string
-	LogLevel      slog.Level
-	S3Endpoint    string
+	// GeoIPPath and ASNPath are the GeoIP and ASN databases, absolute
+	// (LoadEnv resolves a relative path against the function's folder:
+	// LAMBDA_TASK_ROOT, else the executable's), or "".
+	GeoIPPath  string
+	ASNPath    string
+	Limits     Limits
+	Namespace  string
+	LogLevel   slog.Level
+	S3Endpoint string
 	// ENIMetadata turns on the eni_* columns (EC2 DescribeNetworkInterfaces,
 	// batched and cached); EC2Endpoint overrides EC2's endpoint in tests.
 	ENIMetadata bool
@@ -116,6 +125,18 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		}
 		e.Format = fm
 	}
+	for _, v := range []struct {
+		name string
+		dst  *string
+	}{{EnvGeoIP, &e.GeoIPPath}, {EnvASN, &e.ASNPath}} {
+		if p := getenv(v.name); p != "" {
+			path, err := functionFile(getenv, p)
+			if err != nil {
+				return e, fmt.Errorf("%s: %w", v.name, err)
+			}
+			*v.dst = path
+		}
+	}
 	if e.IPRangesURL != "" && !strings.HasPrefix(e.IPRangesURL, "https://") {
 		if _, _, err := lake.ParseS3URL(e.IPRangesURL); err != nil {
 			return e, fmt.Errorf("%s: want s3://bucket/key or an https URL: %w", EnvIPRanges, err)
@@ -148,6 +169,28 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 	return e, nil
 }
 
+// functionFile returns the absolute path of a file the function ships: a
+// relative path is in the function's folder, LAMBDA_TASK_ROOT where Lambda
+// runs it, else the executable's (the bootstrap's). It must exist, so that
+// a function deployed without its file fails at start, not quietly later.
+func functionFile(getenv func(string) string, p string) (string, error) {
+	if !filepath.IsAbs(p) {
+		root := getenv("LAMBDA_TASK_ROOT")
+		if root == "" {
+			exe, err := os.Executable()
+			if err != nil {
+				return "", err
+			}
+			root = filepath.Dir(exe)
+		}
+		p = filepath.Join(root, p)
+	}
+	if _, err := os.Stat(p); err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
 // S3Options applies the S3 endpoint override for local testing to an S3
 // client's options: s3.NewFromConfig(cfg, env.S3Options).
 func (e Env) S3Options(o *s3.Options) {
@@ -178,8 +221,9 @@ type Clients struct {
 
 // Pipeline returns the pipeline of a function named function: the lake in
 // LakeBucket through the S3 client, JSON logs to logs, EMF metrics to
-// metrics, an Enricher built on first use (from ip-ranges when configured,
-// and ENI metadata from EC2 when ENIMetadata is on), and, when a findings
+// metrics, an Enricher built on first use (from ip-ranges, the GeoIP and ASN
+// databases when configured, and ENI metadata from EC2 when ENIMetadata is
+// on), and, when a findings
 // topic is configured, the batch detection engine and the publisher
 // (notify.Config.Publisher). It makes no network call.
 func (e Env) Pipeline(cl Clients, function string, logs, metrics io.Writer) (*Pipeline, error) {
@@ -197,6 +241,14 @@ func (e Env) Pipeline(cl Clients, function string, logs, metrics io.Writer) (*Pi
 		b, k, _ := lake.ParseS3URL(e.IPRangesURL)
 		cfg.IPRanges = enrich.S3Source{Client: cl.S3, Bucket: b, Key: k}
 		groups = append(groups, enrich.GroupIPRanges)
+	}
+	if e.GeoIPPath != "" {
+		cfg.GeoIPPath = e.GeoIPPath
+		groups = append(groups, enrich.GroupGeoIP)
+	}
+	if e.ASNPath != "" {
+		cfg.ASNPath = e.ASNPath
+		groups = append(groups, enrich.GroupASN)
 	}
 	if e.ENIMetadata {
 		if cl.EC2 == nil {

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"io"
+	"net/netip"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/enrich/enrichtest"
+	"github.com/flowlake/flowlake/shared/finding"
 	"github.com/flowlake/flowlake/shared/flowlog"
 	"github.com/flowlake/flowlake/shared/lake"
 )
@@ -85,5 +88,56 @@ func TestEnvENIMetadata(t *testing.T) {
 	}
 	if _, err := LoadEnv(func(k string) string { return map[string]string{EnvLakeBucket: "l", EnvENIMetadata: "maybe"}[k] }); err == nil {
 		t.Errorf("LoadEnv accepted %s=maybe", EnvENIMetadata)
+	}
+}
+
+// FLOWLAKE_GEOIP and FLOWLAKE_ASN name databases the function ships in its
+// folder (LAMBDA_TASK_ROOT): the functions' pipeline writes the country and
+// ASN columns from them, and a database the folder lacks fails LoadEnv
+// naming the variable.
+func TestEnvGeoIPASN(t *testing.T) {
+	root := t.TempDir()
+	p := netip.MustParsePrefix("81.2.69.0/24")
+	if err := enrichtest.WriteMMDB(filepath.Join(root, "country.mmdb"), enrichtest.Network{Prefix: p, CountryCode: "GB"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := enrichtest.WriteMMDB(filepath.Join(root, "asn.mmdb"), enrichtest.Network{Prefix: p, ASN: 20712, Org: "Andrews & Arnold Ltd"}); err != nil {
+		t.Fatal(err)
+	}
+	kv := map[string]string{EnvLakeBucket: "lake", EnvGeoIP: "country.mmdb", EnvASN: "asn.mmdb", "LAMBDA_TASK_ROOT": root}
+	e, err := LoadEnv(func(k string) string { return kv[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.GeoIPPath != filepath.Join(root, "country.mmdb") || e.ASNPath != filepath.Join(root, "asn.mmdb") {
+		t.Errorf("paths %q %q; want them in LAMBDA_TASK_ROOT", e.GeoIPPath, e.ASNPath)
+	}
+	p2, err := e.Pipeline(Clients{S3: s3.New(s3.Options{Region: "us-east-1"})}, "test", io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(p2.EnrichGroups, enrich.GroupGeoIP) || !slices.Contains(p2.EnrichGroups, enrich.GroupASN) {
+		t.Errorf("EnrichGroups = %v; want geoip and asn", p2.EnrichGroups)
+	}
+	lakeDir := t.TempDir()
+	p2.Store = lake.DirStore{Root: lakeDir}
+	in := "version interface-id srcaddr dstaddr start end log-status\n5 eni-1 81.2.69.160 10.0.0.2 1700000000 1700000060 OK\n"
+	var fields []enrich.Fields
+	p2.NewDetector = func() Detector {
+		return DetectFunc(func(_ context.Context, _ []flowlog.Record, enr []enrich.Fields) ([]finding.Finding, error) {
+			fields = append(fields, enr...)
+			return nil, nil
+		})
+	}
+	if _, err := p2.Process(context.Background(), lake.Source{ID: "geo-test"}, flowlog.NewReader(strings.NewReader(in))); err != nil {
+		t.Fatal(err)
+	}
+	if len(fields) != 1 || fields[0].SrcCountry != "GB" || fields[0].SrcASN != 20712 || fields[0].SrcASOrg != "Andrews & Arnold Ltd" {
+		t.Errorf("enrichment %+v; want GB, AS20712", fields)
+	}
+
+	kv[EnvASN] = "missing.mmdb"
+	if _, err := LoadEnv(func(k string) string { return kv[k] }); err == nil || !strings.Contains(err.Error(), EnvASN) {
+		t.Errorf("LoadEnv with a missing ASN database = %v; want an error naming %s", err, EnvASN)
 	}
 }

@@ -15,8 +15,11 @@ import (
 type Network struct {
 	Prefix  netip.Prefix
 	Country string // ISO code, written as country.iso_code
-	ASN     uint32 // autonomous_system_number
-	Org     string // autonomous_system_organization
+	// CountryCode is an ISO code written as country_code, the layout of
+	// ip-location-db's country databases (the one flowlake ships).
+	CountryCode string
+	ASN         uint32 // autonomous_system_number
+	Org         string // autonomous_system_organization
 }
 
 // WriteMMDB writes a MaxMind-format database of nets to path, in the layout
@@ -36,6 +39,9 @@ func WriteMMDB(path string, nets ...Network) error {
 		rec := mmdbtype.Map{}
 		if n.Country != "" {
 			rec["country"] = mmdbtype.Map{"iso_code": mmdbtype.String(n.Country)}
+		}
+		if n.CountryCode != "" {
+			rec["country_code"] = mmdbtype.String(n.CountryCode)
 		}
 		if n.ASN != 0 {
 			rec["autonomous_system_number"] = mmdbtype.Uint32(n.ASN)
