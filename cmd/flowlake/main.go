@@ -32,6 +32,7 @@ var commands = []command{
 	{"parse", "read flow-log text and print one JSON object per record", runParse},
 	{"gen", "generate a realistic, seeded flow-log corpus", runGen},
 	{"convert", "convert flow-log files into the partitioned Parquet lake", runConvert},
+	{"compact", "compact closed partition-hours into few sorted objects (the compact Lambda's code)", runCompact},
 	{"query", "run SQL on the lake with embedded DuckDB (table flows)", runQuery},
 	{"ddl", "print the Athena CREATE TABLE with partition projection", runDDL},
 	{"bench", "time gzip to Parquet against DuckDB, with peak RSS", runBench},
