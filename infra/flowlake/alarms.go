@@ -18,7 +18,7 @@ import (
 // threshold, and any damaged raw object.
 func (s *Stack) addAlarms(c Config) {
 	five := minutes(5)
-	for _, g := range []*GoFunction{s.IngestS3, s.IngestCWLogs, s.Detect, s.NotifySlack} {
+	for _, g := range []*GoFunction{s.IngestS3, s.IngestCWLogs, s.Detect, s.NotifySlack, s.Compact} {
 		if g == nil {
 			continue
 		}

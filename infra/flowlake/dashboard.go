@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/flowlake/flowlake/shared/compact"
 	"github.com/flowlake/flowlake/shared/detect"
 	"github.com/flowlake/flowlake/shared/emf"
 	"github.com/flowlake/flowlake/shared/finding"
@@ -72,9 +73,23 @@ func (s *Stack) addDashboard() {
 	d.graph("SKIPDATA records", d.perIngest(pipeline.MetricSkipDataRecords, "Sum", "SKIPDATA"))
 	d.graph("Unknown columns kept", d.perIngest(pipeline.MetricUnknownColumns, "Sum", "columns"))
 
-	d.row(RowLake, "Parquet objects and bytes written to the lake, per hour.")
+	d.row(RowLake, "Parquet objects and bytes written to the lake, per hour; what the hourly compaction rewrote: partition-hours, "+
+		"objects and bytes read and written, redelivered objects folded in, and hours that failed or were left for the next run.")
 	d.graph("Objects written per hour", d.perIngestPeriod(pipeline.MetricObjectsWritten, "Sum", "objects", 60))
 	d.graph("Parquet bytes written per hour", d.perIngestPeriod(pipeline.MetricParquetBytes, "Sum", "bytes", 60))
+	if g := s.Compact; g != nil {
+		dim := map[string]string{emf.DimFunction: g.Name}
+		m := func(name, label string) awscloudwatch.IMetric { return customMetric(name, dim, "Sum", label, 60) }
+		d.graph("Compaction: partition-hours per hour", []awscloudwatch.IMetric{
+			m(compact.MetricCompacted, "compacted"), m(compact.MetricFailed, "failed"), m(compact.MetricPending, "left for the next run"),
+		})
+		d.graph("Compaction: objects per hour", []awscloudwatch.IMetric{
+			m(compact.MetricObjectsRead, "read"), m(compact.MetricObjectsWritten, "written"), m(compact.MetricRedelivered, "redelivered, replaced"),
+		})
+		d.graph("Compaction: bytes per hour", []awscloudwatch.IMetric{
+			m(compact.MetricBytesRead, "read"), m(compact.MetricBytesWritten, "written"),
+		})
+	}
 
 	d.row(RowFindings, "Findings notified per rule and severity, and what publishing did: sent, deduplicated (not news), dead-lettered.")
 	var perRule, perSeverity []awscloudwatch.IMetric
@@ -189,6 +204,9 @@ func (d *dashboard) functions() []*GoFunction {
 	out := d.publishers()
 	if d.s.NotifySlack != nil {
 		out = append(out, d.s.NotifySlack)
+	}
+	if d.s.Compact != nil {
+		out = append(out, d.s.Compact)
 	}
 	return out
 }

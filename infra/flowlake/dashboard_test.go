@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/flowlake/flowlake/infra/flowlake"
+	"github.com/flowlake/flowlake/shared/compact"
 	"github.com/flowlake/flowlake/shared/emf"
 	"github.com/flowlake/flowlake/shared/notify"
 	"github.com/flowlake/flowlake/shared/pipeline"
@@ -106,7 +107,9 @@ func TestDashboard(t *testing.T) {
 		pipeline.MetricRejectedLines, pipeline.MetricNoDataRecords, pipeline.MetricSkipDataRecords, pipeline.MetricUnknownColumns,
 		pipeline.MetricObjectsSkipped, pipeline.MetricDuration, pipeline.MetricDeliveryLag, pipeline.MetricDamagedObjects,
 		notify.MetricNotified, notify.MetricDeduplicated, notify.MetricDeadLettered,
-		schedule.MetricFindings, schedule.MetricAthenaBytesScanned, schedule.MetricRunDuration} {
+		schedule.MetricFindings, schedule.MetricAthenaBytesScanned, schedule.MetricRunDuration,
+		compact.MetricCompacted, compact.MetricObjectsRead, compact.MetricObjectsWritten, compact.MetricRecords, compact.MetricBytesRead,
+		compact.MetricBytesWritten, compact.MetricRedelivered, compact.MetricFailed, compact.MetricPending, compact.MetricDuration} {
 		emitted[n] = true
 	}
 	shown := map[string]bool{}
@@ -125,7 +128,9 @@ func TestDashboard(t *testing.T) {
 	}
 	for _, want := range []string{pipeline.MetricRecords, pipeline.MetricBytes, pipeline.MetricDeliveryLag, pipeline.MetricRejectedLines,
 		pipeline.MetricSkipDataRecords, pipeline.MetricUnknownColumns, pipeline.MetricObjectsWritten, pipeline.MetricParquetBytes,
-		pipeline.MetricDamagedObjects, notify.MetricNotified, notify.MetricDeduplicated, notify.MetricDeadLettered, schedule.MetricAthenaBytesScanned} {
+		pipeline.MetricDamagedObjects, notify.MetricNotified, notify.MetricDeduplicated, notify.MetricDeadLettered, schedule.MetricAthenaBytesScanned,
+		compact.MetricCompacted, compact.MetricFailed, compact.MetricPending, compact.MetricObjectsRead, compact.MetricObjectsWritten,
+		compact.MetricBytesRead, compact.MetricBytesWritten, compact.MetricRedelivered} {
 		if !shown[want] {
 			t.Errorf("no widget shows %s", want)
 		}

@@ -10,7 +10,7 @@
 // Grant* methods, never hand-written policies:
 //
 //   - Storage: the raw, lake, Athena-results and access-log buckets
-//     (GrantRawRead, GrantLakeWrite, GrantDeadLetterWrite);
+//     (GrantRawRead, GrantLakeWrite, GrantLakeCompact, GrantDeadLetterWrite);
 //   - Catalog: the Glue database and table from lake.TableSchema with
 //     partition projection, the Athena workgroup and saved queries
 //     (GrantQuery);
@@ -23,7 +23,7 @@
 //
 // NewStack composes them, step by step in the order the data flows, and
 // sets each function's environment from the Env* constants of the package
-// that reads it (pipeline, notify, detect, schedule, slack).
+// that reads it (pipeline, notify, detect, schedule, slack, compact).
 //
 // Imports: the CDK and cdk-nag, and from shared/ only the names, schemas
 // and queries the template must agree with (lake, queries, flowlog,

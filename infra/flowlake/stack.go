@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -56,6 +57,7 @@ type Stack struct {
 	Findings, Ops                               *Topic
 	Dedup                                       *Dedup
 	IngestS3, IngestCWLogs, Detect, NotifySlack *GoFunction // IngestCWLogs and NotifySlack may be nil
+	Compact                                     *GoFunction
 	IngestQueue, IngestDLQ, NotifyDLQ           awssqs.Queue
 	Alarms                                      []awscloudwatch.Alarm
 	Dashboard                                   awscloudwatch.Dashboard
@@ -66,7 +68,7 @@ type Stack struct {
 // FunctionNames returns the functions the configuration deploys, each of
 // which needs functions/<name>.
 func FunctionNames(c Config) []string {
-	names := []string{FnIngestS3, FnDetect}
+	names := []string{FnIngestS3, FnDetect, FnCompact}
 	if c.CloudWatch() {
 		names = append(names, FnIngestCWLogs)
 	}
@@ -101,6 +103,7 @@ func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, erro
 	}
 	s.addFlowLogs(c)
 	s.addDetect(c, p.Code[FnDetect])
+	s.addCompact(c, p.Code[FnCompact])
 	if c.SlackSecretName != "" {
 		s.addNotifySlack(c, p.Code[FnNotifySlack])
 	}
@@ -312,8 +315,13 @@ func (s *Stack) addDetect(c Config, code string) {
 		Schedule:    awsevents.Schedule_Expression(jsii.String(c.DetectSchedule)),
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(s.Detect.Function, &awseventstargets.LambdaFunctionProps{
 			RetryAttempts: jsii.Number(2),
-			MaxEventAge:   awscdk.Duration_Hours(jsii.Number(1)),
+			MaxEventAge:   awscdk.Duration_Hours(jsii.Number(ScheduleMaxDelay.Hours())),
 		})},
+	})
+	// As config.go reasons about the detector's reach (detectReach): an
+	// event waits at most ScheduleMaxDelay in Lambda's queue too.
+	s.Detect.Function.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
+		MaxEventAge: awscdk.Duration_Hours(jsii.Number(ScheduleMaxDelay.Hours())), RetryAttempts: jsii.Number(2),
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(s.Detect.Role, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),

@@ -75,7 +75,7 @@ func setup() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	names := []string{flowlake.FnIngestS3, flowlake.FnIngestCWLogs, flowlake.FnDetect, flowlake.FnNotifySlack}
+	names := []string{flowlake.FnIngestS3, flowlake.FnIngestCWLogs, flowlake.FnDetect, flowlake.FnNotifySlack, flowlake.FnCompact}
 	if testing.Short() {
 		code = map[string]string{}
 		for _, n := range names {
@@ -364,10 +364,10 @@ func TestCatalogInStack(t *testing.T) {
 
 func TestFunctions(t *testing.T) {
 	tp := templates["Full"]
-	// The four, and the CDK's deploy-time BucketNotificationsHandler.
-	count(t, tp, "AWS::Lambda::Function", 5)
-	count(t, templates["S3Only"], "AWS::Lambda::Function", 3) // ingest-s3, detect, the handler
-	count(t, templates["CWOnly"], "AWS::Lambda::Function", 3) // ingest-s3, ingest-cwlogs, detect
+	// The five, and the CDK's deploy-time BucketNotificationsHandler.
+	count(t, tp, "AWS::Lambda::Function", 6)
+	count(t, templates["S3Only"], "AWS::Lambda::Function", 4) // ingest-s3, detect, compact, the handler
+	count(t, templates["CWOnly"], "AWS::Lambda::Function", 4) // ingest-s3, ingest-cwlogs, detect, compact
 	for id, f := range tp.resources("AWS::Lambda::Function") {
 		if f["LoggingConfig"] == nil {
 			t.Errorf("%s: no LoggingConfig: want its own log group", id)
@@ -381,7 +381,7 @@ func TestFunctions(t *testing.T) {
 	}
 	// Each function names itself, as integration/stack finds them.
 	for prefix, name := range map[string]string{"IngestS3": flowlake.FnIngestS3, "IngestCWLogs": flowlake.FnIngestCWLogs,
-		"Detect": flowlake.FnDetect, "NotifySlack": flowlake.FnNotifySlack} {
+		"Detect": flowlake.FnDetect, "NotifySlack": flowlake.FnNotifySlack, "Compact": flowlake.FnCompact} {
 		if env := functionEnv(t, "Full", prefix); env[flowlake.EnvFunction] != name {
 			t.Errorf("%s: %s = %v; want %s", prefix, flowlake.EnvFunction, env[flowlake.EnvFunction], name)
 		}
@@ -392,7 +392,7 @@ func TestFunctions(t *testing.T) {
 			t.Errorf("%s: RetentionInDays = %v; want 30 (function) or 14 (flow logs)", id, d)
 		}
 	}
-	count(t, tp, "AWS::Logs::LogGroup", 6) // 4 functions, the handler, flow logs
+	count(t, tp, "AWS::Logs::LogGroup", 7) // 5 functions, the handler, flow logs
 
 	// ingest-s3: SQS with a DLQ and partial batch failures; visibility at
 	// least six times the function's timeout.
@@ -638,11 +638,11 @@ func TestFindingsTopic(t *testing.T) {
 }
 
 func TestAlarms(t *testing.T) {
-	// Errors of 4 functions, 2 DLQs, rejected rate and delivery lag of 2
+	// Errors of 5 functions, 2 DLQs, rejected rate and delivery lag of 2
 	// ingest functions, damaged objects of ingest-s3, and dead-lettered
 	// findings of the 3 that publish.
-	count(t, templates["Full"], "AWS::CloudWatch::Alarm", 4+2+2+2+1+3)
-	count(t, templates["S3Only"], "AWS::CloudWatch::Alarm", 2+1+2+1+2)
+	count(t, templates["Full"], "AWS::CloudWatch::Alarm", 5+2+2+2+1+3)
+	count(t, templates["S3Only"], "AWS::CloudWatch::Alarm", 3+1+2+1+2)
 	for name, tp := range templates {
 		for id, a := range tp.resources("AWS::CloudWatch::Alarm") {
 			ops := false

@@ -143,6 +143,24 @@ func (s *Storage) GrantLakeWrite(grantee awsiam.IGrantable) {
 	s.Lake.GrantPut(grantee, jsii.String(RejectsPrefix+"*"))
 }
 
+// GrantLakeCompact lets grantee do what the compactor does, under
+// LakePrefix only, where its objects and manifests live: list keys under
+// it (s3:ListBucket with an s3:prefix condition), and get, put and delete
+// objects (with the multipart uploads a large object takes). Nothing
+// outside the prefix: not the rejects, not the dead letters.
+func (s *Storage) GrantLakeCompact(grantee awsiam.IGrantable) {
+	objects := s.Lake.ArnForObjects(jsii.String(LakePrefix + "*"))
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee: grantee, ResourceArns: &[]*string{objects},
+		Actions: jsii.Strings("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"),
+	})
+	grantee.GrantPrincipal().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:    jsii.Strings("s3:ListBucket"),
+		Resources:  &[]*string{s.Lake.BucketArn()},
+		Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": LakePrefix + "*"}},
+	}))
+}
+
 // GrantDeadLetterWrite lets grantee keep findings it could not publish
 // under DeadLetterPrefix in the lake bucket (notify.S3DeadLetter).
 func (s *Storage) GrantDeadLetterWrite(grantee awsiam.IGrantable) awsiam.Grant {
