@@ -210,7 +210,11 @@ func TestIngest(t *testing.T) {
 		damaged := e.put(t, flowKey("222222222222", "bbbb0002"), full[:len(full)/2]) // truncated gzip: keeps its first records
 		hdr := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
 		bomb := e.put(t, flowKey("222222222222", "bbbb0003"), gzipText(hdr+strings.Repeat("2 222222222222 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1795478400 1795478460 ACCEPT OK\n", 400000)))
-		big := e.put(t, flowKey("222222222222", "bbbb0004"), gen(t, 80000, flowgen.RichFormat(), 5)) // over 2 MB
+		bigObj := gen(t, 120000, flowgen.RichFormat(), 5)
+		if len(bigObj) <= 2000000 {
+			t.Fatalf("the too-large object is %d bytes; want over the limit of 2000000", len(bigObj))
+		}
+		big := e.put(t, flowKey("222222222222", "bbbb0004"), bigObj)
 		body := e.ingestS3.Invoke(t, sqsEvent(t, rawBucket, good, damaged, bomb, big))
 		if f := failures(t, body); !slices.Equal(f, []string{"m2", "m3"}) {
 			t.Fatalf("batchItemFailures = %v; want [m2 m3] (bomb, too large: the damaged object succeeds)", f)

@@ -54,25 +54,38 @@ func NodeModules(t testing.TB, pkg string) string {
 // server is stopped when the test ends.
 func StartDynamoDB(t testing.TB) *dynamodb.Client {
 	t.Helper()
+	return StartDynamoDBServer(t, "").Client
+}
+
+// DynamoDB is a dynalite server.
+type DynamoDB struct {
+	*Server
+	URL    string // http://127.0.0.1:PORT
+	Client *dynamodb.Client
+}
+
+// StartDynamoDBServer starts dynalite on loopback, its tables in memory,
+// or, with dir, in a LevelDB store in dir, so that the server can be
+// stopped and started again (a fault) with its items. It is stopped when
+// the test ends.
+func StartDynamoDBServer(t testing.TB, dir string) *DynamoDB {
+	t.Helper()
 	root := NodeModules(t, "dynalite")
 	addr := FreeAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
-	// node directly, not npx: killing an npx parent can leave node running.
-	cmd := exec.Command("node", filepath.Join(root, "node_modules", "dynalite", "cli.js"),
-		"--port", port, "--host", "127.0.0.1", "--createTableMs", "0")
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start dynalite: %v", err)
+	args := []string{filepath.Join(root, "node_modules", "dynalite", "cli.js"), "--port", port, "--host", "127.0.0.1", "--createTableMs", "0"}
+	if dir != "" {
+		args = append(args, "--path", dir)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	waitListen(t, addr, logs, "dynalite")
-	return dynamodb.New(dynamodb.Options{
+	// node directly, not npx: killing an npx parent can leave node running.
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("dynalite needs node: %v", err)
+	}
+	srv := startServer(t, "dynalite", addr, node, args...)
+	return &DynamoDB{Server: srv, URL: "http://" + addr, Client: dynamodb.New(dynamodb.Options{
 		BaseEndpoint: aws.String("http://" + addr),
 		Region:       Region,
 		Credentials:  credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""),
-	})
+	})}
 }

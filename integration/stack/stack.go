@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -121,8 +122,10 @@ func (s *syncBuffer) String() string {
 }
 
 // S3 is a versitygw server with a posix backend: each bucket is the folder
-// Root/<bucket>, each object a plain file in it.
+// Root/<bucket>, each object a plain file in it. Its Server can be stopped
+// and started again on the same address, with the same objects.
 type S3 struct {
+	*Server
 	Endpoint string // http://127.0.0.1:PORT
 	Root     string
 	Client   *s3.Client
@@ -134,21 +137,8 @@ func StartS3(t testing.TB) *S3 {
 	exe := Tool(t, VersityGW)
 	addr := FreeAddr(t)
 	root := t.TempDir()
-	cmd := exec.Command(exe, "--port", addr, "--region", Region, "--access", AccessKey, "--secret", SecretKey, "posix", root)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start versitygw: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("versitygw output:\n%s", logs.String())
-		}
-	})
-	waitListen(t, addr, logs, "versitygw")
-	s := &S3{Endpoint: "http://" + addr, Root: root}
+	srv := startServer(t, "versitygw", addr, exe, "--port", addr, "--region", Region, "--access", AccessKey, "--secret", SecretKey, "posix", root)
+	s := &S3{Server: srv, Endpoint: "http://" + addr, Root: root}
 	s.Client = s3.New(s3.Options{
 		Region:       Region,
 		BaseEndpoint: aws.String(s.Endpoint),
@@ -229,6 +219,7 @@ func Bootstrap(t testing.TB, pkg string) string {
 type Function struct {
 	URL  string // the invocations endpoint
 	cmd  *exec.Cmd
+	once sync.Once
 	Logs *syncBuffer // the emulator's and the function's output
 }
 
@@ -243,14 +234,14 @@ func StartFunction(t testing.TB, bootstrap string, env ...string) *Function {
 	cmd.Dir = filepath.Dir(bootstrap)
 	cmd.Env = append(os.Environ(), "AWS_LAMBDA_FUNCTION_TIMEOUT=120", "LOG_LEVEL=warn")
 	cmd.Env = append(cmd.Env, env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the bootstrap ends with the emulator
 	f := &Function{URL: "http://" + addr + "/2015-03-31/functions/function/invocations", cmd: cmd, Logs: &syncBuffer{}}
 	cmd.Stdout, cmd.Stderr = f.Logs, f.Logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start aws-lambda-rie: %v", err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		f.Kill()
 		if t.Failed() {
 			t.Logf("function output:\n%s", f.Logs.String())
 		}
@@ -263,16 +254,36 @@ func StartFunction(t testing.TB, bootstrap string, env ...string) *Function {
 // 200 even when the handler fails: check the body (errorType).
 func (f *Function) Invoke(t testing.TB, payload []byte) []byte {
 	t.Helper()
-	resp, err := http.Post(f.URL, "application/json", bytes.NewReader(payload))
+	body, err := f.Post(payload)
 	if err != nil {
 		t.Fatalf("invoke: %v\n%s", err, f.Logs.String())
 	}
+	return body
+}
+
+// Post is Invoke returning an error instead of failing the test: the
+// function may have been killed during the invocation.
+func (f *Function) Post(payload []byte) ([]byte, error) {
+	resp, err := http.Post(f.URL, "application/json", bytes.NewReader(payload))
+	if err != nil {
+		return nil, err
+	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("invoke: HTTP %d, %v: %s\n%s", resp.StatusCode, err, body, f.Logs.String())
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("HTTP %d: %s", resp.StatusCode, body)
 	}
-	return body
+	return body, err
+}
+
+// Kill ends the emulator and the bootstrap it runs at once (SIGKILL to
+// both), as a Lambda environment ends mid-invocation; an invocation in
+// flight fails. It does nothing the second time.
+func (f *Function) Kill() {
+	f.once.Do(func() {
+		syscall.Kill(-f.cmd.Process.Pid, syscall.SIGKILL)
+		f.cmd.Wait()
+	})
 }
 
 // BootstrapPID returns the process id of the running bootstrap, the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/flowlake/flowlake/shared/dedup"
@@ -36,15 +37,26 @@ type Notifier struct {
 	// is tried (default 5), with a backoff of 200 ms doubled each time:
 	// a commit that fails after the finding was published would let the
 	// trigger's retry notify it again, so a dedup table that is briefly
-	// unreachable is waited for. Sleep waits between them (nil: a timer
+	// unreachable is waited for. Sleep waits between them, and before a
+	// finding is decided again after a conflict (nil: a timer
 	// ctx can cancel).
 	CommitAttempts int
 	Sleep          func(ctx context.Context, d time.Duration) error
 }
 
 // maxConflicts bounds how often one finding is decided again after
-// another publisher committed first.
-const maxConflicts = 3
+// another publisher committed first. A finding raised by every batch of a
+// burst (1,000 CloudWatch Logs batches, 32 at once, in the fault suite's
+// load) is committed by many publishers at once: 3 tries left some of
+// them failing, 10 with a jittered backoff (conflictWait) leave none.
+const maxConflicts = 10
+
+// conflictWait is how long to wait before deciding again after the n-th
+// conflict: a random wait up to 10 ms doubled each time (at most 640 ms),
+// so that the publishers that collided do not collide again.
+func conflictWait(n int) time.Duration {
+	return time.Duration(rand.Int64N(int64(10*time.Millisecond) << min(n-1, 6)))
+}
 
 // Publish decides, publishes and commits fs. Its error joins the
 // publisher's (see Publisher) with any dedup failures; findings that
@@ -142,6 +154,9 @@ func (n *Notifier) commit(ctx context.Context, f finding.Finding, d dedup.Decisi
 			return fmt.Errorf("commit %s: %w", f.ID, err)
 		}
 		logger(n.Log).InfoContext(ctx, "dedup conflict, deciding again", "id", f.ID, "attempt", attempt)
+		if err := n.sleep(ctx, conflictWait(attempt)); err != nil {
+			return fmt.Errorf("commit %s: %w", f.ID, err)
+		}
 		if d, err = n.Dedup.Decide(ctx, f); err != nil {
 			return fmt.Errorf("decide %s again: %w", f.ID, err)
 		}

@@ -80,6 +80,40 @@ func TestNotifierConflict(t *testing.T) {
 	}
 }
 
+// TestNotifierConflicts: many publishers commit the same finding at once
+// (a burst of batches that all raise it); each conflict is waited out and
+// decided again, up to 10 tries, and only then is it an error.
+func TestNotifierConflicts(t *testing.T) {
+	for _, tc := range []struct {
+		conflicts int
+		wantErr   bool
+	}{{9, false}, {10, true}} {
+		commits, waits := 0, 0
+		n := &notify.Notifier{
+			Dedup: fakeDedup{
+				decide: func(finding.Finding) (dedup.Decision, error) {
+					return dedup.Decision{Reason: "repeat", Prev: &dedup.State{Rev: int64(commits)}}, nil
+				},
+				commit: func(finding.Finding, dedup.Decision) error {
+					if commits++; commits <= tc.conflicts {
+						return dedup.ErrConflict
+					}
+					return nil
+				},
+			},
+			Publisher: pubFunc(func(context.Context, []finding.Finding) error { return nil }),
+			Sleep:     func(context.Context, time.Duration) error { waits++; return nil },
+		}
+		err := n.Publish(context.Background(), many(1))
+		if (err != nil) != tc.wantErr || !errors.Is(err, dedup.ErrConflict) && tc.wantErr {
+			t.Errorf("%d conflicts: Publish() = %v; want error %v", tc.conflicts, err, tc.wantErr)
+		}
+		if want := min(tc.conflicts, 9); waits != want {
+			t.Errorf("%d conflicts: %d waits; want %d", tc.conflicts, waits, want)
+		}
+	}
+}
+
 func TestNotifierSameIDTwice(t *testing.T) {
 	notified := map[string]bool{}
 	sent := 0

@@ -1,0 +1,250 @@
+package faults
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+
+	goaws "github.com/Admiral-Piett/goaws/app"
+	goawsrouter "github.com/Admiral-Piett/goaws/app/router"
+	"github.com/sirupsen/logrus"
+
+	"github.com/flowlake/flowlake/integration/stack"
+	"github.com/flowlake/flowlake/shared/enrich"
+	"github.com/flowlake/flowlake/shared/finding"
+	"github.com/flowlake/flowlake/shared/notify/slack"
+)
+
+// goawsServer is goaws in-process on a fixed loopback address, which a
+// case can stop (the listener and every connection closed: calls are
+// refused) and start again; its state (topics, subscriptions) is global
+// and outlives a stop, as SNS's does.
+type goawsServer struct {
+	URL  string
+	addr string
+	h    http.Handler
+
+	mu  sync.Mutex
+	srv *http.Server
+}
+
+func startGoaws(t *testing.T) *goawsServer {
+	t.Helper()
+	logrus.SetOutput(io.Discard)
+	addr := stack.FreeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
+	goaws.CurrentEnvironment.Host = "127.0.0.1"
+	goaws.CurrentEnvironment.Port = port
+	goaws.CurrentEnvironment.Region = stack.Region
+	goaws.CurrentEnvironment.AccountID = "111122223333"
+	g := &goawsServer{URL: "http://" + addr, addr: addr, h: goawsrouter.New()}
+	g.Start(t)
+	t.Cleanup(g.Stop)
+	return g
+}
+
+// Start serves again on the same address.
+func (g *goawsServer) Start(t *testing.T) {
+	t.Helper()
+	l, err := net.Listen("tcp", g.addr)
+	if err != nil {
+		t.Fatalf("goaws: listen %s: %v", g.addr, err)
+	}
+	srv := &http.Server{Handler: g.h}
+	go srv.Serve(l)
+	g.mu.Lock()
+	g.srv = srv
+	g.mu.Unlock()
+}
+
+// Stop closes the listener and every connection.
+func (g *goawsServer) Stop() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.srv != nil {
+		g.srv.Close()
+		g.srv = nil
+	}
+}
+
+// subscriber is the topic's HTTP subscriber: it confirms the subscription
+// and keeps every finding delivered. onDeliver, if set, runs before it
+// answers (goaws delivers during the Publish call).
+type subscriber struct {
+	mu        sync.Mutex
+	delivered []delivery
+	onDeliver func(f finding.Finding)
+}
+
+// delivery is one SNS HTTP notification of a finding.
+type delivery struct {
+	Finding finding.Finding
+	Event   []byte // the SNS Lambda event SNS would give notify-slack for it
+}
+
+func (s *subscriber) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	switch r.Header.Get("x-amz-sns-message-type") {
+	case "SubscriptionConfirmation":
+		var m struct{ SubscribeURL string }
+		json.Unmarshal(b, &m)
+		go func() {
+			if resp, err := http.Get(m.SubscribeURL); err == nil {
+				resp.Body.Close()
+			}
+		}()
+	case "Notification":
+		var n struct{ Type, MessageId, TopicArn, Subject, Message string }
+		if err := json.Unmarshal(b, &n); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		// goaws delivers the whole MessageStructure=json object where SNS
+		// would deliver its "default".
+		var perProtocol map[string]string
+		json.Unmarshal([]byte(n.Message), &perProtocol)
+		f, err := finding.Unmarshal([]byte(perProtocol["default"]))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		ev, _ := json.Marshal(map[string]any{"Records": []any{map[string]any{
+			"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": n.TopicArn + ":faults",
+			"Sns": map[string]any{"Type": n.Type, "MessageId": n.MessageId, "TopicArn": n.TopicArn, "Subject": n.Subject,
+				"Message": perProtocol["lambda"], "Timestamp": "2026-11-24T00:00:00.000Z"},
+		}}})
+		s.mu.Lock()
+		s.delivered = append(s.delivered, delivery{f, ev})
+		on := s.onDeliver
+		s.mu.Unlock()
+		if on != nil {
+			on(f)
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *subscriber) all() []delivery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.delivered)
+}
+
+func (s *subscriber) setOnDeliver(f func(finding.Finding)) {
+	s.mu.Lock()
+	s.onDeliver = f
+	s.mu.Unlock()
+}
+
+// hook is the loopback Slack webhook. Each post takes the next of faults
+// (a status, with Retry-After for 429) while there are any, then 200; it
+// keeps the payloads it accepted.
+type hook struct {
+	mu       sync.Mutex
+	faults   []int
+	answers  []int
+	accepted []slack.Message
+}
+
+const hookPath = "/services/T0FLOW/B0LAKE/faults"
+
+func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != hookPath {
+		http.Error(w, "no_service", http.StatusNotFound)
+		return
+	}
+	var m slack.Message
+	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+		http.Error(w, "invalid_payload", http.StatusBadRequest)
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	status := http.StatusOK
+	if len(h.faults) > 0 {
+		status, h.faults = h.faults[0], h.faults[1:]
+	}
+	h.answers = append(h.answers, status)
+	switch status {
+	case http.StatusOK:
+		h.accepted = append(h.accepted, m)
+		io.WriteString(w, "ok")
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "rate_limited", status)
+	default:
+		http.Error(w, "internal_error", status)
+	}
+}
+
+// secrets is a loopback Secrets Manager (JSON protocol) holding the
+// webhook URL under id.
+func secrets(t *testing.T, id, value string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ SecretId string }
+		json.NewDecoder(r.Body).Decode(&in)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" || in.SecretId != id {
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"__type":"ResourceNotFoundException","message":"no such secret"}`)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"ARN": "arn:aws:secretsmanager:us-east-1:111122223333:secret:" + id, "Name": id, "SecretString": value})
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// ipRanges serves doc as AWS serves ip-ranges.json, over TLS, and returns
+// its URL and a file holding its certificate, for SSL_CERT_FILE.
+func ipRanges(t *testing.T, doc *enrich.IPRanges) (url, certFile string) {
+	t.Helper()
+	body, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("ETag", `"faults-1"`)
+		if r.Header.Get("If-None-Match") == `"faults-1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Write(body)
+	}))
+	srv.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	certFile = filepath.Join(t.TempDir(), "ip-ranges-ca.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return srv.URL + "/ip-ranges.json", certFile
+}
+
+// errorType returns the errorType and message of a function's response,
+// "" if it succeeded (the emulator answers 200 either way).
+func errorType(body []byte) string {
+	var r struct{ ErrorType, ErrorMessage string }
+	json.Unmarshal(body, &r)
+	if r.ErrorType == "" {
+		return ""
+	}
+	return r.ErrorType + ": " + r.ErrorMessage
+}
+
+var errKilled = errors.New("the function was killed during the invocation")
+
+func itoa(n int) string { return strconv.Itoa(n) }
