@@ -37,6 +37,15 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("building the Lambda functions: %w", err)
 	}
+	var ingest []string
+	for _, n := range []string{flowlake.FnIngestS3, flowlake.FnIngestCWLogs} {
+		if code[n] != "" {
+			ingest = append(ingest, code[n])
+		}
+	}
+	if _, err := flowlake.ShipGeoDatabases(root, ingest...); err != nil {
+		return err
+	}
 	if _, err := flowlake.NewStack(app, cfg.StackName, flowlake.StackProps{
 		StackProps: awscdk.StackProps{
 			Env: &awscdk.Environment{Account: env("CDK_DEFAULT_ACCOUNT"), Region: env("CDK_DEFAULT_REGION")},

@@ -159,3 +159,27 @@ func TestConvertDamaged(t *testing.T) {
 		t.Errorf("query: exit %d, %q %s; want the %s", code, out, errs, kept)
 	}
 }
+
+// A file whose header has columns no version defines converts with them
+// kept in extra, and convert says once which they were.
+func TestConvertKeepsUnknownColumns(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "new.log")
+	text := "version interface-id srcaddr start end log-status next-hop-interface-type asg-tag\n" +
+		"11 eni-1 10.0.0.1 1700000000 1700000060 OK regional_nat_gateway web-asg\n" +
+		"11 eni-1 10.0.0.2 1700000000 1700000060 OK - -\n"
+	if err := os.WriteFile(in, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lakeDir := filepath.Join(dir, "lake")
+	code, _, errs := runCmd(t, "", "convert", "--lake", lakeDir, in)
+	if code != 0 || strings.Count(errs, "asg-tag") != 1 || !strings.Contains(errs, in+": kept the columns no flow-log version defines in extra: asg-tag") {
+		t.Errorf("convert: exit %d, stderr %q; want 0 and one line naming asg-tag", code, errs)
+	}
+	code, out, errs := runCmd(t, "", "query", "--lake", lakeDir, "--json",
+		`SELECT srcaddr, next_hop_interface_type, extra['asg-tag'] AS asg FROM flows ORDER BY srcaddr`)
+	if want := `{"srcaddr":"10.0.0.1","next_hop_interface_type":"regional_nat_gateway","asg":"web-asg"}` + "\n" +
+		`{"srcaddr":"10.0.0.2","next_hop_interface_type":null,"asg":null}` + "\n"; code != 0 || out != want {
+		t.Errorf("query: exit %d, out %q, stderr %q; want %q", code, out, errs, want)
+	}
+}

@@ -90,6 +90,24 @@ func TestParseFormatFlag(t *testing.T) {
 	}
 }
 
+// The version-11 fields parse and print; a misspelt one exits 2 naming the
+// field meant; a header column no version defines prints by its name.
+func TestParseVersion11(t *testing.T) {
+	code, out, errs := runCmd(t, "11 interface eni-0f1e2d3c4b5a69788 regional_nat_gateway\n", "parse", "--format",
+		"${version} ${interface-type} ${next-hop-interface-id} ${next-hop-interface-type}")
+	if want := `{"version":11,"interface-type":"interface","next-hop-interface-id":"eni-0f1e2d3c4b5a69788","next-hop-interface-type":"regional_nat_gateway"}` + "\n"; code != 0 || out != want {
+		t.Errorf("exit %d, out %q, stderr %q; want %q", code, out, errs, want)
+	}
+	code, _, errs = runCmd(t, "", "parse", "--format", "${version} ${interface-typ}")
+	if code != 2 || !strings.Contains(errs, "${interface-type}") {
+		t.Errorf("--format ${interface-typ}: exit %d, stderr %q; want 2 naming ${interface-type}", code, errs)
+	}
+	code, out, _ = runCmd(t, "version srcaddr asg-tag future-field\n11 10.0.0.1 web-asg -\n", "parse")
+	if want := `{"version":11,"srcaddr":"10.0.0.1","asg-tag":"web-asg","future-field":null}` + "\n"; code != 0 || out != want {
+		t.Errorf("unknown header columns: exit %d, out %q; want %q", code, out, want)
+	}
+}
+
 func TestParseMissingFile(t *testing.T) {
 	code, _, errs := runCmd(t, "", "parse", "does-not-exist.log")
 	if code != 2 || !strings.Contains(errs, "does-not-exist.log") {

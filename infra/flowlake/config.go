@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/flowlake/flowlake/shared/finding"
 	"github.com/flowlake/flowlake/shared/flowlog"
@@ -32,6 +33,8 @@ const (
 	CtxAggregationInterval      = "flowlake:aggregationIntervalSeconds"
 	CtxDestination              = "flowlake:destination"
 	CtxLogFormat                = "flowlake:logFormat"
+	CtxInstanceTagKey           = "flowlake:instanceTagKey"
+	CtxInterfaceTagKey          = "flowlake:interfaceTagKey"
 	CtxFlowLogRetentionDays     = "flowlake:flowLogRetentionDays"
 	CtxFunctionLogRetentionDays = "flowlake:functionLogRetentionDays"
 	CtxRawExpirationDays        = "flowlake:rawExpirationDays"
@@ -67,6 +70,11 @@ type Config struct {
 	AggregationSeconds  int      // 60 or 600
 	Destination         string   // s3, cloudwatch or both
 	LogFormat           string   // a ${field} format string, checked by flowlog.ParseFormat
+	// InstanceTagKey and InterfaceTagKey are the tag keys whose values the
+	// flow logs record in ${instance-tag} (the instance's tag) and
+	// ${interface-tag} (the network interface's): the flow log's
+	// TagFieldSpecifications. Setting one adds its field to LogFormat.
+	InstanceTagKey, InterfaceTagKey string
 
 	// Retention and lifecycle, in days (0: never expire, where allowed).
 	FlowLogRetentionDays     int
@@ -141,6 +149,40 @@ func (c Config) CloudWatch() bool {
 
 // Format returns the parsed log format; call it on a validated Config.
 func (c Config) Format() *flowlog.Format { return flowlog.MustParseFormat(c.LogFormat) }
+
+// withTagFields returns the format string format with ${instance-tag}
+// appended when instanceKey is set and ${interface-tag} when interfaceKey
+// is, unless it has them; an unparsable format is returned as it is, for
+// Validate to report.
+func withTagFields(format, instanceKey, interfaceKey string) string {
+	fm, err := flowlog.ParseFormat(format)
+	if err != nil {
+		return format
+	}
+	for _, t := range []struct {
+		f   flowlog.Field
+		key string
+	}{{flowlog.FieldInstanceTag, instanceKey}, {flowlog.FieldInterfaceTag, interfaceKey}} {
+		if t.key != "" && !fm.Has(t.f) {
+			format += " ${" + t.f.String() + "}"
+		}
+	}
+	return format
+}
+
+// TagFieldSpecifications returns the flow logs' tag keys as the EC2 API's
+// TagFieldSpecifications: resource type (instance, network-interface) →
+// the one key, for each key set.
+func (c Config) TagFieldSpecifications() map[string]string {
+	out := map[string]string{}
+	if c.InstanceTagKey != "" {
+		out["instance"] = c.InstanceTagKey
+	}
+	if c.InterfaceTagKey != "" {
+		out["network-interface"] = c.InterfaceTagKey
+	}
+	return out
+}
 
 // ContextGetter returns a context value: nil when unset; a string (from
 // -c key=value), or a float64, bool or []any (from cdk.json).
@@ -235,6 +277,8 @@ func ConfigFromContext(get ContextGetter) (Config, error) {
 	integer(CtxAggregationInterval, &c.AggregationSeconds)
 	str(CtxDestination, &c.Destination)
 	str(CtxLogFormat, &c.LogFormat)
+	str(CtxInstanceTagKey, &c.InstanceTagKey)
+	str(CtxInterfaceTagKey, &c.InterfaceTagKey)
 	integer(CtxFlowLogRetentionDays, &c.FlowLogRetentionDays)
 	integer(CtxFunctionLogRetentionDays, &c.FunctionLogRetentionDays)
 	integer(CtxRawExpirationDays, &c.RawExpirationDays)
@@ -272,7 +316,10 @@ func ConfigFromContext(get ContextGetter) (Config, error) {
 		c.LogFormat = flowlog.DefaultFormat
 	} else if strings.EqualFold(c.LogFormat, "rich") {
 		c.LogFormat = flowlog.RichFormat
+	} else if strings.EqualFold(c.LogFormat, "v11") {
+		c.LogFormat = flowlog.V11Format
 	}
+	c.LogFormat = withTagFields(c.LogFormat, c.InstanceTagKey, c.InterfaceTagKey)
 	if err := c.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -336,6 +383,21 @@ func (c Config) Validate() error {
 			if f.Version() == 6 {
 				bad(CtxLogFormat, "${%s} is a transit-gateway field, not a VPC flow-log field", f)
 			}
+		}
+		// A tag field records the value of the key the flow log names:
+		// without one, it would be '-' in every record.
+		for _, t := range []struct {
+			f        flowlog.Field
+			key, ctx string
+		}{{flowlog.FieldInstanceTag, c.InstanceTagKey, CtxInstanceTagKey}, {flowlog.FieldInterfaceTag, c.InterfaceTagKey, CtxInterfaceTagKey}} {
+			if fm.Has(t.f) && t.key == "" {
+				bad(CtxLogFormat, "${%s} records the value of a tag key the flow log names: set %s", t.f, t.ctx)
+			}
+		}
+	}
+	for _, t := range []struct{ key, ctx string }{{c.InstanceTagKey, CtxInstanceTagKey}, {c.InterfaceTagKey, CtxInterfaceTagKey}} {
+		if utf8.RuneCountInString(t.key) > 128 || strings.ContainsAny(t.key, "\x00\n") || strings.TrimSpace(t.key) != t.key {
+			bad(t.ctx, "%q: want a tag key of 1 to 128 characters, without surrounding spaces", t.key)
 		}
 	}
 	retention := func(key string, v int) {

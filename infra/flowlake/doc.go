@@ -27,7 +27,8 @@
 //
 // Imports: the CDK and cdk-nag, and from shared/ only the names, schemas
 // and queries the template must agree with (lake, queries, flowlog,
-// finding and the Env* constants). Nothing but infra imports this package:
-// no function or shared package may, which keeps the CDK out of the Lambda
-// binaries.
+// finding and the Env* constants), and enrich/geodb, which builds the GeoIP
+// and ASN databases the ingest functions ship (ShipGeoDatabases). Nothing
+// but infra imports this package: no function or shared package may, which
+// keeps the CDK out of the Lambda binaries.
 package flowlake

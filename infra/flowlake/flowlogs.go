@@ -2,6 +2,8 @@ package flowlake
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -26,6 +28,11 @@ type FlowLogsProps struct {
 	TrafficType         string          // ACCEPT, REJECT or ALL; "": REJECT
 	AggregationSeconds  int             // 60 or 600; 0: 600
 	Format              *flowlog.Format // nil: flowlog.RichFormat
+	// TagKeys are the tag keys whose values ${instance-tag} and
+	// ${interface-tag} record, by resource type (instance,
+	// network-interface): the flow logs' TagFieldSpecifications
+	// (Config.TagFieldSpecifications).
+	TagKeys map[string]string
 
 	// Bucket, if set, receives the flow logs as gzipped text files with a
 	// header line, under AWSLogs/ at its root.
@@ -182,6 +189,15 @@ func (f *FlowLogs) addFlowLog(t target, d destination, p FlowLogsProps) {
 		MaxAggregationInterval: interval,
 		LogFormat:              &[]awsec2.LogFormat{awsec2.LogFormat_Custom(jsii.String(p.Format.String()))},
 	})
+	if len(p.TagKeys) > 0 {
+		var specs []any
+		for _, rt := range slices.Sorted(maps.Keys(p.TagKeys)) {
+			specs = append(specs, &awsec2.CfnFlowLog_TagFieldSpecificationProperty{
+				ResourceType: jsii.String(rt), TagKeys: jsii.Strings(p.TagKeys[rt]),
+			})
+		}
+		fl.Node().DefaultChild().(awsec2.CfnFlowLog).SetTagFieldSpecifications(specs)
+	}
 	if d.name == "S3" {
 		// Text files with a header line, daily, non-Hive paths (the
 		// defaults), stated explicitly. CloudFormation wants PascalCase

@@ -23,6 +23,7 @@ import (
 
 	"github.com/flowlake/flowlake/shared/detect"
 	"github.com/flowlake/flowlake/shared/enrich"
+	"github.com/flowlake/flowlake/shared/enrich/geodb"
 	"github.com/flowlake/flowlake/shared/notify"
 	"github.com/flowlake/flowlake/shared/notify/slack"
 	"github.com/flowlake/flowlake/shared/pipeline"
@@ -44,7 +45,8 @@ type StackProps struct {
 	Config Config // a validated configuration (ConfigFromContext)
 	// Code is the folder holding the bootstrap binary of each function
 	// FunctionNames(Config) lists (BuildFunctions, or prebuilt binaries in
-	// tests).
+	// tests); the ingest functions' folders hold the GeoIP and ASN
+	// databases too (ShipGeoDatabases).
 	Code map[string]string
 }
 
@@ -87,6 +89,11 @@ func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, erro
 	for _, n := range FunctionNames(c) {
 		if p.Code[n] == "" {
 			return nil, fmt.Errorf("no bootstrap for function %s", n)
+		}
+		if n == FnIngestS3 || n == FnIngestCWLogs {
+			if err := checkGeoDatabases(n, p.Code[n]); err != nil {
+				return nil, err
+			}
 		}
 	}
 	sp := p.StackProps
@@ -182,6 +189,11 @@ func (s *Stack) ingestEnv() map[string]*string {
 		// on first use and refreshed by ETag; the functions run outside any
 		// VPC, so they reach it.
 		pipeline.EnvIPRanges: jsii.String(enrich.AWSIPRangesURL),
+		// flowlake's GeoIP and ASN databases, in the function's asset next
+		// to its bootstrap (ShipGeoDatabases; NewStack checks they are
+		// there): src/dst_country, src/dst_asn, src/dst_as_org.
+		pipeline.EnvGeoIP: jsii.String(geodb.CountryFile),
+		pipeline.EnvASN:   jsii.String(geodb.ASNFile),
 	}
 }
 
@@ -282,7 +294,7 @@ func (s *Stack) addIngestCWLogs(c Config, code string) {
 func (s *Stack) addFlowLogs(c Config) {
 	p := FlowLogsProps{
 		VPCs: c.VPCs, Subnets: c.Subnets, ENIs: c.ENIs, TrafficType: c.TrafficType,
-		AggregationSeconds: c.AggregationSeconds, Format: c.Format(),
+		AggregationSeconds: c.AggregationSeconds, Format: c.Format(), TagKeys: c.TagFieldSpecifications(),
 		CloudWatch: c.CloudWatch(), RetentionDays: c.FlowLogRetentionDays,
 	}
 	if c.S3() {

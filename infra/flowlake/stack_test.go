@@ -84,6 +84,9 @@ func setup() (string, error) {
 			if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("stub "+n), 0o755); err != nil {
 				return tmp, err
 			}
+			if err := stubGeoDatabases(dir); err != nil {
+				return tmp, err
+			}
 			code[n] = dir
 		}
 	} else {
@@ -92,6 +95,9 @@ func setup() (string, error) {
 			return tmp, err
 		}
 		if code, err = flowlake.BuildFunctions(root, names, tmp); err != nil {
+			return tmp, err
+		}
+		if _, err := flowlake.ShipGeoDatabases(root, code[flowlake.FnIngestS3], code[flowlake.FnIngestCWLogs]); err != nil {
 			return tmp, err
 		}
 		realBuild = true

@@ -19,7 +19,7 @@ const RichFormat = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstadd
 // version 11. The two other version-11 fields, instance-tag and
 // interface-tag, record the values of the tag keys a flow log names at
 // creation (the EC2 API's TagFieldSpecifications), so a format asks for
-// them only along with their keys (the CDK app appends them when
-// flowlake:tagKeys names the keys).
+// them only along with their keys (the CDK app appends each when
+// flowlake:instanceTagKey or flowlake:interfaceTagKey names its key).
 const V11Format = RichFormat + " ${interface-type} ${next-hop-interface-id} ${next-hop-subnet-id} ${next-hop-az-id}" +
 	" ${next-hop-vpc-id} ${next-hop-interface-type}"

@@ -171,24 +171,39 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 
 // functionFile returns the absolute path of a file the function ships: a
 // relative path is in the function's folder, LAMBDA_TASK_ROOT where Lambda
-// runs it, else the executable's (the bootstrap's). It must exist, so that
-// a function deployed without its file fails at start, not quietly later.
+// runs it (the bootstrap's folder, /var/task), else the executable's (a
+// bootstrap run elsewhere, as under the Runtime Interface Emulator). It must
+// exist, so that a function deployed without its file fails at start, not
+// quietly later.
 func functionFile(getenv func(string) string, p string) (string, error) {
-	if !filepath.IsAbs(p) {
-		root := getenv("LAMBDA_TASK_ROOT")
-		if root == "" {
-			exe, err := os.Executable()
-			if err != nil {
-				return "", err
-			}
-			root = filepath.Dir(exe)
+	if filepath.IsAbs(p) {
+		if _, err := os.Stat(p); err != nil {
+			return "", err
 		}
-		p = filepath.Join(root, p)
+		return p, nil
 	}
-	if _, err := os.Stat(p); err != nil {
-		return "", err
+	var roots []string
+	if root := getenv("LAMBDA_TASK_ROOT"); root != "" {
+		roots = append(roots, root)
 	}
-	return p, nil
+	if exe, err := os.Executable(); err == nil {
+		roots = append(roots, filepath.Dir(exe))
+	}
+	var first error
+	for _, root := range roots {
+		path := filepath.Join(root, p)
+		_, err := os.Stat(path)
+		if err == nil {
+			return path, nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	if first == nil {
+		first = fmt.Errorf("%s: no function folder to look in", p)
+	}
+	return "", first
 }
 
 // S3Options applies the S3 endpoint override for local testing to an S3
