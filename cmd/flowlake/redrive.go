@@ -30,7 +30,7 @@ type sqsAPI interface {
 func runRedrive(ctx context.Context, sio stdio, args []string) int {
 	fs := flag.NewFlagSet("redrive", flag.ContinueOnError)
 	fs.SetOutput(sio.err)
-	dlq := fs.String("dlq", "", "the dead-letter queue: its ARN, URL or name (required; the stack's IngestS3DLQ output)")
+	dlq := fs.String("dlq", "", "the dead-letter queue: its ARN, URL or name (required; the stack's IngestS3DLQArn output)")
 	to := fs.String("to", "", "the queue to move the messages to: ARN, URL or name (default: back to the queue each came from)")
 	rate := fs.Int("rate", 0, "at most this many messages a second (default: SQS's own pace)")
 	wait := fs.Bool("wait", true, "wait until the move is done, and report it")

@@ -395,6 +395,9 @@ func (s *Stack) addOutputs(c Config) {
 	out("GlueTable", jsii.String(c.DatabaseName+"."+s.Catalog.TableDef.Name))
 	out("FindingsTopic", s.Findings.Topic.TopicArn())
 	out("OpsTopic", s.Ops.Topic.TopicArn())
+	// What flowlake redrive and flowlake replay-findings are given.
+	out("IngestS3DLQArn", s.IngestDLQ.QueueArn())
+	out("DedupTable", s.Dedup.Table.TableName())
 }
 
 // newQueue creates an SQS queue with the secure defaults every queue of

@@ -33,6 +33,7 @@ func TestFaults(t *testing.T) {
 	t.Run("IngestKilledMidObject", func(t *testing.T) { s.killedMidObject(t, big) })
 	var published []delivery
 	t.Run("SNSStoppedDuringPublish", func(t *testing.T) { published = s.snsStopped(t) })
+	t.Run("SNSStoppedPastTheRetries", func(t *testing.T) { s.snsStoppedPastRetries(t) })
 	t.Run("SlackWebhook500Then429", func(t *testing.T) { s.slackFaults(t, published) })
 	t.Run("DynamoDBStoppedBeforePublish", func(t *testing.T) { s.dedupStoppedBefore(t) })
 	t.Run("DynamoDBStoppedBeforeCommit", func(t *testing.T) { s.dedupStoppedBeforeCommit(t) })
@@ -345,6 +346,54 @@ func (s *suite) snsStopped(t *testing.T) []delivery {
 			d.failed, letters, len(want), strings.TrimSpace(strings.SplitN(out, "\n", 2)[0]), got),
 		rowsLost: lost, rowsDoubled: doubled, findingsLost: flost, findingsDups: fdup})
 	return s.sub.all()[skip:]
+}
+
+// snsStoppedPastRetries: goaws is down for every receive of the message,
+// so it reaches the DLQ with a dead letter per finding per attempt. SNS
+// back, flowlake replay-findings publishes each finding once (the dead
+// letters of one finding are one finding) and removes the letters; then
+// flowlake redrive brings the message back: its rows land over the same
+// objects and its findings are not news. Replaying and redriving again
+// find nothing.
+func (s *suite) snsStoppedPastRetries(t *testing.T) {
+	const acct = "100000000005"
+	o, want := s.attack(t, acct, 501, "ssh-brute-force")
+	skip := len(s.sub.all())
+	lettersBefore := len(s.deadLetters(t))
+	s.sns.Stop()
+	s.deliver(t, o)
+	d := s.drain(t, 3*time.Minute, nil)
+	s.sns.Start(t)
+	letters := len(s.deadLetters(t)) - lettersBefore
+	if v, _ := s.sqs.Depth(dlqName); v != 1 || d.failed != s.receives || letters != s.receives*len(want) {
+		t.Fatalf("%d message failures, %d in the DLQ, %d dead letters; want %d, 1 and %d", d.failed, v, letters, s.receives, s.receives*len(want))
+	}
+	if n := len(s.sub.all()) - skip; n != 0 {
+		t.Fatalf("%d findings delivered while SNS was down", n)
+	}
+	replay := []string{"replay-findings", "--bucket", lakeBucket, "--endpoint", s.s3.Endpoint, "--topic", s.topicARN, "--dedup-table", dedupTable, "--single"}
+	out := s.flowlake(t, 0, replay...)
+	if !strings.Contains(out, fmt.Sprintf("%d dead letters of %d findings: %d published, 0 not news", letters, len(want), len(want))) {
+		t.Errorf("flowlake replay-findings: %s", out)
+	}
+	afterReplay := len(s.sub.all()) - skip
+	s.flowlake(t, 0, "redrive", "--dlq", dlqName, "--endpoint", s.sqs.URL, "--poll", "50ms")
+	d2 := s.drain(t, time.Minute, nil)
+	out2 := s.flowlake(t, 0, replay...)
+	again := s.flowlake(t, 0, "redrive", "--dlq", dlqName, "--endpoint", s.sqs.URL)
+	if d2.failed != 0 || !strings.Contains(out2, "0 dead letters") || !strings.Contains(again, "no messages to move") || len(s.deadLetters(t)) != lettersBefore {
+		t.Errorf("after the replay and the redrive: %d failures; a second replay %q, a second redrive %q; %d dead letters left",
+			d2.failed, out2, again, len(s.deadLetters(t))-lettersBefore)
+	}
+	if n := len(s.sub.all()) - skip; afterReplay != len(want) || n != len(want) {
+		t.Errorf("%d findings delivered by the replay, %d after the redrive; want %d and %d", afterReplay, n, len(want), len(want))
+	}
+	lost, doubled, got := s.rows(t, acct, writeLines(t, "sns-past.lines", o.lines))
+	flost, fdup := s.findingCounts(t, skip, want)
+	s.record(t, row{fault: "SNS (goaws) stopped past every retry",
+		did: fmt.Sprintf("%d failed receives, then the DLQ, %d dead letters of %d findings; SNS back, flowlake replay-findings: %s; flowlake redrive moved the message back: it succeeded, its findings not news; a 2nd replay and redrive: nothing; %d rows",
+			d.failed, letters, len(want), strings.TrimSpace(strings.SplitN(out, "\n", 2)[0]), got),
+		rowsLost: lost, rowsDoubled: doubled, findingsLost: flost, findingsDups: fdup})
 }
 
 // slackFaults: notify-slack gets the SNS events of the findings; the

@@ -57,7 +57,7 @@ type loadResult struct {
 }
 
 // load runs both load tests, each in a child process (this test binary,
-// TestLoadChild) with the function's environment, so that its peak RSS is
+// runLoad) with the function's environment, so that its peak RSS is
 // the handler's own.
 func (s *suite) load(t *testing.T) {
 	// 32 objects of one partition-hour, delivered at once.
@@ -175,7 +175,7 @@ func (s *suite) checkKeys(t *testing.T, account string, r loadResult) {
 	}
 }
 
-// loadChild runs TestLoadChild in a child process with fn's environment
+// loadChild runs runLoad in a child process with fn's environment
 // and returns its result.
 func (s *suite) loadChild(t *testing.T, fn string, msgs []string) loadResult {
 	t.Helper()
@@ -184,8 +184,17 @@ func (s *suite) loadChild(t *testing.T, fn string, msgs []string) loadResult {
 	if err := os.WriteFile(in, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run", "^TestLoadChild$", "-test.count", "1")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// In the function's folder, as Lambda runs it (/var/task): the files
+	// its environment names relative to it are there.
+	root := filepath.Dir(s.fns[fn].Bootstrap)
+	cmd := exec.Command(exe)
+	cmd.Dir = root
 	cmd.Env = append(os.Environ(), s.env[fn]...)
+	cmd.Env = append(cmd.Env, "LAMBDA_TASK_ROOT="+root)
 	cmd.Env = append(cmd.Env, "FAULTS_LOAD_CHILD="+fn, "FAULTS_LOAD_INPUT="+in)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -210,30 +219,38 @@ func lastLines(s string, n int) string {
 	return strings.Join(ls[max(0, len(ls)-n):], "\n")
 }
 
-// TestLoadChild is the load child (see loadChild): it wires the handler as
-// the function's main.go does, from this process's environment (the
-// function's), runs the load, and prints the result. It does nothing
-// when not run as a child.
-func TestLoadChild(t *testing.T) {
-	fn := os.Getenv("FAULTS_LOAD_CHILD")
-	if fn == "" {
-		t.Skip("run by TestFaults")
+// TestMain runs the load child instead of the tests when this test binary
+// is one (see loadChild).
+func TestMain(m *testing.M) {
+	if fn := os.Getenv("FAULTS_LOAD_CHILD"); fn != "" {
+		if err := runLoad(fn); err != nil {
+			fmt.Fprintf(os.Stderr, "load child %s: %v\n", fn, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
+	os.Exit(m.Run())
+}
+
+// runLoad is the load child: it wires the handler as the function's
+// main.go does, from this process's environment (the function's), runs
+// the load, and prints the result.
+func runLoad(fn string) error {
 	ctx := context.Background()
 	pipeline.SetMemoryLimit(os.Getenv)
 	env, err := pipeline.LoadEnv(os.Getenv)
 	if err != nil {
-		t.Fatal(err)
+		return fmt.Errorf("the function's environment: %w", err)
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		t.Fatal(err)
+		return fmt.Errorf("aws config: %w", err)
 	}
 	client := s3.NewFromConfig(awsCfg, env.S3Options)
 	p, err := env.Pipeline(pipeline.Clients{S3: client, EC2: ec2.NewFromConfig(awsCfg, env.EC2Options),
 		SNS: sns.NewFromConfig(awsCfg), DynamoDB: dynamodb.NewFromConfig(awsCfg)}, fn, os.Stderr, &bytes.Buffer{})
 	if err != nil {
-		t.Fatal(err)
+		return fmt.Errorf("pipeline: %w", err)
 	}
 	var res loadResult
 	var mu sync.Mutex
@@ -242,10 +259,12 @@ func TestLoadChild(t *testing.T) {
 	case "ingest-s3":
 		b, err := os.ReadFile(os.Getenv("FAULTS_LOAD_INPUT"))
 		if err != nil {
-			t.Fatal(err)
+			return fmt.Errorf("the messages: %w", err)
 		}
 		var msgs []string
-		json.Unmarshal(b, &msgs)
+		if err := json.Unmarshal(b, &msgs); err != nil {
+			return fmt.Errorf("the messages: %w", err)
+		}
 		h := &pipeline.S3Handler{Pipeline: p, S3: client, LakeBucket: env.LakeBucket, RawPrefix: env.RawPrefix}
 		var wg sync.WaitGroup
 		t0 = time.Now()
@@ -291,7 +310,7 @@ func TestLoadChild(t *testing.T) {
 		}
 		wg.Wait()
 	case "ingest-cwlogs":
-		payloads := cwPayloads(t, env.Format)
+		payloads := cwPayloads(env.Format)
 		h := &pipeline.CloudWatchHandler{Pipeline: p, Format: env.Format, Region: env.Region}
 		work := make(chan []byte)
 		var wg sync.WaitGroup
@@ -333,18 +352,18 @@ func TestLoadChild(t *testing.T) {
 		close(work)
 		wg.Wait()
 	default:
-		t.Fatalf("no load for %s", fn)
+		return fmt.Errorf("no load for %s", fn)
 	}
 	res.Seconds = time.Since(t0).Seconds()
 	res.PeakRSS, _ = stack.PeakRSS(os.Getpid())
 	fmt.Printf("LOAD-RESULT %s\n", mustJSON(res))
+	return nil
 }
 
 // cwPayloads returns the subscription payloads of the CloudWatch load: one
 // stream per interface of an estate in loadCWAccount, loadBatchEvents log
 // events a batch, in the flow log's format.
-func cwPayloads(t *testing.T, fm *flowlog.Format) [][]byte {
-	t.Helper()
+func cwPayloads(fm *flowlog.Format) [][]byte {
 	g := flowgen.NewGenerator(flowgen.Config{Seed: 1000, Format: fm, Accounts: 1, ENIs: 16, Start: time.Now().UTC().Truncate(time.Hour).Add(-2 * time.Hour)})
 	var out [][]byte
 	var line []byte

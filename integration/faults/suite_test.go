@@ -145,6 +145,13 @@ func start(t *testing.T) *suite {
 			s.batch = int(n)
 		}
 	}
+	// What the operator gives flowlake redrive and replay-findings: the
+	// stack's outputs name the ingest DLQ and the dedup table.
+	for name, want := range map[string]string{"IngestS3DLQArn": "IngestS3DLQ", "DedupTable": "Dedup"} {
+		if o, ok := s.tpl.Outputs[name]; !ok || !strings.Contains(fmt.Sprint(o.Value), want) {
+			t.Errorf("the template's output %s = %v; want a reference to %s*", name, o.Value, want)
+		}
+	}
 	if s.receives < 2 || s.batch < 1 {
 		t.Fatalf("the template's ingest queue: maxReceiveCount %d, batch size %d", s.receives, s.batch)
 	}

@@ -19,6 +19,13 @@ import (
 type Template struct {
 	Dir       string
 	Resources map[string]Resource
+	Outputs   map[string]Output
+}
+
+// Output is one output of a template: its value, unresolved (a Ref or an
+// Fn::GetAtt of a resource of the template).
+type Output struct {
+	Value any `json:"Value"`
 }
 
 // Resource is one resource of a template.
