@@ -50,7 +50,8 @@ type Compactor struct {
 	RowGroupRows int
 	PageBytes    int
 	// Level is the zstd level of the objects written (default
-	// zstd.SpeedDefault: compaction is off the ingest path).
+	// zstd.SpeedBetterCompression: compaction is off the ingest path, and
+	// an object is written once and read for years).
 	Level zstd.Level
 	// SortBytes bounds the memory that sorts fresh rows; past it, sorted
 	// runs go to temporary files in TempDir ("": os.TempDir()).
@@ -108,7 +109,7 @@ func (c *Compactor) fetchers() int      { return cmpOr(c.Fetchers, DefaultFetche
 
 func (c *Compactor) codec() *zstd.Codec {
 	if c.Level == 0 {
-		return &zstd.Codec{Level: zstd.SpeedDefault}
+		return &zstd.Codec{Level: zstd.SpeedBetterCompression}
 	}
 	return &zstd.Codec{Level: c.Level}
 }
@@ -562,8 +563,16 @@ func (c *Compactor) rewrite(ctx context.Context, p part, pl *plan, res *Result) 
 	}
 	c.log().InfoContext(ctx, "compacted", "partition", p.dir, "generation", gen, "inputs", len(inputs),
 		"fresh", len(pl.fresh), "redelivered", len(pl.again), "objects", len(out.written), "rows", out.rows,
-		"bytes_in", sizeOf(inputs), "bytes_out", res.BytesWritten, "duration_ms", time.Since(t0).Milliseconds())
+		"bytes_in", sizeOf(inputs), "bytes_out", bytesOf(out.written), "duration_ms", time.Since(t0).Milliseconds())
 	return nil
+}
+
+func bytesOf(outs []Output) int64 {
+	var n int64
+	for _, o := range outs {
+		n += o.Bytes
+	}
+	return n
 }
 
 func sizeOf(ins []*input) int64 {

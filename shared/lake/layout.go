@@ -31,6 +31,15 @@ type ExtraColumn struct {
 // Layout returns the layout of an object that holds the columns of s that
 // keep accepts (in the schema's order), then the extra columns.
 func (s *Schema) Layout(keep func(c *Column) bool, extra ...ExtraColumn) Layout {
+	return s.LayoutEncoded(keep, nil, extra...)
+}
+
+// LayoutEncoded is Layout with the encoding of some columns changed: the
+// encoding encoded returns for a column, when it returns true (an object
+// rewritten in another row order, such as the compactor's, may encode a
+// column better another way). Readers need not know: an encoding is the
+// object's own.
+func (s *Schema) LayoutEncoded(keep func(c *Column) bool, encoded func(c *Column) (Encoding, bool), extra ...ExtraColumn) Layout {
 	var l Layout
 	g := orderedGroup{Group: parquet.Group{}}
 	for i := range s.cols {
@@ -40,6 +49,13 @@ func (s *Schema) Layout(keep func(c *Column) bool, extra ...ExtraColumn) Layout 
 		}
 		l.Columns = append(l.Columns, *c)
 		n := nodeOf(c)
+		if encoded != nil {
+			if e, ok := encoded(c); ok && e != c.Encoding {
+				cc := *c
+				cc.Encoding = e
+				n = nodeOf(&cc)
+			}
+		}
 		g.Group[c.Name] = n
 		g.fields = append(g.fields, namedField{Node: n, name: c.Name})
 	}
