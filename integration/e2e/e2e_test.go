@@ -424,6 +424,9 @@ func TestEndToEnd(t *testing.T) {
 	if withENI == 0 || withClass == 0 {
 		t.Errorf("enrichment: %d rows with eni_instance_id, %d with dst_ip_class; want both set", withENI, withClass)
 	}
+	// And the GeoIP and ASN databases the template ships with the function.
+	_, s3Env := envOf("ingest-s3")
+	checkPublicPeers(t, ctx, lakeDir, fns["ingest-s3"].Bootstrap, s3Env)
 	atIngest := len(sub.all())
 	t.Logf("ingest ×2: %d records, %d findings published at ingest, in %s", c.records, atIngest, time.Since(t0).Round(time.Millisecond))
 
