@@ -46,7 +46,8 @@ func TestCatalog(t *testing.T) {
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("Glue columns = %v;\nwant the lake schema's %v", got, want)
 	}
-	for _, col := range []string{"srcaddr string", "bytes bigint", "dstport int", "start_time timestamp", "protocol_name string", "dst_aws_service string", "eni_tags map<string,string>"} {
+	for _, col := range []string{"srcaddr string", "bytes bigint", "dstport int", "start_time timestamp", "protocol_name string", "dst_aws_service string", "eni_tags map<string,string>",
+		"next_hop_interface_type string", "extra map<string,string>"} {
 		if !strings.Contains(","+strings.Join(got, ",")+",", ","+col+",") {
 			t.Errorf("Glue columns lack %q", col)
 		}
