@@ -50,8 +50,10 @@ type Compactor struct {
 	RowGroupRows int
 	PageBytes    int
 	// Level is the zstd level of the objects written (default
-	// zstd.SpeedBetterCompression: compaction is off the ingest path, and
-	// an object is written once and read for years).
+	// zstd.SpeedBestCompression: compaction is off the ingest path, an
+	// object is written once and read for years, and on
+	// TestNoLargerThanDuckDB's lakes it is 2.5% smaller than
+	// SpeedBetterCompression and 5% smaller than SpeedDefault).
 	Level zstd.Level
 	// SortBytes bounds the memory that sorts fresh rows; past it, sorted
 	// runs go to temporary files in TempDir ("": os.TempDir()).
@@ -109,7 +111,7 @@ func (c *Compactor) fetchers() int      { return cmpOr(c.Fetchers, DefaultFetche
 
 func (c *Compactor) codec() *zstd.Codec {
 	if c.Level == 0 {
-		return &zstd.Codec{Level: zstd.SpeedBetterCompression}
+		return &zstd.Codec{Level: zstd.SpeedBestCompression}
 	}
 	return &zstd.Codec{Level: c.Level}
 }

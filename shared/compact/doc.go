@@ -89,7 +89,7 @@
 // lake object (lake.Schema.LayoutEncoded: the lake's encodings and exact
 // page bounds) but for what measurement chose for rows sorted by
 // interface (TestNoLargerThanDuckDB): packets dictionary-encoded, version
-// 1 data pages, zstd at SpeedBetterCompression, 1 Mi-row row groups and
+// 1 data pages, zstd at SpeedBestCompression, 1 Mi-row row groups and
 // 1 MiB pages. An object of 1,000 rows or more is then no larger than
 // DuckDB's COPY (FORMAT parquet, COMPRESSION zstd) of its records, with
 // SourceColumn included, when an interface's rows of an hour come from
