@@ -25,6 +25,10 @@
 //   - goaws stopped during publishing: the findings are dead-lettered and
 //     the message retried; goaws back, the retry publishes and
 //     flowlake replay-findings finds each dead letter not news;
+//   - goaws stopped past every retry: the message reaches the DLQ with a
+//     dead letter per finding per attempt; goaws back, flowlake
+//     replay-findings publishes each finding once, and flowlake redrive
+//     brings the message back, whose findings are then not news;
 //   - the Slack webhook answering 500 (an invocation's every attempt),
 //     then 429 with Retry-After: each finding is posted once;
 //   - dynalite stopped before a publish (nothing is published until it

@@ -482,24 +482,29 @@ func (s *suite) dedupStoppedBefore(t *testing.T) {
 
 // dedupStoppedBeforeCommit: dynalite is stopped the moment SNS delivers a
 // finding (goaws delivers during the Publish call): the publish succeeded
-// and its commit cannot be made. The Notifier retries the commit, and
-// dynalite is back a second later: the commit lands, the message succeeds,
-// and no retry notifies the finding again.
+// and its commit cannot be made. The Notifier retries the commit (200 ms,
+// then doubled), and dynalite is started again 300 ms later: the commit
+// lands, the message succeeds, and no retry notifies the finding again.
 func (s *suite) dedupStoppedBeforeCommit(t *testing.T) {
 	const acct = "100000000007"
 	o, want := s.attack(t, acct, 701, "rdp-brute-force")
 	skip := len(s.sub.all())
 	var once sync.Once
 	restarted := make(chan error, 1)
+	var down time.Duration
 	s.sub.setOnDeliver(func(f finding.Finding) {
 		once.Do(func() {
 			s.ddb.Stop()
+			stopped := time.Now()
 			go func() {
-				time.Sleep(time.Second)
-				restarted <- s.ddb.StartErr()
+				time.Sleep(300 * time.Millisecond)
+				err := s.ddb.StartErr()
+				down = time.Since(stopped)
+				restarted <- err
 			}()
 		})
 	})
+	logsAt := len(s.ingestFn().Logs.String())
 	defer s.sub.setOnDeliver(nil)
 	s.deliver(t, o)
 	d := s.drain(t, 3*time.Minute, nil)
@@ -511,7 +516,7 @@ func (s *suite) dedupStoppedBeforeCommit(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("dynalite was never stopped: no finding delivered")
 	}
-	logs := s.ingestFn().Logs.String()
+	logs := s.ingestFn().Logs.String()[logsAt:]
 	retried := strings.Count(logs, "dedup commit of a published finding failed: retrying")
 	lost, doubled, got := s.rows(t, acct, writeLines(t, "rdp.lines", o.lines))
 	flost, fdup := s.findingCounts(t, skip, want)
@@ -519,7 +524,8 @@ func (s *suite) dedupStoppedBeforeCommit(t *testing.T) {
 		t.Errorf("%d commit retries logged, %d message failures; want retries and no failure", retried, d.failed)
 	}
 	s.record(t, row{fault: "dedup table (dynalite) stopped during a publish: between SNS accepting it and the commit",
-		did: fmt.Sprintf("killed as SNS delivered the finding, back 1 s later; the Notifier retried the commit %d times until it landed, the message succeeded; %d rows", retried, got),
+		did: fmt.Sprintf("killed as SNS delivered the finding, listening again %s later; the Notifier retried the commit %d times until it landed, the message succeeded; %d rows",
+			down.Round(10*time.Millisecond), retried, got),
 		rowsLost: lost, rowsDoubled: doubled, findingsLost: flost, findingsDups: fdup})
 }
 
