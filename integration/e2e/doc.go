@@ -6,6 +6,8 @@
 //	CloudWatch Logs subscription payloads (small batches per stream) ─▶ ingest-cwlogs
 //	  ─▶ the lake (Parquet in the lake bucket's folder)
 //	EventBridge scheduled events ─▶ detect ─▶ the Athena stand-in (package standin)
+//	EventBridge scheduled events ─▶ compact ─▶ the lake (one object per hour; the
+//	  same rows before and after, and after every event is redelivered)
 //	ingest and detect ─▶ dedup table (dynalite) ─▶ SNS (goaws) ─▶ HTTP subscriber
 //	  ─▶ SNS Lambda events ─▶ notify-slack (webhook URL from a loopback
 //	     Secrets Manager) ─▶ loopback Slack webhook

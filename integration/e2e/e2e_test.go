@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
@@ -30,9 +31,11 @@ import (
 
 	"github.com/flowlake/flowlake/integration/stack"
 	"github.com/flowlake/flowlake/integration/standin"
+	"github.com/flowlake/flowlake/shared/compact"
 	"github.com/flowlake/flowlake/shared/dedup"
 	"github.com/flowlake/flowlake/shared/detect"
 	detectathena "github.com/flowlake/flowlake/shared/detect/athena"
+	"github.com/flowlake/flowlake/shared/detect/duck"
 	"github.com/flowlake/flowlake/shared/emf"
 	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/enrich/enrichtest"
@@ -67,6 +70,7 @@ const cwBatch = 20
 type corpus struct {
 	s3      map[string][]byte // key in the raw bucket → gzip text with its header
 	cw      [][]byte          // subscription payloads, {"awslogs":{"data":...}}
+	cwHour  []int             // the hour of each payload's first record
 	records int64             // good records, both paths
 	cwRecs  int64
 	bad     int64 // lines that cannot parse (in the first S3 file)
@@ -144,6 +148,7 @@ func generate(t *testing.T, day time.Time, fm *flowlog.Format, logGroup string) 
 			zw.Close()
 			ev, _ := json.Marshal(events.CloudwatchLogsEvent{AWSLogs: events.CloudwatchLogsRawData{Data: base64.StdEncoding.EncodeToString(z.Bytes())}})
 			c.cw = append(c.cw, ev)
+			c.cwHour = append(c.cwHour, time.UnixMilli(evs[i].Timestamp).UTC().Hour())
 		}
 	}
 	return c
@@ -247,7 +252,7 @@ func TestEndToEnd(t *testing.T) {
 	cdkContext["flowlake:detectInternalCidrs"] = []string{flowgen.EstateIPv6Prefix.String()}
 	tpl := stack.Synth(t, stackName, cdkContext)
 	fns := tpl.Functions(t)
-	for _, name := range []string{"ingest-s3", "ingest-cwlogs", "detect", "notify-slack"} {
+	for _, name := range []string{"ingest-s3", "ingest-cwlogs", "detect", "notify-slack", "compact"} {
 		if _, ok := fns[name]; !ok {
 			t.Fatalf("the template deploys no %s function (it has %v)", name, fns)
 		}
@@ -341,6 +346,7 @@ func TestEndToEnd(t *testing.T) {
 		return stack.StartFunction(t, f.Bootstrap, env...)
 	}
 	ingestS3, ingestCW, detectFn, notifySlack := start("ingest-s3"), start("ingest-cwlogs"), start("detect"), start("notify-slack")
+	compactFn := start("compact")
 	t.Logf("stack up in %s", time.Since(t0).Round(time.Millisecond))
 
 	// The raw objects, as VPC Flow Logs delivers them.
@@ -479,6 +485,103 @@ func TestEndToEnd(t *testing.T) {
 	t.Logf("hop detect (%s): 48 scheduled events (one with SNS down: %d dead letters), %d Athena queries, %d findings, %d runs published, in %s",
 		fns["detect"].Bootstrap, len(deadLetters), len(athenaSrv.Queries()), len(lakeFindings), published, time.Since(t1).Round(time.Millisecond))
 
+	// Hop 3b: the compactor's schedule, once the day's hours are closed,
+	// then once more after every event was delivered again (a redelivery
+	// after compaction): the rows stay the same, every column of every row
+	// as a multiset, one object per partition-hour, and the detector finds
+	// the same findings over the compacted lake.
+	t1 = time.Now()
+	snapshot := lakeRows(ctx, t, lakeDir)
+	objsBefore := objectsPerHour(t, lakeDir)
+	// The detector's rules, with the template's settings, over the day in
+	// DuckDB (the deployed detector never reads a compacted hour again,
+	// and a repeat would count as one for dedup's escalation).
+	detectCfg, err := detect.ConfigFromEnv(func(k string) string { return detectEnv[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	detectSet, err := detect.Compile(detectCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	findingsOf := func() map[string]bool {
+		t.Helper()
+		fs, err := duck.Detect(ctx, lakeDir, detectSet, day, day.Add(24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, f := range fs {
+			out[fmt.Sprintf("%s %s %s %d %+v %s %s", f.ID, f.Rule, f.Severity, f.Count, f.Evidence, f.FirstSeen, f.LastSeen)] = true
+		}
+		return out
+	}
+	findingsBefore := findingsOf()
+	compactAt := func(at time.Time) compact.HandlerResult {
+		t.Helper()
+		body := compactFn.Invoke(t, scheduledEvent(accountID, at))
+		var res compact.HandlerResult
+		if et := errorType(body); et != "" || json.Unmarshal(body, &res) != nil {
+			t.Fatalf("compact at %s: %s", at.Format(time.RFC3339), body)
+		}
+		return res
+	}
+	checkCompacted := func(what string) {
+		t.Helper()
+		if got := lakeRows(ctx, t, lakeDir); !maps.Equal(got, snapshot) {
+			t.Fatalf("%s: the lake's rows differ from before compaction (%d distinct rows; want %d)", what, len(got), len(snapshot))
+		}
+		for dir, n := range objectsPerHour(t, lakeDir) {
+			if n != 1 {
+				t.Errorf("%s: %s holds %d objects; want 1", what, dir, n)
+			}
+		}
+	}
+	// The first run whose closed hours (3 h old) take in the day's last.
+	first := compactAt(day.Add(27*time.Hour + 40*time.Minute))
+	if first.Partitions != len(objsBefore) || first.Compacted != len(objsBefore) || len(first.Failed) != 0 {
+		t.Fatalf("compact: %+v; want each of the %d partition-hours compacted", first, len(objsBefore))
+	}
+	checkCompacted("after compaction")
+	redetect := findingsOf()
+	if len(findingsBefore) < len(lakeFindings) || !maps.Equal(redetect, findingsBefore) {
+		t.Errorf("detection over the compacted lake: %v; want the same findings, counts and evidence as before: %v", redetect, findingsBefore)
+	}
+	// Every S3 event again, and the host sweep's CloudWatch batches, days
+	// later as far as the lake can tell. (Not the other CloudWatch batches:
+	// a third delivery of the exposed database port's would add to its
+	// dedup count past the escalation threshold, and notify it again.)
+	for _, b := range batches {
+		if body := ingestS3.Invoke(t, b); errorType(body) != "" {
+			t.Fatalf("ingest-s3 again: %s", body)
+		}
+	}
+	for i, p := range c.cw {
+		if c.cwHour[i] != cwHours[0] {
+			continue
+		}
+		if body := ingestCW.Invoke(t, p); errorType(body) != "" {
+			t.Fatalf("ingest-cwlogs again: %s", body)
+		}
+	}
+	if n := rows(); n <= c.records+c.cwRecs/4 || n >= 2*c.records {
+		t.Errorf("redelivered after compaction, before the next run: %d rows; want the S3 rows and a CloudWatch hour's twice (the package's documented window)", n)
+	}
+	// Each redelivered object is the object compaction replaced, byte for
+	// byte (the same ETag): the next run deletes it as a leftover; one
+	// written with other bytes would be read and its rows replaced.
+	again := -len(objsBefore) // the compacted objects
+	for _, n := range objectsPerHour(t, lakeDir) {
+		again += n
+	}
+	second := compactAt(day.Add(28*time.Hour + 40*time.Minute))
+	if again <= 0 || second.ObjectsDeleted+second.Redelivered != again || len(second.Failed) != 0 {
+		t.Errorf("compact after the redelivery: %+v; want the %d redelivered ingest objects deleted or replaced", second, again)
+	}
+	checkCompacted("after a redelivery and the next compaction")
+	t.Logf("hop compact (%s): %d partition-hours, %d objects into %d; %d redelivered objects deleted, %d replaced; %d findings the same; in %s",
+		fns["compact"].Bootstrap, first.Compacted, first.ObjectsRead, first.ObjectsWritten, second.ObjectsDeleted, second.Redelivered, len(redetect), time.Since(t1).Round(time.Millisecond))
+
 	// Hop 4: one SNS delivery per finding, whichever engine published it
 	// first; the dedup table remembers each. The host sweep came through
 	// CloudWatch Logs in batches too small for the batch engine, so the
@@ -596,10 +699,65 @@ func TestEndToEnd(t *testing.T) {
 	// bootstraps emitted: each flowlake widget metric's name and dimension
 	// keys are those of an EMF line one of them wrote, and its Function is
 	// a function that wrote it.
-	checkDashboard(t, tpl, loc, ingestS3, ingestCW, detectFn, notifySlack)
+	checkDashboard(t, tpl, loc, ingestS3, ingestCW, detectFn, notifySlack, compactFn)
 
 	t.Logf("end to end: %d S3 objects and %d CloudWatch batches, %d rows, %d findings (%d at ingest), %d SNS deliveries, %d Slack posts in %s",
 		len(objs), len(c.cw), c.records, len(lakeFindings), atIngest, len(got), len(posts), time.Since(t0).Round(time.Millisecond))
+}
+
+// lakeRows returns every row of the lake as DuckDB reads it (the table
+// flows), every column, NULLs included, as a multiset: row → count.
+func lakeRows(ctx context.Context, t *testing.T, lakeDir string) map[string]int {
+	t.Helper()
+	db, err := lakesql.Open(ctx, lakeDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rs, err := db.QueryContext(ctx, "SELECT * FROM flows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	cols, _ := rs.Columns()
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	out := map[string]int{}
+	for rs.Next() {
+		if err := rs.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for i, v := range vals {
+			if v == nil {
+				fmt.Fprintf(&b, "%s=NULL\x1f", cols[i])
+			} else {
+				fmt.Fprintf(&b, "%s=%#v\x1f", cols[i], v)
+			}
+		}
+		out[b.String()]++
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// objectsPerHour counts the Parquet objects of each partition-hour folder.
+func objectsPerHour(t *testing.T, lakeDir string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	paths, _ := filepath.Glob(filepath.Join(lakeDir, "*", "*", "*", "*", "*.parquet"))
+	for _, p := range paths {
+		out[filepath.Dir(p)]++
+	}
+	if len(out) == 0 {
+		t.Fatal("no Parquet object in the lake")
+	}
+	return out
 }
 
 // checkDashboard matches the widgets of the template's dashboard with the
