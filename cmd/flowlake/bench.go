@@ -43,6 +43,12 @@ func runBench(ctx context.Context, sio stdio, args []string) int {
 	input := fs.String("input", "", "use this flow-log file instead of generating one")
 	runs := fs.Int("runs", 1, "time each path this many times and keep the fastest; the enrichment cost is also the median of the runs' pairs (the machine may be shared)")
 	cwBatches := fs.Int("cw-batches", 20, "CloudWatch path: how many times to handle the 1 MiB subscription batch (0: skip)")
+	compactMode := fs.Bool("compact", false, "instead: the compaction benchmark on a CloudWatch-like day (see --compact-*)")
+	var day compactDay
+	fs.IntVar(&day.Records, "compact-records", 2_000_000, "with --compact: records over the day")
+	fs.IntVar(&day.Batches, "compact-batches", 5000, "with --compact: subscription batches over the day")
+	fs.IntVar(&day.Interfaces, "compact-enis", 200, "with --compact: network interfaces (log streams)")
+	fs.IntVar(&day.QueryRuns, "compact-query-runs", 5, "with --compact: timings of the query before and after, in turns")
 	fs.Usage = func() {
 		fmt.Fprintln(sio.err, "usage: flowlake bench [--records N]\n\n"+
 			"Generates N records (rich format, header, gzip), then converts the file to\n"+
@@ -51,11 +57,37 @@ func runBench(ctx context.Context, sio stdio, args []string) int {
 			"threads. Prints records/s for both, their ratio and our peak RSS, after\n"+
 			"checking that both outputs hold every row. Then times the ingest-cwlogs\n"+
 			"handler on a real-shaped CloudWatch Logs subscription batch of about 1 MiB\n"+
-			"of messages (rich format), into a folder lake: ms per batch, records/s.\n\nflags:")
+			"of messages (rich format), into a folder lake: ms per batch, records/s.\n\n"+
+			"With --compact, instead: the ingest-cwlogs handler on a CloudWatch-like day\n"+
+			"(--compact-batches subscription batches over 24 h of --compact-enis\n"+
+			"interfaces), then the compact Lambda's compactor on it: objects per\n"+
+			"partition-hour and lake bytes before and after and against DuckDB's COPY\n"+
+			"(zstd) of the same records, the \"top rejected destination ports\" query\n"+
+			"in DuckDB before and after (their ratio), compaction records/s and the peak\n"+
+			"RSS on the largest partition-hour.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return 2
+	}
+	if *compactMode {
+		work := *dir
+		if work == "" {
+			d, err := os.MkdirTemp("", "flowlake-bench-compact-")
+			if err != nil {
+				fmt.Fprintf(sio.err, "flowlake bench: %v\n", err)
+				return 1
+			}
+			defer os.RemoveAll(d)
+			work = d
+		}
+		r, err := benchCompact(ctx, work, day, sio.err)
+		if err != nil {
+			fmt.Fprintf(sio.err, "flowlake bench --compact: %v\n", err)
+			return 1
+		}
+		r.print(sio.out)
+		return 0
 	}
 	if err := bench(ctx, sio, *records, *dir, *input, max(*runs, 1), *cwBatches); err != nil {
 		fmt.Fprintf(sio.err, "flowlake bench: %v\n", err)

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestBenchCompact runs the compaction benchmark on a small day: every
+// partition-hour ends as one object holding the same rows (the benchmark
+// checks them), the lake shrinks, and every figure is measured.
+func TestBenchCompact(t *testing.T) {
+	r, err := benchCompact(context.Background(), t.TempDir(), compactDay{Records: 20000, Batches: 200, Interfaces: 20, QueryRuns: 1}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Batches != 200 || r.Partitions < 24 || r.ObjectsAfter != r.Partitions || r.MaxPerHour != 1 || r.ObjectsBefore < 200 ||
+		r.BytesAfter >= r.BytesBefore || r.BytesDuckDB <= 0 || r.QueryBefore <= 0 || r.QueryAfter <= 0 || r.RowsChecked != 20000 ||
+		r.Records != 20000 || r.LargestRecords <= 0 || r.LargestHour == "" {
+		t.Errorf("benchCompact = %+v", r)
+	}
+	if _, err := os.Stat("/proc/self/clear_refs"); err == nil && (r.LargestRSS <= 0 || r.LargestRSS >= 1<<30) {
+		t.Errorf("peak RSS on the largest partition-hour = %d; want measured, under 1 GiB", r.LargestRSS)
+	}
+	var b strings.Builder
+	r.print(&b)
+	for _, want := range []string{"objects per partition-hour", "after/DuckDB", "faster", "records/s", "peak RSS"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// BenchmarkCloudWatchDay is the issue's CloudWatch-like day: the
+// ingest-cwlogs handler on 5,000 subscription batches over 24 h and 200
+// interfaces (FLOWLAKE_BENCH_RECORDS records, 2,000,000 by default), then
+// compaction; `go test -run '^$' -bench CloudWatchDay -benchtime 1x
+// ./cmd/flowlake` prints the figures, as `flowlake bench --compact` does.
+func BenchmarkCloudWatchDay(b *testing.B) {
+	records := 2_000_000
+	if v, err := strconv.Atoi(os.Getenv("FLOWLAKE_BENCH_RECORDS")); err == nil && v > 0 {
+		records = v
+	}
+	for range b.N {
+		r, err := benchCompact(context.Background(), b.TempDir(), compactDay{Records: records, Batches: 5000, Interfaces: 200, QueryRuns: 5}, io.Discard)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var s strings.Builder
+		r.print(&s)
+		b.Log("\n" + s.String())
+		b.ReportMetric(r.BeforeObjectsPerHour, "objects/hour-before")
+		b.ReportMetric(r.AfterAvg, "objects/hour-after")
+		b.ReportMetric(float64(r.BytesAfter)/float64(r.BytesBefore), "bytes-after/before")
+		b.ReportMetric(float64(r.BytesAfter)/float64(r.BytesDuckDB), "bytes-after/duckdb")
+		b.ReportMetric(float64(r.QueryBefore)/float64(r.QueryAfter), "query-before/after")
+		b.ReportMetric(float64(r.Records)/r.Compact.Seconds(), "compact-records/s")
+		b.ReportMetric(float64(r.LargestRSS)/(1<<20), "largest-hour-peak-RSS-MiB")
+	}
+}
