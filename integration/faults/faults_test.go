@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -286,7 +287,7 @@ func (s *suite) killedMidObject(t *testing.T, big *object) {
 		if !stop() {
 			t.Fatal("the function was not killed mid-object")
 		}
-		if err != nil && strings.Contains(err.Error(), errKilled.Error()) {
+		if errors.Is(err, errKilled) {
 			killed++
 			s.restartIngest()
 		}
@@ -476,7 +477,7 @@ func (s *suite) dedupStoppedBefore(t *testing.T) {
 		t.Errorf("%d findings delivered while the dedup table was down, %d failures; want 0 and 2", deliveredWhileDown, d.failed)
 	}
 	s.record(t, row{fault: "dedup table (dynalite) stopped during a publish: before the decision",
-		did: fmt.Sprintf("%d attempts failed deciding (nothing published), dynalite back (its items on disk), the 3rd published %d finding(s); %d rows", d.failed, len(want), got),
+		did:      fmt.Sprintf("%d attempts failed deciding (nothing published), dynalite back (its items on disk), the 3rd published %d finding(s); %d rows", d.failed, len(want), got),
 		rowsLost: lost, rowsDoubled: doubled, findingsLost: flost, findingsDups: fdup})
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -75,9 +76,9 @@ type suite struct {
 	ingest *stack.Function
 	slack  *stack.Function
 
-	cli  func(t *testing.T) string // the flowlake binary, once built
-	hour time.Time     // the first hour of the cases' records
-	closing []row      // the closing table
+	cli     func(t *testing.T) string // the flowlake binary, once built
+	hour    time.Time                 // the first hour of the cases' records
+	closing []row                     // the closing table
 }
 
 // row is one line of the closing table.
@@ -384,9 +385,9 @@ func (s *suite) drain(t *testing.T, timeout time.Duration, after func(inv int, f
 		failed := map[string]bool{}
 		switch {
 		case err != nil:
-			err = fmt.Errorf("%w: %v", errKilled, err)
+			err = fmt.Errorf("invoke ingest-s3: %v: %w", err, errKilled)
 		case errorType(body) != "":
-			err = fmt.Errorf("%s", errorType(body))
+			err = errors.New(errorType(body))
 		default:
 			var resp events.SQSEventResponse
 			if jerr := json.Unmarshal(body, &resp); jerr != nil {
