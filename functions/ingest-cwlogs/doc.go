@@ -18,6 +18,8 @@
 //	FLOWLAKE_LAKE_PREFIX         Parquet key prefix (default "flows")
 //	FLOWLAKE_REJECTS_PREFIX      key prefix of rejected-line samples (default "rejects")
 //	FLOWLAKE_IP_RANGES           s3://bucket/key or https URL of AWS ip-ranges.json (default: none)
+//	FLOWLAKE_GEOIP               MaxMind-format country database, relative to the function's folder (the stack ships geoip-country.mmdb; default: none)
+//	FLOWLAKE_ASN                 MaxMind-format ASN database, likewise (the stack ships geoip-asn.mmdb; default: none)
 //	FLOWLAKE_METRICS_NAMESPACE   EMF namespace (default "flowlake")
 //	FLOWLAKE_LOG_LEVEL           debug, info (default), warn or error
 //	FLOWLAKE_S3_ENDPOINT         local testing only: S3-compatible endpoint, path style

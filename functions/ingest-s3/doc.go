@@ -23,6 +23,8 @@
 //	FLOWLAKE_REJECTS_PREFIX      key prefix of rejected-line samples (default "rejects")
 //	FLOWLAKE_RAW_PREFIX          only keys under this prefix are read (default: any)
 //	FLOWLAKE_IP_RANGES           s3://bucket/key or https URL of AWS ip-ranges.json (default: none)
+//	FLOWLAKE_GEOIP               MaxMind-format country database, relative to the function's folder (the stack ships geoip-country.mmdb; default: none)
+//	FLOWLAKE_ASN                 MaxMind-format ASN database, likewise (the stack ships geoip-asn.mmdb; default: none)
 //	FLOWLAKE_MAX_OBJECT_BYTES    largest object read (default 134217728)
 //	FLOWLAKE_MAX_INFLATED_BYTES  most text an object may inflate to (default 3221225472)
 //	FLOWLAKE_MAX_INFLATE_RATIO   most text bytes per stored byte (default 100)
