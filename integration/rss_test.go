@@ -10,13 +10,16 @@ import (
 	"time"
 
 	"github.com/flowlake/flowlake/integration/stack"
+	"github.com/flowlake/flowlake/shared/enrich/geodb"
 	"github.com/flowlake/flowlake/shared/flowgen"
+	"github.com/flowlake/flowlake/shared/pipeline"
 )
 
 // TestPeakRSS75MB streams a 75 MB gzip flow-log object (rich format, as
 // AWS's largest delivery) through the ingest-s3 bootstrap configured as a
-// 256 MB Lambda, and checks the bootstrap's peak RSS (VmHWM) is at most
-// 256 MiB. It logs the measurement; run it with -v to see it.
+// 256 MB Lambda, with the GeoIP and ASN databases the stack ships, and
+// checks the bootstrap's peak RSS (VmHWM) is at most 256 MiB. It logs the
+// measurement; run it with -v to see it.
 func TestPeakRSS75MB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates and ingests a 75 MB object; not in -short")
@@ -25,8 +28,14 @@ func TestPeakRSS75MB(t *testing.T) {
 	s3 := stack.StartS3(t)
 	s3.Bucket(t, rawBucket)
 	lakeDir := s3.Bucket(t, lakeBucket)
+	root := stack.NodeModules(t, geodb.ASNPackage)
+	dbs, err := geodb.Cached(filepath.Join(root, "node_modules"), filepath.Join(root, ".cache", "geodb"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	fn := stack.StartFunction(t, stack.Bootstrap(t, "./functions/ingest-s3"),
-		append(s3.Env(), "FLOWLAKE_LAKE_BUCKET="+lakeBucket, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256")...)
+		append(s3.Env(), "FLOWLAKE_LAKE_BUCKET="+lakeBucket, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
+			pipeline.EnvGeoIP+"="+dbs.GeoIP, pipeline.EnvASN+"="+dbs.ASN)...)
 
 	// About 31 bytes of gzip per rich record: 2.55 M records ≈ 79 MB (75 MiB).
 	t0 := time.Now()
