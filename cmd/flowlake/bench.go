@@ -81,7 +81,12 @@ func runBench(ctx context.Context, sio stdio, args []string) int {
 			defer os.RemoveAll(d)
 			work = d
 		}
-		r, err := benchCompact(ctx, work, day, sio.err)
+		exe, err := os.Executable()
+		if err != nil {
+			fmt.Fprintf(sio.err, "flowlake bench: %v\n", err)
+			return 1
+		}
+		r, err := benchCompact(ctx, exe, work, day, sio.err)
 		if err != nil {
 			fmt.Fprintf(sio.err, "flowlake bench --compact: %v\n", err)
 			return 1

@@ -11,10 +11,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,8 +53,8 @@ type compactBench struct {
 	LargestHour                    string
 	LargestRecords                 int64
 	LargestCompact                 time.Duration
-	LargestRSS                     int64 // peak RSS while compacting the largest partition-hour (0: not measured)
-	RSSBaseline                    int64 // RSS when that began
+	LargestRSS                     int64 // peak RSS of the process that compacted the largest partition-hour alone
+	RestRSS                        int64 // and of the one that compacted the rest
 	RowsChecked                    int64
 	QueryName                      string
 	MemoryLimit                    int64
@@ -67,14 +67,17 @@ type compactBench struct {
 // each of one interface's log stream, d.Batches/d.Interfaces batches a
 // stream, each the stream's records of its share of the day in order.
 // Then it compacts the lake with the compact Lambda's compactor, under the
-// Lambda's memory limit (85% of 1 GiB): the largest partition-hour first,
-// alone, with the process's peak RSS reset before it (Linux clear_refs),
-// then the rest. It measures objects, bytes (and DuckDB's COPY ... (FORMAT
+// Lambda's memory limit (85% of 1 GiB), in `flowlake compact` child
+// processes whose peak RSS is their own: the largest partition-hour first,
+// alone, then the rest. It measures objects, bytes (and DuckDB's COPY ... (FORMAT
 // parquet, COMPRESSION zstd) of each compacted object's records), the
 // "top rejected destination ports" query in DuckDB before and after
 // (taking turns, on a hard-linked copy of the lake before), and checks
 // that the lake holds the same rows (count and a hash of every row).
-func benchCompact(ctx context.Context, dir string, d compactDay, progress io.Writer) (compactBench, error) {
+//
+// exe is the flowlake binary (os.Executable()); a test binary passes
+// itself, and runs the command when FLOWLAKE_BENCH_CHILD is set.
+func benchCompact(ctx context.Context, exe, dir string, d compactDay, progress io.Writer) (compactBench, error) {
 	r := compactBench{Day: d}
 	if d.Records <= 0 || d.Batches <= 0 || d.Interfaces <= 0 || d.Batches < d.Interfaces {
 		return r, fmt.Errorf("compaction benchmark: %d records, %d batches, %d interfaces: want positive, batches ≥ interfaces", d.Records, d.Batches, d.Interfaces)
@@ -106,41 +109,26 @@ func benchCompact(ctx context.Context, dir string, d compactDay, progress io.Wri
 	}
 	r.LargestHour = largest
 
-	// Compact, as the Lambda would: its memory limit, the largest hour
-	// alone first.
+	// Compact, as the Lambda would, with its memory limit (GOMEMLIMIT 85% of
+	// 1 GiB), each run a `flowlake compact` child process whose peak RSS is
+	// its own: the largest partition-hour alone first, then the rest.
 	r.MemoryLimit = 1 << 30 * 85 / 100
-	old := debug.SetMemoryLimit(r.MemoryLimit)
-	defer debug.SetMemoryLimit(old)
-	c := &compact.Compactor{Bucket: compact.Dir{Root: root}, Prefix: pipeline.DefaultLakePrefix,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	h, err := time.Parse("2006-01-02 15", largest)
 	if err != nil {
 		return r, err
 	}
 	fmt.Fprintf(progress, "compacting the largest partition-hour (%s) ...\n", largest)
-	runtime.GC()
-	debug.FreeOSMemory()
-	r.RSSBaseline = currentRSS()
-	reset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
-	t1 := time.Now()
-	res, err := c.Run(ctx, compact.Window{Since: h, Before: h.Add(time.Hour)})
+	one, err := compactChild(ctx, exe, data, r.MemoryLimit, "--since", h.Format(time.RFC3339), "--before", h.Add(time.Hour).Format(time.RFC3339))
 	if err != nil {
-		return r, fmt.Errorf("compact %s: %w", largest, err)
+		return r, err
 	}
-	r.LargestCompact = time.Since(t1)
-	if reset {
-		r.LargestRSS = peakRSS()
-	}
-	r.LargestRecords = res.LargestRecords
+	r.LargestCompact, r.LargestRSS, r.LargestRecords = one.elapsed, one.PeakRSS, one.LargestRecords
 	fmt.Fprintln(progress, "compacting the rest of the day ...")
-	t2 := time.Now()
-	rest, err := c.Run(ctx, compact.Window{Before: day.AddDate(0, 0, 2)})
+	rest, err := compactChild(ctx, exe, data, r.MemoryLimit, "--before", day.AddDate(0, 0, 2).Format(time.RFC3339))
 	if err != nil {
-		return r, fmt.Errorf("compact: %w", err)
+		return r, err
 	}
-	r.Compact = r.LargestCompact + time.Since(t2)
-	r.Records = res.Records + rest.Records
-	debug.SetMemoryLimit(old)
+	r.Compact, r.Records, r.RestRSS = one.elapsed+rest.elapsed, one.Records+rest.Records, rest.PeakRSS
 
 	st, err = lakeStats(data)
 	if err != nil {
@@ -182,6 +170,40 @@ func benchCompact(ctx context.Context, dir string, d compactDay, progress io.Wri
 	}
 	return r, nil
 }
+
+// childResult is what a `flowlake compact --json` child printed, and how
+// long it took.
+type childResult struct {
+	compact.Result
+	PeakRSS int64 `json:"peak_rss_bytes"`
+	elapsed time.Duration
+}
+
+// compactChild runs `exe compact --lake root --json args...` with
+// GOMEMLIMIT set to limit bytes, and returns what it printed.
+func compactChild(ctx context.Context, exe, root string, limit int64, args ...string) (childResult, error) {
+	cmd := exec.CommandContext(ctx, exe, append([]string{"compact", "--lake", root, "--json"}, args...)...)
+	cmd.Env = append(os.Environ(), "GOMEMLIMIT="+strconv.FormatInt(limit, 10), benchChildEnv+"=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	t0 := time.Now()
+	err := cmd.Run()
+	r := childResult{elapsed: time.Since(t0)}
+	if err != nil {
+		return r, fmt.Errorf("flowlake compact %s: %w: %s", strings.Join(args, " "), err, stderr.String())
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		return r, fmt.Errorf("flowlake compact --json: %w: %s", err, stdout.String())
+	}
+	if r.PeakRSS <= 0 || len(r.Failed) > 0 {
+		return r, fmt.Errorf("flowlake compact %s: %s", strings.Join(args, " "), stdout.String())
+	}
+	return r, nil
+}
+
+// benchChildEnv marks a test binary's child that runs a flowlake command
+// (see bench_compact_test.go).
+const benchChildEnv = "FLOWLAKE_BENCH_CHILD"
 
 // ingestCloudWatchDay runs the ingest-cwlogs handler on the day's batches
 // and returns how many it took.
@@ -403,23 +425,6 @@ func linkTree(src, dst string) error {
 	})
 }
 
-// currentRSS is this process's resident set size (VmRSS), 0 where there is
-// none.
-func currentRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			var kb int64
-			fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), "kB"), &kb)
-			return kb << 10
-		}
-	}
-	return 0
-}
-
 // print writes the benchmark's figures.
 func (r compactBench) print(w io.Writer) {
 	ratio := func(a, b int64) float64 { return float64(a) / float64(b) }
@@ -435,11 +440,8 @@ func (r compactBench) print(w io.Writer) {
 		float64(r.QueryBefore)/float64(r.QueryAfter), max(r.Day.QueryRuns, 1))
 	fmt.Fprintf(w, "compaction                         %d records in %s: %.0f records/s (same rows before and after: %d, hash checked)\n",
 		r.Records, r.Compact.Round(time.Millisecond), float64(r.Records)/r.Compact.Seconds(), r.RowsChecked)
-	rss := "not measured (no /proc/self/clear_refs)"
-	if r.LargestRSS > 0 {
-		rss = fmt.Sprintf("%.0f MiB peak RSS (the process's, from %.0f MiB at its start; GOMEMLIMIT %.0f MiB as the Lambda sets it; fits 1 GiB: %v)",
-			mib(r.LargestRSS), mib(r.RSSBaseline), mib(r.MemoryLimit), r.LargestRSS < 1<<30)
-	}
+	rss := fmt.Sprintf("%.0f MiB peak RSS (a flowlake compact process of its own, GOMEMLIMIT %.0f MiB as the Lambda sets it; fits 1 GiB: %v); the rest of the day's: %.0f MiB",
+		mib(r.LargestRSS), mib(r.MemoryLimit), r.LargestRSS < 1<<30, mib(r.RestRSS))
 	fmt.Fprintf(w, "largest partition-hour             %s: %d records in %s (%.0f records/s), %s\n",
 		r.LargestHour, r.LargestRecords, r.LargestCompact.Round(time.Millisecond), float64(r.LargestRecords)/r.LargestCompact.Seconds(), rss)
 }

@@ -9,11 +9,29 @@ import (
 	"testing"
 )
 
+// init runs the command of a compaction benchmark's child process: the
+// benchmark runs `flowlake compact` as this test binary, marked by
+// benchChildEnv.
+func init() {
+	if os.Getenv(benchChildEnv) != "" && len(os.Args) > 1 && os.Args[1] == "compact" {
+		os.Exit(run(context.Background(), stdio{os.Stdin, os.Stdout, os.Stderr}, os.Args[1:]))
+	}
+}
+
+func testExe(tb testing.TB) string {
+	tb.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return exe
+}
+
 // TestBenchCompact runs the compaction benchmark on a small day: every
 // partition-hour ends as one object holding the same rows (the benchmark
 // checks them), the lake shrinks, and every figure is measured.
 func TestBenchCompact(t *testing.T) {
-	r, err := benchCompact(context.Background(), t.TempDir(), compactDay{Records: 20000, Batches: 200, Interfaces: 20, QueryRuns: 1}, io.Discard)
+	r, err := benchCompact(context.Background(), testExe(t), t.TempDir(), compactDay{Records: 20000, Batches: 200, Interfaces: 20, QueryRuns: 1}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,8 +40,8 @@ func TestBenchCompact(t *testing.T) {
 		r.Records != 20000 || r.LargestRecords <= 0 || r.LargestHour == "" {
 		t.Errorf("benchCompact = %+v", r)
 	}
-	if _, err := os.Stat("/proc/self/clear_refs"); err == nil && (r.LargestRSS <= 0 || r.LargestRSS >= 1<<30) {
-		t.Errorf("peak RSS on the largest partition-hour = %d; want measured, under 1 GiB", r.LargestRSS)
+	if r.LargestRSS <= 0 || r.LargestRSS >= 1<<30 || r.RestRSS <= 0 {
+		t.Errorf("peak RSS on the largest partition-hour = %d, the rest's %d; want measured, under 1 GiB", r.LargestRSS, r.RestRSS)
 	}
 	var b strings.Builder
 	r.print(&b)
@@ -45,7 +63,7 @@ func BenchmarkCloudWatchDay(b *testing.B) {
 		records = v
 	}
 	for range b.N {
-		r, err := benchCompact(context.Background(), b.TempDir(), compactDay{Records: records, Batches: 5000, Interfaces: 200, QueryRuns: 5}, io.Discard)
+		r, err := benchCompact(context.Background(), testExe(b), b.TempDir(), compactDay{Records: records, Batches: 5000, Interfaces: 200, QueryRuns: 5}, io.Discard)
 		if err != nil {
 			b.Fatal(err)
 		}
