@@ -35,7 +35,7 @@ func TestDedupGrantUse(t *testing.T) {
 	_, tp := synth(t, func(stack awscdk.Stack) { flowlake.NewDedup(stack, "Dedup").GrantUse(grantee(stack)) })
 	sts := tp.rolePolicy(t, "Grantee")
 	table := `^\$\{Dedup[0-9A-F]{8}\.Arn\}$`
-	for _, a := range []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:ConditionCheckItem"} {
+	for _, a := range []string{"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:ConditionCheckItem"} {
 		if len(allowed(sts, a, table)) == 0 {
 			t.Errorf("no %s on the table:\n%v", a, sts)
 		}

@@ -17,6 +17,19 @@
 //
 // Commit is a conditional write on the revision Decide read, so two
 // publishers racing on the same finding cannot both commit a notification.
+// Nor do they both publish it: a publisher about to notify first Claims
+// the finding (a conditional write of a lease, DefaultLease), and while
+// the claim lasts every other Decide that would notify it says "claimed"
+// instead and only adds its count. The claimant publishes, then Commits
+// (which ends the claim), or Releases it if the publish failed; a
+// claimant that dies leaves a claim that ends with its lease, and its
+// trigger's retry decides afresh.
+//
+//	d, err := store.Decide(ctx, f)
+//	if d.Notify { d, err = store.Claim(ctx, f, d) }  // ErrConflict: Decide again
+//	if d.Notify { publish(f) }                       // on failure: store.Release(ctx, f, d)
+//	err = store.Commit(ctx, f, d)
+//
 // Items carry expires_at (Unix seconds), the table's TTL attribute; since
 // TTL deletion lags (and DynamoDB-compatible test servers ignore it), an
 // expired item is also treated as absent by Decide and by Commit's

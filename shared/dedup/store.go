@@ -18,11 +18,22 @@ import (
 type API interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 }
 
 // ErrConflict is returned by Commit when the finding's state changed since
 // Decide read it: another publisher committed first.
 var ErrConflict = errors.New("dedup state changed since Decide")
+
+// ReasonClaimed is the Reason of a Decision that would notify, but another
+// publisher claimed the finding and is publishing it now.
+const ReasonClaimed = "claimed"
+
+// DefaultLease is how long a claim keeps other publishers from notifying
+// a finding (Store.Lease): longer than a publish with its retries takes,
+// short enough that a publisher that died holding one delays the
+// notification by little (its trigger's retry publishes it anyway).
+const DefaultLease = time.Minute
 
 // EscalationFactor is how many times the notified count a repeat must
 // reach to be notified again.
@@ -40,6 +51,8 @@ type Store struct {
 	// MinSeverity is the lowest severity notified ("" is
 	// finding.DefaultNotifySeverity).
 	MinSeverity finding.Severity
+	// Lease is how long a claim lasts (default DefaultLease).
+	Lease time.Duration
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 }
@@ -56,13 +69,17 @@ type State struct {
 	NotifiedCount    int64            // Count when last notified
 	Rev              int64            // bumped by every Commit
 	ExpiresAt        time.Time
+	// ClaimedUntil is when the claim of a publisher that is publishing
+	// the finding ends (zero: none).
+	ClaimedUntil time.Time
 }
 
 // Decision is what Decide concluded, to be passed to Commit.
 type Decision struct {
 	Notify bool
 	// Reason is one of "new", "severity-escalated", "count-escalated",
-	// "repeat" and "below-notify-severity".
+	// "repeat", "below-notify-severity" and "claimed" (ReasonClaimed: it
+	// would notify, but another publisher holds a claim and will).
 	Reason string
 	// Prev is the state Decide read; nil when there was none (or it had
 	// expired).
@@ -112,6 +129,8 @@ func (s *Store) decide(f finding.Finding, prev *State) Decision {
 	switch {
 	case !notifiable:
 		d.Reason = "below-notify-severity"
+	case prev != nil && prev.ClaimedUntil.After(s.now()) && s.wouldNotify(f, prev):
+		d.Reason = ReasonClaimed
 	case prev == nil || prev.NotifiedSeverity == "":
 		d.Notify, d.Reason = true, "new"
 	case f.Severity.Rank() > prev.NotifiedSeverity.Rank():
@@ -122,6 +141,13 @@ func (s *Store) decide(f finding.Finding, prev *State) Decision {
 		d.Reason = "repeat"
 	}
 	return d
+}
+
+// wouldNotify reports whether f is news against prev, claims aside.
+func (s *Store) wouldNotify(f finding.Finding, prev *State) bool {
+	p := *prev
+	p.ClaimedUntil = time.Time{}
+	return s.decide(f, &p).Notify
 }
 
 // Next returns the state that committing f with decision d writes.
@@ -154,6 +180,8 @@ func (s *Store) next(f finding.Finding, d Decision) State {
 	}
 	if d.Notify {
 		st.NotifiedSeverity, st.NotifiedCount = f.Severity, st.Count
+	} else if d.Prev != nil {
+		st.ClaimedUntil = d.Prev.ClaimedUntil // the claimant's to clear
 	}
 	return st
 }
@@ -161,23 +189,91 @@ func (s *Store) next(f finding.Finding, d Decision) State {
 // Commit records f as Decide decided it (after publishing it, when d.Notify
 // says so). It returns ErrConflict when the state changed since Decide.
 func (s *Store) Commit(ctx context.Context, f finding.Finding, d Decision) error {
-	st := s.next(f, d)
-	in := &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: encode(st)}
+	return s.put(ctx, f, s.next(f, d), d.Prev)
+}
+
+// Claim takes the finding for this publisher before it publishes a
+// decision to notify, so that publishers deciding at once do not all
+// publish it: until Commit (or Release, or the lease's end) every other
+// Decide that would notify it says ReasonClaimed instead, and their
+// Commits add their counts but leave the notifying to the claimant. It
+// returns the decision to publish and then Commit or Release, or
+// ErrConflict when the state changed since Decide (decide again).
+func (s *Store) Claim(ctx context.Context, f finding.Finding, d Decision) (Decision, error) {
+	if !d.Notify {
+		return d, fmt.Errorf("dedup claim %s/%s: the decision is not to notify (%s)", s.Table, f.ID, d.Reason)
+	}
+	lease := s.Lease
+	if lease <= 0 {
+		lease = DefaultLease
+	}
+	var st State
+	if d.Prev != nil {
+		st = *d.Prev
+		st.Rev++
+	} else {
+		// What Commit of a repeat would add to: nothing counted or
+		// notified yet.
+		st = s.next(finding.Finding{ID: f.ID, Rule: f.Rule, Severity: f.Severity, FirstSeen: f.FirstSeen, LastSeen: f.LastSeen, WindowEnd: f.WindowEnd}, Decision{})
+	}
+	st.ClaimedUntil = s.now().Add(lease)
+	if err := s.put(ctx, f, st, d.Prev); err != nil {
+		return d, err
+	}
+	return Decision{Notify: true, Reason: d.Reason, Prev: &st}, nil
+}
+
+// Release gives up the claim of d (a decision Claim returned) after its
+// publish failed, so that the trigger's retry, or any other publisher,
+// notifies the finding without waiting for the lease. The claim of a new
+// finding is deleted: a failed publish leaves no state behind.
+// ErrConflict means the state changed since (another publisher's count):
+// the claim then ends with its lease.
+func (s *Store) Release(ctx context.Context, f finding.Finding, d Decision) error {
 	if d.Prev == nil {
+		return nil
+	}
+	if d.Prev.Count == 0 && d.Prev.NotifiedSeverity == "" {
+		_, err := s.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName:                 aws.String(s.Table),
+			Key:                       map[string]types.AttributeValue{"id": str(f.ID)},
+			ConditionExpression:       aws.String("rev = :rev"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":rev": num(d.Prev.Rev)},
+		})
+		return s.writeErr(f, "delete", err)
+	}
+	st := *d.Prev
+	st.Rev++
+	st.ClaimedUntil = time.Time{}
+	return s.put(ctx, f, st, d.Prev)
+}
+
+// put writes st if the item is still prev (absent or expired when prev is
+// nil), else returns ErrConflict.
+func (s *Store) put(ctx context.Context, f finding.Finding, st State, prev *State) error {
+	in := &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: encode(st)}
+	if prev == nil {
 		in.ConditionExpression = aws.String("attribute_not_exists(id) OR expires_at < :now")
 		in.ExpressionAttributeValues = map[string]types.AttributeValue{":now": num(s.now().Unix())}
 	} else {
 		in.ConditionExpression = aws.String("rev = :rev")
-		in.ExpressionAttributeValues = map[string]types.AttributeValue{":rev": num(d.Prev.Rev)}
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":rev": num(prev.Rev)}
 	}
-	if _, err := s.Client.PutItem(ctx, in); err != nil {
-		var ccf *types.ConditionalCheckFailedException
-		if errors.As(err, &ccf) {
-			return fmt.Errorf("dedup put %s/%s: %w", s.Table, f.ID, ErrConflict)
-		}
-		return fmt.Errorf("dedup put %s/%s: %w", s.Table, f.ID, err)
+	_, err := s.Client.PutItem(ctx, in)
+	return s.writeErr(f, "put", err)
+}
+
+// writeErr wraps the error of a conditional write: ErrConflict when its
+// condition failed.
+func (s *Store) writeErr(f finding.Finding, op string, err error) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("dedup %s %s/%s: %w", op, s.Table, f.ID, ErrConflict)
+	}
+	return fmt.Errorf("dedup %s %s/%s: %w", op, s.Table, f.ID, err)
 }
 
 // Get returns the live state of a finding ID, or false.
@@ -226,6 +322,9 @@ func encode(st State) map[string]types.AttributeValue {
 	if st.NotifiedSeverity != "" {
 		item["notified_severity"] = str(string(st.NotifiedSeverity))
 	}
+	if !st.ClaimedUntil.IsZero() {
+		item["claimed_until"] = num(st.ClaimedUntil.UnixMilli())
+	}
 	return item
 }
 
@@ -254,5 +353,8 @@ func decode(item map[string]types.AttributeValue) (State, error) {
 	st.Count, st.NotifiedCount, st.Rev = n("count"), n("notified_count"), n("rev")
 	st.FirstSeen, st.LastSeen = time.Unix(n("first_seen"), 0).UTC(), time.Unix(n("last_seen"), 0).UTC()
 	st.ExpiresAt = time.Unix(n("expires_at"), 0).UTC()
+	if _, ok := item["claimed_until"]; ok {
+		st.ClaimedUntil = time.UnixMilli(n("claimed_until")).UTC()
+	}
 	return st, err
 }

@@ -18,11 +18,22 @@ type Deduper interface {
 	Commit(ctx context.Context, f finding.Finding, d dedup.Decision) error
 }
 
+// Claimer is the part of *dedup.Store that keeps publishers deciding at
+// once from all publishing one finding (see package dedup). A Deduper
+// without it is only protected at Commit: each publisher that decided a
+// finding was news may publish it.
+type Claimer interface {
+	Claim(ctx context.Context, f finding.Finding, d dedup.Decision) (dedup.Decision, error)
+	Release(ctx context.Context, f finding.Finding, d dedup.Decision) error
+}
+
 // Notifier publishes the findings that are news, and remembers them:
 // for each finding it runs Decide, publishes those to notify, and Commits
 // only what was published (or needed no publishing). A finding whose
 // publishing failed leaves no state behind, so the next run (or the
-// trigger's retry) decides it afresh and publishes it.
+// trigger's retry) decides it afresh and publishes it. With a Claimer, a
+// finding to notify is claimed before it is published, so that of the
+// publishers deciding it at once one publishes it.
 //
 // Notifier is itself a Publisher: the pipeline and the detector take it
 // in place of the bare *SNS.
@@ -84,9 +95,9 @@ func (n *Notifier) round(ctx context.Context, fs []finding.Finding) error {
 	var items []item
 	var send []finding.Finding
 	for _, f := range fs {
-		d, err := n.Dedup.Decide(ctx, f)
+		d, err := n.decide(ctx, f)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("decide %s: %w", f.ID, err))
+			errs = append(errs, err)
 			continue
 		}
 		items = append(items, item{f, d})
@@ -110,6 +121,7 @@ func (n *Notifier) round(ctx context.Context, fs []finding.Finding) error {
 		published := it.d.Notify && !allFailed && !failed[it.f.ID]
 		if it.d.Notify && !published {
 			logger(n.Log).WarnContext(ctx, "not published: dedup state left as it was", "id", it.f.ID)
+			n.release(ctx, it.f, it.d)
 			continue
 		}
 		if published {
@@ -157,18 +169,64 @@ func (n *Notifier) commit(ctx context.Context, f finding.Finding, d dedup.Decisi
 		if err := n.sleep(ctx, conflictWait(attempt)); err != nil {
 			return fmt.Errorf("commit %s: %w", f.ID, err)
 		}
-		if d, err = n.Dedup.Decide(ctx, f); err != nil {
-			return fmt.Errorf("decide %s again: %w", f.ID, err)
-		}
-		switch {
-		case published:
+		if published {
+			// Record the notification made here; a claim of ours, still
+			// on the state, ends with it.
+			if d, err = n.Dedup.Decide(ctx, f); err != nil {
+				return fmt.Errorf("decide %s again: %w", f.ID, err)
+			}
 			d.Notify = true
-		case d.Notify:
+			continue
+		}
+		if d, err = n.decide(ctx, f); err != nil {
+			return err
+		}
+		if d.Notify {
 			if err := n.Publisher.Publish(ctx, []finding.Finding{f}); err != nil {
+				n.release(ctx, f, d)
 				return err
 			}
 			published = true
 		}
+	}
+}
+
+// decide decides f and, when it is to be notified and Dedup is a
+// Claimer, claims it; a claim that lost to another publisher's write
+// decides again (up to maxConflicts times, after conflictWait).
+func (n *Notifier) decide(ctx context.Context, f finding.Finding) (dedup.Decision, error) {
+	c, claims := n.Dedup.(Claimer)
+	for attempt := 1; ; attempt++ {
+		d, err := n.Dedup.Decide(ctx, f)
+		if err != nil {
+			return d, fmt.Errorf("decide %s: %w", f.ID, err)
+		}
+		if !d.Notify || !claims {
+			return d, nil
+		}
+		cd, err := c.Claim(ctx, f, d)
+		if err == nil {
+			return cd, nil
+		}
+		if !errors.Is(err, dedup.ErrConflict) || attempt == maxConflicts {
+			return d, fmt.Errorf("claim %s: %w", f.ID, err)
+		}
+		logger(n.Log).InfoContext(ctx, "dedup claim conflict, deciding again", "id", f.ID, "attempt", attempt)
+		if err := n.sleep(ctx, conflictWait(attempt)); err != nil {
+			return d, fmt.Errorf("claim %s: %w", f.ID, err)
+		}
+	}
+}
+
+// release gives up the claim of a finding whose publish failed, so that
+// a retry need not wait for its lease; on failure the lease ends it.
+func (n *Notifier) release(ctx context.Context, f finding.Finding, d dedup.Decision) {
+	c, ok := n.Dedup.(Claimer)
+	if !ok {
+		return
+	}
+	if err := c.Release(ctx, f, d); err != nil {
+		logger(n.Log).WarnContext(ctx, "dedup claim not released: it ends with its lease", "id", f.ID, "lease", dedup.DefaultLease, "error", err)
 	}
 }
 
