@@ -125,6 +125,11 @@ func writerOptions() []parquet.WriterOption {
 		// Page-header statistics are deprecated (the column index and the
 		// chunk statistics hold the same bounds) and cost a second pass.
 		parquet.DataPageStatistics(false),
+		// Version 1 data pages compress each page whole, levels included
+		// (version 2 leaves the levels uncompressed): 5% smaller objects at
+		// the same CPU (flowlake bench, 2,000,000 rich records unenriched:
+		// 33.2 MiB against 35.1, DuckDB 30.6; 2026-12-02).
+		parquet.DataPageVersion(1),
 		parquet.ColumnIndexSizeLimit(func([]string) int { return columnIndexSizeLimit }),
 	}
 }
