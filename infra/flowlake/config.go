@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/flowlake/flowlake/shared/detect"
 	"github.com/flowlake/flowlake/shared/finding"
 	"github.com/flowlake/flowlake/shared/flowlog"
 )
@@ -470,7 +471,13 @@ func (c Config) Validate() error {
 		bad(CtxCompactTargetMiB, "%d: want 16 to 1024 (MiB)", c.CompactTargetMiB)
 	}
 	for _, s := range c.DetectInternal {
-		if _, err := netip.ParsePrefix(s); err != nil {
+		// The detector's own check: what it refuses at start-up, the
+		// stack refuses at synth.
+		p, err := netip.ParsePrefix(s)
+		if err == nil {
+			err = detect.CheckInternalPrefix(p)
+		}
+		if err != nil {
 			bad(CtxDetectInternal, "%q: %v", s, err)
 		}
 	}

@@ -74,6 +74,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bad email", map[string]any{flowlake.CtxAlertEmails: []any{"nobody"}}, []string{flowlake.CtxAlertEmails}},
 		{"bad severity", map[string]any{flowlake.CtxEmailMinSeverity: "urgent"}, []string{flowlake.CtxEmailMinSeverity}},
 		{"bad cidr", map[string]any{flowlake.CtxDetectInternal: "10.0.0.0/33"}, []string{flowlake.CtxDetectInternal}},
+		{"cidr the detector refuses", map[string]any{flowlake.CtxDetectInternal: "2600:0:1::/48"}, []string{flowlake.CtxDetectInternal, "zero group"}},
 		{"list of numbers", map[string]any{flowlake.CtxENIs: []any{1.0}}, []string{flowlake.CtxENIs, "list of strings"}},
 	}
 	for _, tt := range tests {

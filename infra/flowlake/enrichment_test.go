@@ -91,10 +91,7 @@ func TestEnrichmentInAWS(t *testing.T) {
 	if got := slices.Sorted(slices.Values(groups)); !slices.Equal(got, all) {
 		t.Errorf("README's enrichment groups %v; package enrich has %v", got, all)
 	}
-	// CWOnly deploys both ingest functions. (Full's
-	// flowlake:detectInternalCidrs, 100.64.0.0/10, passes Config.Validate
-	// but the functions' detect settings refuse it: IPv4 prefixes of whole
-	// octets only. A bug of its own, left for the detector's owners.)
+	// CWOnly deploys both ingest functions.
 	tp := templates["CWOnly"]
 	for _, fn := range []struct{ prefix, name string }{{"IngestS3", flowlake.FnIngestS3}, {"IngestCWLogs", flowlake.FnIngestCWLogs}} {
 		env := functionEnv(t, "CWOnly", fn.prefix)

@@ -58,31 +58,73 @@ func (c *classifier) classOf(a netip.Addr, class enrich.IPClass, known bool) (bo
 	return true, internalClass(class) || c.inPrefixes(a)
 }
 
-// checkPrefix reports whether p can be written as a LIKE pattern: an IPv4
-// prefix of whole octets, or an IPv6 prefix of whole, non-zero 16-bit
-// groups (a zero group may be compressed to "::" in the text form).
-func checkPrefix(p netip.Prefix) error {
-	p = p.Masked()
-	if p.Addr().Is4() {
-		if p.Bits()%8 != 0 || p.Bits() == 0 {
-			return fmt.Errorf("internal prefix %s: IPv4 prefixes must be whole octets (/8, /16, /24, /32)", p)
-		}
-		return nil
-	}
-	if p.Bits()%16 != 0 || p.Bits() == 0 {
-		return fmt.Errorf("internal prefix %s: IPv6 prefixes must be whole groups (/16, /32, /48, …)", p)
-	}
-	b := p.Addr().As16()
-	for i := 0; i < p.Bits()/8; i += 2 {
-		if b[i] == 0 && b[i+1] == 0 {
-			return fmt.Errorf("internal prefix %s: IPv6 prefixes may not contain a zero group", p)
-		}
-	}
-	return nil
+// CheckInternalPrefix reports whether p can be an internal prefix of
+// Config.InternalPrefixes: the SQL engine writes it as LIKE patterns over
+// the address text, one per whole-octet (IPv4) or whole-group (IPv6)
+// prefix it covers, at most maxPatterns of them (any IPv4 prefix but /0;
+// 100.64.0.0/10 is 64 patterns of a /16). An IPv6 prefix may not hold a
+// zero group, which the text form may compress to "::".
+func CheckInternalPrefix(p netip.Prefix) error {
+	_, err := likePatterns(p)
+	return err
 }
 
-// likePattern returns the LIKE pattern of a prefix checkPrefix accepted:
-// 10.1.% or 2600:1f18:1234:%.
+// maxPatterns bounds the LIKE patterns of one prefix.
+const maxPatterns = 256
+
+// likePatterns returns the LIKE patterns of p: 10.1.% or 2600:1f18:1234:%,
+// one per whole-octet or whole-group prefix p covers.
+func likePatterns(p netip.Prefix) ([]string, error) {
+	p = p.Masked()
+	unit := 16
+	if p.Addr().Is4() {
+		unit = 8
+	}
+	if p.Bits() <= 0 {
+		return nil, fmt.Errorf("internal prefix %s: want a prefix length above 0", p)
+	}
+	whole := (p.Bits() + unit - 1) / unit * unit
+	n := 1 << (whole - p.Bits())
+	if n > maxPatterns {
+		return nil, fmt.Errorf("internal prefix %s: covers %d /%d prefixes, over the %d the SQL writes out; give a longer one (/%d or more)",
+			p, n, whole, maxPatterns, whole-8)
+	}
+	out := make([]string, 0, n)
+	b := p.Addr().As16()
+	for i := range n {
+		// Add i at the last bit of the whole prefix: bit whole-1 of the
+		// address (of the 16 bytes, IPv4 in the last 4).
+		c := b
+		off := whole
+		if p.Addr().Is4() {
+			off += 96
+		}
+		carry := uint(i) << ((8 - off%8) % 8)
+		for k := (off - 1) / 8; k >= 0 && carry > 0; k-- {
+			v := uint(c[k]) + carry&0xff
+			c[k] = byte(v)
+			carry = carry>>8 + v>>8
+		}
+		a := netip.AddrFrom16(c)
+		if p.Addr().Is4() {
+			a = a.Unmap()
+		}
+		q := netip.PrefixFrom(a, whole)
+		if q.Addr().Is6() {
+			ab := q.Addr().As16()
+			for j := 0; j < whole/8; j += 2 {
+				if ab[j] == 0 && ab[j+1] == 0 {
+					return nil, fmt.Errorf("internal prefix %s: IPv6 prefixes may not contain a zero group", p)
+				}
+			}
+		}
+		out = append(out, likePattern(q))
+	}
+	return out, nil
+}
+
+// likePattern returns the LIKE pattern of a whole-octet IPv4 or
+// whole-group IPv6 prefix: 10.1.% or 2600:1f18:1234:%.
 func likePattern(p netip.Prefix) string {
 	p = p.Masked()
 	b := p.Addr().AsSlice()
@@ -120,7 +162,10 @@ func (c *classifier) sqlInternal(col string) string {
 		fmt.Sprintf("regexp_like(%s, '%s')", col, internalV6RE),
 	}
 	for _, p := range c.prefixes {
-		parts = append(parts, fmt.Sprintf("%s LIKE '%s'", col, likePattern(p)))
+		pats, _ := likePatterns(p) // Compile checked them
+		for _, pat := range pats {
+			parts = append(parts, fmt.Sprintf("%s LIKE '%s'", col, pat))
+		}
 	}
 	return "(" + strings.Join(parts, " OR ") + ")"
 }

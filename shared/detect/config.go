@@ -18,8 +18,8 @@ type Config struct {
 	Disabled []string
 	// InternalPrefixes are address blocks of ours besides the private
 	// ranges, such as a VPC's IPv6 block (globally routable, so "public"
-	// to enrich.ClassifyIP). IPv4 prefixes must be whole octets; IPv6
-	// prefixes whole, non-zero groups (the SQL engine matches their text).
+	// to enrich.ClassifyIP). See CheckInternalPrefix: the SQL engine
+	// matches their text, as LIKE patterns of whole octets or groups.
 	InternalPrefixes []netip.Prefix
 	// Account and Region are the lake partition values (aws_account,
 	// aws_region) of the records the batch engine observes, when the
@@ -52,7 +52,7 @@ type compiled struct {
 func Compile(cfg Config) (*Set, error) {
 	set := &Set{cfg: cfg, cls: classifier{prefixes: cfg.InternalPrefixes}}
 	for _, p := range cfg.InternalPrefixes {
-		if err := checkPrefix(p); err != nil {
+		if err := CheckInternalPrefix(p); err != nil {
 			return nil, fmt.Errorf("detect config: %w", err)
 		}
 	}
