@@ -196,20 +196,6 @@ func scheduledEvent(accountID string, at time.Time) []byte {
 	return b
 }
 
-// errorType returns the errorType of a function's response, "" if it
-// succeeded (the emulator answers 200 either way).
-func errorType(body []byte) string {
-	var r struct {
-		ErrorType    string `json:"errorType"`
-		ErrorMessage string `json:"errorMessage"`
-	}
-	json.Unmarshal(body, &r)
-	if r.ErrorType == "" {
-		return ""
-	}
-	return r.ErrorType + ": " + r.ErrorMessage
-}
-
 // expected returns the rule of every finding the day must raise: each
 // injected scenario's rules, once per scenario; the benign background
 // adds none.
@@ -265,7 +251,7 @@ func TestEndToEnd(t *testing.T) {
 	lakeRoot := s3.Bucket(t, lakeBucket)
 	lakeDir := filepath.Join(lakeRoot, pipeline.DefaultLakePrefix)
 	snsURL := startGoaws(t)
-	ddbURL := startDynalite(t)
+	ddbURL := stack.StartDynamoDBServer(t, "").URL
 	creds := credentials.NewStaticCredentialsProvider(stack.AccessKey, stack.SecretKey, "")
 	snsClient := sns.New(sns.Options{Region: stack.Region, BaseEndpoint: aws.String(snsURL), Credentials: creds, RetryMaxAttempts: 1})
 	ddb := dynamodb.New(dynamodb.Options{Region: stack.Region, BaseEndpoint: aws.String(ddbURL), Credentials: creds})
@@ -286,7 +272,7 @@ func TestEndToEnd(t *testing.T) {
 	hk := &hook{}
 	hookSrv := httptest.NewServer(hk)
 	t.Cleanup(hookSrv.Close)
-	smURL := secrets(t, hookSrv.URL+hookPath)
+	smURL := stack.ServeSecret(t, secretID, hookSrv.URL+hookPath)
 
 	// The flow logs, in the format the template gives the flow log.
 	_, cwEnv := tpl.Env(t, fns["ingest-cwlogs"], stack.Locals{"AWS::AccountId": "0", "AWS::Region": stack.Region, "AWS::Partition": "aws",
@@ -324,8 +310,8 @@ func TestEndToEnd(t *testing.T) {
 	}
 	ec2 := enrichtest.NewEC2Server(enis...)
 	t.Cleanup(ec2.Close)
-	rangesURL, caFile := ipRanges(t, &enrich.IPRanges{SyncToken: "1", CreateDate: "2026-11-01-00-00-00",
-		Prefixes: []enrich.IPPrefix{{IPPrefix: "52.216.0.0/15", Region: "us-east-1", Service: "S3", NetworkBorderGroup: "us-east-1"}}})
+	rangesURL, caFile := stack.ServeIPRanges(t, &enrich.IPRanges{SyncToken: "1", CreateDate: "2026-11-01-00-00-00",
+		Prefixes: []enrich.IPPrefix{{IPPrefix: "52.216.0.0/15", Region: "us-east-1", Service: "S3", NetworkBorderGroup: "us-east-1"}}}, `"e2e-1"`)
 
 	// start runs a function's bootstrap with the template's environment
 	// and, for the plumbing only, the loopback endpoints and credentials.
@@ -379,7 +365,7 @@ func TestEndToEnd(t *testing.T) {
 		for _, b := range batches {
 			body := ingestS3.Invoke(t, b)
 			var resp events.SQSEventResponse
-			if et := errorType(body); et != "" || json.Unmarshal(body, &resp) != nil || len(resp.BatchItemFailures) != 0 {
+			if et := stack.ErrorType(body); et != "" || json.Unmarshal(body, &resp) != nil || len(resp.BatchItemFailures) != 0 {
 				t.Fatalf("ingest-s3: %s", body)
 			}
 		}
@@ -388,7 +374,7 @@ func TestEndToEnd(t *testing.T) {
 		for _, p := range c.cw {
 			body := ingestCW.Invoke(t, p)
 			var res pipeline.CloudWatchResult
-			if et := errorType(body); et != "" || json.Unmarshal(body, &res) != nil || res.Rejected != 0 || res.Records == 0 {
+			if et := stack.ErrorType(body); et != "" || json.Unmarshal(body, &res) != nil || res.Rejected != 0 || res.Records == 0 {
 				t.Fatalf("ingest-cwlogs: %s", body)
 			}
 			for _, k := range res.Keys {
@@ -453,13 +439,13 @@ func TestEndToEnd(t *testing.T) {
 			body := detectFn.Invoke(t, scheduledEvent(accountID, at))
 			snsDown.Store(false)
 			if fault {
-				if et := errorType(body); !strings.Contains(et, "publish") {
+				if et := stack.ErrorType(body); !strings.Contains(et, "publish") {
 					t.Fatalf("detect at %s with SNS down: %s; want the run to fail on publishing", at.Format(time.RFC3339), body)
 				}
 				continue
 			}
 			var res schedule.Result
-			if et := errorType(body); et != "" || json.Unmarshal(body, &res) != nil {
+			if et := stack.ErrorType(body); et != "" || json.Unmarshal(body, &res) != nil {
 				t.Fatalf("detect at %s: %s", at.Format(time.RFC3339), body)
 			}
 			for _, f := range res.Findings {
@@ -521,7 +507,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Helper()
 		body := compactFn.Invoke(t, scheduledEvent(accountID, at))
 		var res compact.HandlerResult
-		if et := errorType(body); et != "" || json.Unmarshal(body, &res) != nil {
+		if et := stack.ErrorType(body); et != "" || json.Unmarshal(body, &res) != nil {
 			t.Fatalf("compact at %s: %s", at.Format(time.RFC3339), body)
 		}
 		return res
@@ -552,7 +538,7 @@ func TestEndToEnd(t *testing.T) {
 	// a third delivery of the exposed database port's would add to its
 	// dedup count past the escalation threshold, and notify it again.)
 	for _, b := range batches {
-		if body := ingestS3.Invoke(t, b); errorType(body) != "" {
+		if body := ingestS3.Invoke(t, b); stack.ErrorType(body) != "" {
 			t.Fatalf("ingest-s3 again: %s", body)
 		}
 	}
@@ -560,7 +546,7 @@ func TestEndToEnd(t *testing.T) {
 		if c.cwHour[i] != cwHours[0] {
 			continue
 		}
-		if body := ingestCW.Invoke(t, p); errorType(body) != "" {
+		if body := ingestCW.Invoke(t, p); stack.ErrorType(body) != "" {
 			t.Fatalf("ingest-cwlogs again: %s", body)
 		}
 	}
@@ -628,7 +614,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// Hop 5: notify-slack on each delivery, as SNS invokes it.
 	for _, ev := range snsEvents {
-		if body := notifySlack.Invoke(t, ev); errorType(body) != "" {
+		if body := notifySlack.Invoke(t, ev); stack.ErrorType(body) != "" {
 			t.Fatalf("notify-slack: %s", body)
 		}
 	}

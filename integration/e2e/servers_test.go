@@ -2,28 +2,21 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/tls"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	goaws "github.com/Admiral-Piett/goaws/app"
 	goawsrouter "github.com/Admiral-Piett/goaws/app/router"
 	"github.com/sirupsen/logrus"
 
 	"github.com/flowlake/flowlake/integration/stack"
-	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/notify/slack"
 )
 
@@ -126,87 +119,4 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.payloads = append(h.payloads, m)
 	h.mu.Unlock()
 	io.WriteString(w, "ok")
-}
-
-// secrets is a loopback Secrets Manager (JSON protocol) holding the
-// webhook URL.
-func secrets(t *testing.T, value string) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct{ SecretId string }
-		json.NewDecoder(r.Body).Decode(&in)
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" || in.SecretId != secretID {
-			w.WriteHeader(http.StatusBadRequest)
-			io.WriteString(w, `{"__type":"ResourceNotFoundException","message":"no such secret"}`)
-			return
-		}
-		json.NewEncoder(w).Encode(map[string]any{"ARN": "arn:aws:secretsmanager:us-east-1:111122223333:secret:" + secretID, "Name": secretID, "SecretString": value})
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
-// startDynalite runs dynalite (npm) on loopback, as shared/dedup's tests
-// do, and returns its URL.
-func startDynalite(t *testing.T) string {
-	t.Helper()
-	root := stack.RepoRoot(t)
-	cli := filepath.Join(root, "node_modules", "dynalite", "cli.js")
-	if _, err := os.Stat(cli); err != nil {
-		cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci: %v\n%s", err, out)
-		}
-	}
-	addr := stack.FreeAddr(t)
-	_, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command("node", cli, "--port", port, "--host", "127.0.0.1", "--createTableMs", "0")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start dynalite: %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dynalite did not listen on %s:\n%s", addr, logs.String())
-		}
-	}
-	return "http://" + addr
-}
-
-// ipRanges serves doc as AWS serves ip-ranges.json, over TLS, and returns
-// its URL and a file holding its certificate, for the functions'
-// SSL_CERT_FILE: the template's https URL of AWS's ranges, replaced by a
-// local endpoint that the same HTTPS code path reads.
-func ipRanges(t *testing.T, doc *enrich.IPRanges) (url, certFile string) {
-	t.Helper()
-	body, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("ETag", `"e2e-1"`)
-		if r.Header.Get("If-None-Match") == `"e2e-1"` {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		w.Write(body)
-	}))
-	srv.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	certFile = filepath.Join(t.TempDir(), "ip-ranges-ca.pem")
-	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
-	if err := os.WriteFile(certFile, pemBytes, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return srv.URL + "/ip-ranges.json", certFile
 }

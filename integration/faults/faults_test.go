@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/flowlake/flowlake/integration/stack"
 	"github.com/flowlake/flowlake/shared/finding"
 	"github.com/flowlake/flowlake/shared/flowgen"
 	"github.com/flowlake/flowlake/shared/pipeline"
@@ -414,7 +415,7 @@ func (s *suite) slackFaults(t *testing.T, published []delivery) {
 		for attempt := 1; ; attempt++ { // SNS → Lambda: asynchronous, retried twice
 			invocations++
 			body, err := s.slack.Post(d.Event)
-			if err == nil && errorType(body) == "" {
+			if err == nil && stack.ErrorType(body) == "" {
 				break
 			}
 			failures++

@@ -1,16 +1,11 @@
 package faults
 
 import (
-	"crypto/tls"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -21,7 +16,6 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/flowlake/flowlake/integration/stack"
-	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/finding"
 	"github.com/flowlake/flowlake/shared/notify/slack"
 )
@@ -186,63 +180,6 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Error(w, "internal_error", status)
 	}
-}
-
-// secrets is a loopback Secrets Manager (JSON protocol) holding the
-// webhook URL under id.
-func secrets(t *testing.T, id, value string) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct{ SecretId string }
-		json.NewDecoder(r.Body).Decode(&in)
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" || in.SecretId != id {
-			w.WriteHeader(http.StatusBadRequest)
-			io.WriteString(w, `{"__type":"ResourceNotFoundException","message":"no such secret"}`)
-			return
-		}
-		json.NewEncoder(w).Encode(map[string]any{"ARN": "arn:aws:secretsmanager:us-east-1:111122223333:secret:" + id, "Name": id, "SecretString": value})
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
-// ipRanges serves doc as AWS serves ip-ranges.json, over TLS, and returns
-// its URL and a file holding its certificate, for SSL_CERT_FILE.
-func ipRanges(t *testing.T, doc *enrich.IPRanges) (url, certFile string) {
-	t.Helper()
-	body, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("ETag", `"faults-1"`)
-		if r.Header.Get("If-None-Match") == `"faults-1"` {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		w.Write(body)
-	}))
-	srv.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	certFile = filepath.Join(t.TempDir(), "ip-ranges-ca.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return srv.URL + "/ip-ranges.json", certFile
-}
-
-// errorType returns the errorType and message of a function's response,
-// "" if it succeeded (the emulator answers 200 either way).
-func errorType(body []byte) string {
-	var r struct{ ErrorType, ErrorMessage string }
-	json.Unmarshal(body, &r)
-	if r.ErrorType == "" {
-		return ""
-	}
-	return r.ErrorType + ": " + r.ErrorMessage
 }
 
 var errKilled = errors.New("the function was killed during the invocation")

@@ -126,11 +126,11 @@ func start(t *testing.T) *suite {
 	s.hook = &hook{}
 	hookSrv := httptest.NewServer(s.hook)
 	t.Cleanup(hookSrv.Close)
-	smURL := secrets(t, secretID, hookSrv.URL+hookPath)
+	smURL := stack.ServeSecret(t, secretID, hookSrv.URL+hookPath)
 	ec2 := enrichtest.NewEC2Server(enrich.ENI{ID: "eni-0fa17fa17fa17fa17", Type: "interface", Addrs: []netip.Addr{netip.MustParseAddr("10.9.9.9")}})
 	t.Cleanup(ec2.Close)
-	rangesURL, caFile := ipRanges(t, &enrich.IPRanges{SyncToken: "1", CreateDate: "2026-11-01-00-00-00",
-		Prefixes: []enrich.IPPrefix{{IPPrefix: "52.216.0.0/15", Region: "us-east-1", Service: "S3", NetworkBorderGroup: "us-east-1"}}})
+	rangesURL, caFile := stack.ServeIPRanges(t, &enrich.IPRanges{SyncToken: "1", CreateDate: "2026-11-01-00-00-00",
+		Prefixes: []enrich.IPPrefix{{IPPrefix: "52.216.0.0/15", Region: "us-east-1", Service: "S3", NetworkBorderGroup: "us-east-1"}}}, `"faults-1"`)
 
 	// The ingest queue as the template declares it: its DLQ, its
 	// maxReceiveCount, and the event source mapping's batch size.
@@ -386,8 +386,8 @@ func (s *suite) drain(t *testing.T, timeout time.Duration, after func(inv int, f
 		switch {
 		case err != nil:
 			err = fmt.Errorf("invoke ingest-s3: %v: %w", err, errKilled)
-		case errorType(body) != "":
-			err = errors.New(errorType(body))
+		case stack.ErrorType(body) != "":
+			err = errors.New(stack.ErrorType(body))
 		default:
 			var resp events.SQSEventResponse
 			if jerr := json.Unmarshal(body, &resp); jerr != nil {
