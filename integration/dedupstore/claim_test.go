@@ -3,6 +3,7 @@ package dedupstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -141,5 +142,61 @@ func TestClaimReleaseAndLease(t *testing.T) {
 	st, _, _ = store.Get(ctx, f.ID)
 	if st.Count != 9 || st.NotifiedSeverity != f.Severity || st.NotifiedCount != 9 || !st.ClaimedUntil.IsZero() {
 		t.Errorf("after the claimant's commit: %+v; want count 9 (3 publishes), notified at 9, no claim", st)
+	}
+}
+
+// TestRedeliveryCountedOnce: a finding raised again by a redelivery of its
+// source (an SQS retry of the same S3 object, a CloudWatch Logs batch
+// delivered twice, a retried scheduled run) is neither counted nor
+// notified again, however often it comes; a new source counts, and ten
+// times the notified count from new sources escalates as before.
+func TestRedeliveryCountedOnce(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{time.Date(2026, 11, 24, 7, 5, 0, 0, time.UTC)}
+	store := newStore(t, dynalite(t), "redeliveries", c)
+	var sent int
+	n := &notify.Notifier{Dedup: store, Publisher: publishFunc(func(_ context.Context, fs []finding.Finding) error {
+		sent += len(fs)
+		return nil
+	})}
+	f := notifiable(t, 10)
+	f.Source = "s3://raw/AWSLogs/a.log.gz#etag=1"
+	for range 12 { // the first delivery and 11 redeliveries
+		if err := n.Publish(ctx, []finding.Finding{f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, _, _ := store.Get(ctx, f.ID)
+	if sent != 1 || st.Count != 10 || len(st.Sources) != 1 {
+		t.Errorf("after 12 deliveries of one source: %d sent, state %+v; want 1 sent, count 10, one source", sent, st)
+	}
+	if d, _ := store.Decide(ctx, f); d.Reason != dedup.ReasonRedelivered || d.Notify {
+		t.Errorf("Decide of a redelivery = %+v; want %q", d, dedup.ReasonRedelivered)
+	}
+	// New sources: counted; the ninth new one brings the count to 100,
+	// ten times the notified 10, and is notified.
+	for i := range 9 {
+		g := f
+		g.Source = fmt.Sprintf("cwl:111122223333:/flowlake/flows:eni-1#%d", i)
+		if err := n.Publish(ctx, []finding.Finding{g, g}); err != nil { // each delivered twice in one call
+			t.Fatal(err)
+		}
+	}
+	st, _, _ = store.Get(ctx, f.ID)
+	if sent != 2 || st.Count != 100 || st.NotifiedCount != 100 || len(st.Sources) != 10 {
+		t.Errorf("after 9 new sources: %d sent, state count %d notified at %d, %d sources; want 2 sent, 100, 100, 10", sent, st.Count, st.NotifiedCount, len(st.Sources))
+	}
+	// Only the newest MaxSources are kept.
+	for i := range dedup.MaxSources + 5 {
+		g := f
+		g.Count = 0
+		g.Source = fmt.Sprintf("new-%d", i)
+		if err := n.Publish(ctx, []finding.Finding{g}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, _, _ = store.Get(ctx, f.ID)
+	if len(st.Sources) != dedup.MaxSources || st.Sources[len(st.Sources)-1] != fmt.Sprintf("new-%d", dedup.MaxSources+4) {
+		t.Errorf("sources kept: %d, newest %q; want %d, the newest last", len(st.Sources), st.Sources[len(st.Sources)-1], dedup.MaxSources)
 	}
 }

@@ -30,6 +30,11 @@
 //	if d.Notify { publish(f) }                       // on failure: store.Release(ctx, f, d)
 //	err = store.Commit(ctx, f, d)
 //
+// A finding's Source (what was read to raise it) is remembered, the newest
+// MaxSources of them: a finding of a source already committed is a
+// redelivery ("redelivered"), neither counted nor notified, so an SQS retry
+// or a CloudWatch Logs batch delivered twice cannot escalate a finding.
+//
 // Items carry expires_at (Unix seconds), the table's TTL attribute; since
 // TTL deletion lags (and DynamoDB-compatible test servers ignore it), an
 // expired item is also treated as absent by Decide and by Commit's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -72,7 +73,20 @@ type State struct {
 	// ClaimedUntil is when the claim of a publisher that is publishing
 	// the finding ends (zero: none).
 	ClaimedUntil time.Time
+	// Sources are the newest MaxSources finding.Finding.Source values
+	// committed: a finding of one of them is a redelivery.
+	Sources []string
 }
+
+// MaxSources bounds State.Sources: a redelivery of a source older than
+// the newest MaxSources of its finding is counted again (an item holds at
+// most a few KiB of them).
+const MaxSources = 32
+
+// ReasonRedelivered is the Reason of a Decision on a finding whose Source
+// was committed already: a retry or a redelivery of what raised it. It is
+// neither notified nor counted, and its Commit writes nothing.
+const ReasonRedelivered = "redelivered"
 
 // Decision is what Decide concluded, to be passed to Commit.
 type Decision struct {
@@ -127,6 +141,8 @@ func (s *Store) decide(f finding.Finding, prev *State) Decision {
 	d := Decision{Prev: prev}
 	notifiable := f.Severity.AtLeast(s.minSeverity())
 	switch {
+	case f.Source != "" && prev != nil && slices.Contains(prev.Sources, f.Source):
+		d.Reason = ReasonRedelivered
 	case !notifiable:
 		d.Reason = "below-notify-severity"
 	case prev != nil && prev.ClaimedUntil.After(s.now()) && s.wouldNotify(f, prev):
@@ -177,6 +193,13 @@ func (s *Store) next(f finding.Finding, d Decision) State {
 		if p.ExpiresAt.After(st.ExpiresAt) {
 			st.ExpiresAt = p.ExpiresAt
 		}
+		st.Sources = slices.Clone(p.Sources)
+	}
+	if f.Source != "" {
+		st.Sources = append(st.Sources, f.Source)
+		if n := len(st.Sources); n > MaxSources {
+			st.Sources = st.Sources[n-MaxSources:]
+		}
 	}
 	if d.Notify {
 		st.NotifiedSeverity, st.NotifiedCount = f.Severity, st.Count
@@ -189,6 +212,9 @@ func (s *Store) next(f finding.Finding, d Decision) State {
 // Commit records f as Decide decided it (after publishing it, when d.Notify
 // says so). It returns ErrConflict when the state changed since Decide.
 func (s *Store) Commit(ctx context.Context, f finding.Finding, d Decision) error {
+	if d.Reason == ReasonRedelivered {
+		return nil // counted when its source was first committed
+	}
 	return s.put(ctx, f, s.next(f, d), d.Prev)
 }
 
@@ -325,6 +351,13 @@ func encode(st State) map[string]types.AttributeValue {
 	if !st.ClaimedUntil.IsZero() {
 		item["claimed_until"] = num(st.ClaimedUntil.UnixMilli())
 	}
+	if len(st.Sources) > 0 {
+		l := make([]types.AttributeValue, len(st.Sources))
+		for i, src := range st.Sources {
+			l[i] = str(src)
+		}
+		item["sources"] = &types.AttributeValueMemberL{Value: l}
+	}
 	return item
 }
 
@@ -353,6 +386,13 @@ func decode(item map[string]types.AttributeValue) (State, error) {
 	st.Count, st.NotifiedCount, st.Rev = n("count"), n("notified_count"), n("rev")
 	st.FirstSeen, st.LastSeen = time.Unix(n("first_seen"), 0).UTC(), time.Unix(n("last_seen"), 0).UTC()
 	st.ExpiresAt = time.Unix(n("expires_at"), 0).UTC()
+	if l, ok := item["sources"].(*types.AttributeValueMemberL); ok {
+		for _, v := range l.Value {
+			if sv, ok := v.(*types.AttributeValueMemberS); ok {
+				st.Sources = append(st.Sources, sv.Value)
+			}
+		}
+	}
 	if _, ok := item["claimed_until"]; ok {
 		st.ClaimedUntil = time.UnixMilli(n("claimed_until")).UTC()
 	}

@@ -129,6 +129,12 @@ type Finding struct {
 
 	Engine   Engine    `json:"engine"`
 	Detected time.Time `json:"detected_at"`
+	// Source names what was read to raise it, for dedup: the ingest
+	// source (an S3 object's key and ETag, or a CloudWatch Logs batch) of
+	// a batch-engine finding, or the window of a scheduled run. A
+	// redelivery of the same source raises the same finding again, and
+	// dedup counts it once.
+	Source string `json:"source,omitempty"`
 }
 
 // Evidence is what the rule saw.

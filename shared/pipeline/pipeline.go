@@ -270,6 +270,9 @@ func (p *Pipeline) process(ctx context.Context, src lake.Source, r lake.RecordRe
 		}
 		res.RejectsKey = key
 	}
+	for i := range findings {
+		findings[i].Source = src.ID // a redelivery of src is counted once
+	}
 	if len(findings) > 0 && p.Publisher != nil {
 		if err := p.Publisher.Publish(ctx, src, findings); err != nil {
 			return res, fmt.Errorf("publish %d findings of %s: %w", len(findings), src.ID, err)

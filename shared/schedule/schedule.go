@@ -101,6 +101,10 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Resul
 	if err != nil {
 		return res, fmt.Errorf("detect %s to %s: %w", since.Format(time.RFC3339), until.Format(time.RFC3339), err)
 	}
+	// A retry of the same run (the same window) is counted once by dedup.
+	for i := range fs {
+		fs[i].Source = "detect:" + since.UTC().Format(time.RFC3339) + "/" + until.UTC().Format(time.RFC3339)
+	}
 	res.Findings = fs
 	log := h.log()
 	for _, f := range fs {
