@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -28,6 +29,10 @@ type GoFunctionProps struct {
 	Timeout       awscdk.Duration // nil: Lambda's default, 3 s
 	MemoryMB      int             // 0: Lambda's default, 128
 	RetentionDays int             // of its log group; 0: 30
+	// DeadLetterQueue receives the events of asynchronous invocations
+	// (SNS, EventBridge) that still fail after Lambda's retries; nil:
+	// none, and such an event is dropped.
+	DeadLetterQueue awssqs.IQueue
 }
 
 // GoFunction is a Go Lambda function on provided.al2023, arm64, with its
@@ -75,6 +80,8 @@ func NewGoFunction(scope constructs.Construct, id string, p GoFunctionProps) *Go
 		Timeout:      p.Timeout,
 		MemorySize:   memory,
 		Environment:  &env,
+		// Set only when given: an unset queue must not create one.
+		DeadLetterQueue: p.DeadLetterQueue,
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(g.Role, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),

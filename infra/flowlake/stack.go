@@ -361,14 +361,20 @@ func (s *Stack) addNotifySlack(c Config, code string) {
 	if c.SlackMinSeverity != "" {
 		env[slack.EnvMinSeverity] = jsii.String(string(c.SlackMinSeverity))
 	}
+	// One DLQ for both ways a Slack post can fail: SNS could not invoke
+	// the function (the subscription's RedrivePolicy), or the function
+	// failed past Lambda's two retries of an asynchronous invocation (the
+	// function's DeadLetterConfig: Slack down, a bad webhook secret).
+	// Without the second, those events would be dropped.
+	s.NotifyDLQ = newQueue(s.Stack, "NotifySlackDLQ", awssqs.QueueProps{RetentionPeriod: days(14)})
 	s.NotifySlack = NewGoFunction(s.Stack, "NotifySlack", GoFunctionProps{
 		Name: FnNotifySlack, Description: "flowlake: findings to Slack",
 		CodeDir: code, Timeout: minutes(notifyTimeout), MemoryMB: 256,
-		RetentionDays: c.FunctionLogRetentionDays,
-		Environment:   env,
+		RetentionDays:   c.FunctionLogRetentionDays,
+		Environment:     env,
+		DeadLetterQueue: s.NotifyDLQ,
 	})
 	secret.GrantRead(s.NotifySlack.Role, nil)
-	s.NotifyDLQ = newQueue(s.Stack, "NotifySlackDLQ", awssqs.QueueProps{RetentionPeriod: days(14)})
 	s.Findings.Topic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(s.NotifySlack.Function,
 		&awssnssubscriptions.LambdaSubscriptionProps{DeadLetterQueue: s.NotifyDLQ}))
 	cdknag.NagSuppressions_AddResourceSuppressions(s.NotifyDLQ, &[]*cdknag.NagPackSuppression{{

@@ -470,6 +470,16 @@ func TestFunctions(t *testing.T) {
 		"Protocol": "lambda", "RedrivePolicy": map[string]any{"deadLetterTargetArn": map[string]any{"Fn::GetAtt": []any{like("^NotifySlackDLQ"), "Arn"}}},
 		"TopicArn": map[string]any{"Ref": like("^FindingsTopic")},
 	})
+	// ... and the function's own: its failures past Lambda's retries of
+	// SNS's asynchronous invocation land in the same queue, which its role
+	// may send to.
+	has(t, tp, "AWS::Lambda::Function", map[string]any{
+		"Description":      "flowlake: findings to Slack",
+		"DeadLetterConfig": map[string]any{"TargetArn": map[string]any{"Fn::GetAtt": []any{like("^NotifySlackDLQ"), "Arn"}}},
+	})
+	if len(allowed(tp.rolePolicy(t, "NotifySlack"), "sqs:SendMessage", `^\$\{NotifySlackDLQ[0-9A-F]{8}\.Arn\}$`)) == 0 {
+		t.Errorf("notify-slack's role may not send to its DLQ")
+	}
 	if env := functionEnv(t, "Full", "NotifySlack"); env[slack.EnvWebhookSecret] != "flowlake/slack" ||
 		env[slack.EnvWebhookSecretKey] != nil || env[slack.EnvMinSeverity] != nil {
 		t.Errorf("notify-slack environment = %s; want %s=flowlake/slack and nothing unset in the context", js(env), slack.EnvWebhookSecret)
