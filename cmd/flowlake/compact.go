@@ -8,9 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/flowlake/flowlake/shared/compact"
@@ -134,24 +131,12 @@ func mibs(n int64) string { return fmt.Sprintf("%.1f MiB", mib(n)) }
 // compactClient is the S3 client of --bucket: AWS's, or the endpoint's
 // (path style), with the given credentials if any.
 func compactClient(ctx context.Context, endpoint, region, access, secret string) (*s3.Client, error) {
-	var opts []func(*config.LoadOptions) error
-	if access != "" || secret != "" {
-		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(access, secret, "")))
-	}
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := awsConfig(ctx, region, access, secret)
 	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
+		return nil, err
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	return s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-			o.UsePathStyle = true
-		}
-	}), nil
+	return s3.NewFromConfig(cfg, s3At(endpoint)), nil
 }

@@ -26,8 +26,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/klauspost/compress/gzip"
 	"github.com/schollz/progressbar/v3"
@@ -383,18 +381,11 @@ func demoReset(c demoConfig, st demoState, w io.Writer) error {
 
 // demoClient returns the S3 client of --endpoint and creates the bucket.
 func demoClient(ctx context.Context, c demoConfig) (*s3.Client, error) {
-	opts := []func(*config.LoadOptions) error{config.WithRegion(c.region)}
-	if c.access != "" || c.secret != "" {
-		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(c.access, c.secret, "")))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := awsConfig(ctx, c.region, c.access, c.secret)
 	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
+		return nil, err
 	}
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		o.BaseEndpoint = aws.String(c.endpoint)
-		o.UsePathStyle = true
-	})
+	client := s3.NewFromConfig(cfg, s3At(c.endpoint))
 	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(c.bucket)}); err != nil {
 		if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(c.bucket)}); err != nil {
 			return nil, fmt.Errorf("create bucket %s at %s: %w", c.bucket, c.endpoint, err)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
@@ -56,13 +55,9 @@ func runRedrive(ctx context.Context, sio stdio, args []string) int {
 		fs.Usage()
 		return 2
 	}
-	var opts []func(*config.LoadOptions) error
-	if *region != "" {
-		opts = append(opts, config.WithRegion(*region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := awsConfig(ctx, *region, "", "")
 	if err != nil {
-		fmt.Fprintf(sio.err, "flowlake redrive: aws config: %v\n", err)
+		fmt.Fprintf(sio.err, "flowlake redrive: %v\n", err)
 		return 1
 	}
 	client := sqs.NewFromConfig(cfg, func(o *sqs.Options) {

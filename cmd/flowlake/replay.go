@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"sync/atomic"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -51,22 +49,14 @@ func runReplayFindings(ctx context.Context, sio stdio, args []string) int {
 		fs.Usage()
 		return 2
 	}
-	var opts []func(*config.LoadOptions) error
-	if *region != "" {
-		opts = append(opts, config.WithRegion(*region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := awsConfig(ctx, *region, "", "")
 	if err != nil {
-		fmt.Fprintf(sio.err, "flowlake replay-findings: aws config: %v\n", err)
+		fmt.Fprintf(sio.err, "flowlake replay-findings: %v\n", err)
 		return 1
 	}
 	var store notify.DeadLetters = &notify.DirDeadLetter{Dir: *dir}
 	if *bucket != "" {
-		client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-			if *endpoint != "" {
-				o.BaseEndpoint, o.UsePathStyle = aws.String(*endpoint), true
-			}
-		})
+		client := s3.NewFromConfig(cfg, s3At(*endpoint))
 		store = &notify.S3DeadLetters{Client: client, Bucket: *bucket, Prefix: *prefix}
 	}
 	if *dryRun {
