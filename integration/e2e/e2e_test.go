@@ -269,10 +269,8 @@ func TestEndToEnd(t *testing.T) {
 	if _, err := snsClient.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"), Endpoint: aws.String(subSrv.URL + "/sns")}); err != nil {
 		t.Fatal(err)
 	}
-	hk := &hook{}
-	hookSrv := httptest.NewServer(hk)
-	t.Cleanup(hookSrv.Close)
-	smURL := stack.ServeSecret(t, secretID, hookSrv.URL+hookPath)
+	hk := stack.ServeSlackWebhook(t, hookPath)
+	smURL := stack.ServeSecret(t, secretID, hk.URL)
 
 	// The flow logs, in the format the template gives the flow log.
 	_, cwEnv := tpl.Env(t, fns["ingest-cwlogs"], stack.Locals{"AWS::AccountId": "0", "AWS::Region": stack.Region, "AWS::Partition": "aws",
@@ -615,9 +613,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("notify-slack: %s", body)
 		}
 	}
-	hk.mu.Lock()
-	posts := slices.Clone(hk.payloads)
-	hk.mu.Unlock()
+	posts := hk.Accepted()
 	if len(posts) != len(lakeFindings) {
 		t.Fatalf("%d Slack posts; want %d, one per finding", len(posts), len(lakeFindings))
 	}

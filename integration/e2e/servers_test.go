@@ -17,7 +17,6 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/flowlake/flowlake/integration/stack"
-	"github.com/flowlake/flowlake/shared/notify/slack"
 )
 
 // snsDown, while set, makes the SNS server answer every Publish with a
@@ -97,26 +96,4 @@ func (s *subscriber) all() []delivered {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.notifications)
-}
-
-// hook is the loopback Slack webhook: it records each payload.
-type hook struct {
-	mu       sync.Mutex
-	payloads []slack.Message
-}
-
-func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != hookPath {
-		http.Error(w, "no_service", http.StatusNotFound)
-		return
-	}
-	var m slack.Message
-	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
-		http.Error(w, "invalid_payload", http.StatusBadRequest)
-		return
-	}
-	h.mu.Lock()
-	h.payloads = append(h.payloads, m)
-	h.mu.Unlock()
-	io.WriteString(w, "ok")
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -406,10 +405,8 @@ func (s *suite) slackFaults(t *testing.T, published []delivery) {
 	if len(published) == 0 {
 		t.Fatal("no SNS deliveries to give notify-slack")
 	}
-	s.hook.mu.Lock()
-	s.hook.faults = []int{500, 500, 500, 500, 500, 429}
-	before := len(s.hook.accepted)
-	s.hook.mu.Unlock()
+	before := len(s.hook.Accepted())
+	s.hook.Fail(500, 500, 500, 500, 500, 429)
 	invocations, failures := 0, 0
 	for _, d := range published {
 		for attempt := 1; ; attempt++ { // SNS → Lambda: asynchronous, retried twice
@@ -424,10 +421,8 @@ func (s *suite) slackFaults(t *testing.T, published []delivery) {
 			}
 		}
 	}
-	s.hook.mu.Lock()
-	accepted := slices.Clone(s.hook.accepted[before:])
-	answers := slices.Clone(s.hook.answers)
-	s.hook.mu.Unlock()
+	accepted := s.hook.Accepted()[before:]
+	answers := s.hook.Answers()
 	perFinding := map[string]int{} // the findings' rules differ: a post names its rule
 	for _, m := range accepted {
 		js, _ := json.Marshal(m)

@@ -17,7 +17,6 @@ import (
 
 	"github.com/flowlake/flowlake/integration/stack"
 	"github.com/flowlake/flowlake/shared/finding"
-	"github.com/flowlake/flowlake/shared/notify/slack"
 )
 
 // goawsServer is goaws in-process on a fixed loopback address, which a
@@ -139,47 +138,6 @@ func (s *subscriber) setOnDeliver(f func(finding.Finding)) {
 	s.mu.Lock()
 	s.onDeliver = f
 	s.mu.Unlock()
-}
-
-// hook is the loopback Slack webhook. Each post takes the next of faults
-// (a status, with Retry-After for 429) while there are any, then 200; it
-// keeps the payloads it accepted.
-type hook struct {
-	mu       sync.Mutex
-	faults   []int
-	answers  []int
-	accepted []slack.Message
-}
-
-const hookPath = "/services/T0FLOW/B0LAKE/faults"
-
-func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != hookPath {
-		http.Error(w, "no_service", http.StatusNotFound)
-		return
-	}
-	var m slack.Message
-	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
-		http.Error(w, "invalid_payload", http.StatusBadRequest)
-		return
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	status := http.StatusOK
-	if len(h.faults) > 0 {
-		status, h.faults = h.faults[0], h.faults[1:]
-	}
-	h.answers = append(h.answers, status)
-	switch status {
-	case http.StatusOK:
-		h.accepted = append(h.accepted, m)
-		io.WriteString(w, "ok")
-	case http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "rate_limited", status)
-	default:
-		http.Error(w, "internal_error", status)
-	}
 }
 
 var errKilled = errors.New("the function was killed during the invocation")

@@ -63,7 +63,7 @@ type suite struct {
 	sns      *goawsServer
 	topicARN string
 	sub      *subscriber
-	hook     *hook
+	hook     *stack.SlackWebhook
 	sqs      *standin.SQS
 	sqsc     *sqs.Client
 	queueURL string
@@ -123,10 +123,8 @@ func start(t *testing.T) *suite {
 	if _, err := snsClient.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"), Endpoint: aws.String(subSrv.URL + "/sns")}); err != nil {
 		t.Fatal(err)
 	}
-	s.hook = &hook{}
-	hookSrv := httptest.NewServer(s.hook)
-	t.Cleanup(hookSrv.Close)
-	smURL := stack.ServeSecret(t, secretID, hookSrv.URL+hookPath)
+	s.hook = stack.ServeSlackWebhook(t, "/services/T0FLOW/B0LAKE/faults")
+	smURL := stack.ServeSecret(t, secretID, s.hook.URL)
 	ec2 := enrichtest.NewEC2Server(enrich.ENI{ID: "eni-0fa17fa17fa17fa17", Type: "interface", Addrs: []netip.Addr{netip.MustParseAddr("10.9.9.9")}})
 	t.Cleanup(ec2.Close)
 	rangesURL, caFile := stack.ServeIPRanges(t, &enrich.IPRanges{SyncToken: "1", CreateDate: "2026-11-01-00-00-00",

@@ -9,7 +9,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
+
+	"github.com/flowlake/flowlake/shared/notify/slack"
 )
 
 // ServeIPRanges serves doc (an ip-ranges.json document, as JSON) as AWS serves
@@ -75,4 +79,79 @@ func ErrorType(body []byte) string {
 		return ""
 	}
 	return r.ErrorType + ": " + r.ErrorMessage
+}
+
+// SlackWebhook is a loopback Slack incoming webhook at URL (its Path under
+// a test server), as notify-slack posts to it. Each post takes the next of
+// the statuses Fail queued (a 429 with Retry-After: 1) while there are
+// any, then 200 "ok"; it keeps every payload it accepted.
+type SlackWebhook struct {
+	URL string
+
+	path     string
+	mu       sync.Mutex
+	faults   []int
+	answers  []int
+	accepted []slack.Message
+}
+
+// ServeSlackWebhook starts a SlackWebhook at path (/services/...); it
+// stops when the test ends.
+func ServeSlackWebhook(t testing.TB, path string) *SlackWebhook {
+	t.Helper()
+	h := &SlackWebhook{path: path}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	h.URL = srv.URL + path
+	return h
+}
+
+// Fail queues statuses for the next posts to answer.
+func (h *SlackWebhook) Fail(statuses ...int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.faults = append(h.faults, statuses...)
+}
+
+// Accepted returns the payloads accepted so far, in order.
+func (h *SlackWebhook) Accepted() []slack.Message {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.accepted)
+}
+
+// Answers returns the status of every post of a valid payload, in order.
+func (h *SlackWebhook) Answers() []int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.answers)
+}
+
+func (h *SlackWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != h.path {
+		http.Error(w, "no_service", http.StatusNotFound)
+		return
+	}
+	var m slack.Message
+	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+		http.Error(w, "invalid_payload", http.StatusBadRequest)
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	status := http.StatusOK
+	if len(h.faults) > 0 {
+		status, h.faults = h.faults[0], h.faults[1:]
+	}
+	h.answers = append(h.answers, status)
+	switch status {
+	case http.StatusOK:
+		h.accepted = append(h.accepted, m)
+		io.WriteString(w, "ok")
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "rate_limited", status)
+	default:
+		http.Error(w, "internal_error", status)
+	}
 }
