@@ -18,8 +18,9 @@ import (
 )
 
 // athenaConfigs are rule sets whose SQL differs: the defaults, an
-// enumerated Accounts list, and internal prefixes with changed windows,
-// emptied port lists and a disabled rule.
+// enumerated Accounts list, and internal prefixes (one of whole octets,
+// one a /10 the SQL writes as 64 patterns, an IPv6 block) with changed
+// windows, emptied port lists and a disabled rule.
 var athenaConfigs = []struct {
 	name string
 	cfg  detect.Config
@@ -30,7 +31,7 @@ var athenaConfigs = []struct {
 		Accounts:         []string{"111122223333"},
 		Account:          "111122223333",
 		Region:           "eu-west-1",
-		InternalPrefixes: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24"), flowgen.EstateIPv6Prefix},
+		InternalPrefixes: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("100.64.0.0/10"), flowgen.EstateIPv6Prefix},
 		Disabled:         []string{"log-gap"},
 		Rules: map[string]detect.Settings{
 			"port-scan":          {Window: 5 * time.Minute, Ports: []int{}},
