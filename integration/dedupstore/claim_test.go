@@ -170,9 +170,20 @@ func TestRedeliveryCountedOnce(t *testing.T) {
 	if sent != 1 || st.Count != 10 || len(st.Sources) != 1 {
 		t.Errorf("after 12 deliveries of one source: %d sent, state %+v; want 1 sent, count 10, one source", sent, st)
 	}
-	if d, _ := store.Decide(ctx, f); d.Reason != dedup.ReasonRedelivered || d.Notify {
+	d, _ := store.Decide(ctx, f)
+	if d.Reason != dedup.ReasonRedelivered || d.Notify {
 		t.Errorf("Decide of a redelivery = %+v; want %q", d, dedup.ReasonRedelivered)
 	}
+	// A redelivery published all the same (the Notifier's commit lost to a
+	// concurrent delivery of the source, and it decided again) is recorded.
+	d.Notify = true
+	if err := store.Commit(ctx, f, d); err != nil {
+		t.Fatal(err)
+	}
+	if st2, _, _ := store.Get(ctx, f.ID); st2.Rev != st.Rev+1 || st2.Count != 10 || st2.NotifiedCount != 10 {
+		t.Errorf("after committing a published redelivery: %+v; want the next revision, still count 10, notified at 10", st2)
+	}
+	st, _, _ = store.Get(ctx, f.ID)
 	// New sources: counted; the ninth new one brings the count to 100,
 	// ten times the notified 10, and is notified.
 	for i := range 9 {

@@ -85,7 +85,10 @@ const MaxSources = 32
 
 // ReasonRedelivered is the Reason of a Decision on a finding whose Source
 // was committed already: a retry or a redelivery of what raised it. It is
-// neither notified nor counted, and its Commit writes nothing.
+// neither notified nor counted, and its Commit writes nothing, unless the
+// caller published it all the same (a Notifier whose commit lost to a
+// concurrent delivery of the same source) and set Notify: that
+// notification is recorded.
 const ReasonRedelivered = "redelivered"
 
 // Decision is what Decide concluded, to be passed to Commit.
@@ -172,8 +175,14 @@ func (s *Store) next(f finding.Finding, d Decision) State {
 	if ttl <= 0 {
 		ttl = 48 * time.Hour
 	}
+	// A redelivery's count and source were committed with its source.
+	redelivered := d.Reason == ReasonRedelivered
+	count := f.Count
+	if redelivered {
+		count = 0
+	}
 	st := State{
-		ID: f.ID, Rule: f.Rule, Severity: f.Severity, Count: f.Count,
+		ID: f.ID, Rule: f.Rule, Severity: f.Severity, Count: count,
 		FirstSeen: f.FirstSeen, LastSeen: f.LastSeen, Rev: 1,
 		ExpiresAt: f.WindowEnd.Add(ttl),
 	}
@@ -195,7 +204,7 @@ func (s *Store) next(f finding.Finding, d Decision) State {
 		}
 		st.Sources = slices.Clone(p.Sources)
 	}
-	if f.Source != "" {
+	if f.Source != "" && !redelivered {
 		st.Sources = append(st.Sources, f.Source)
 		if n := len(st.Sources); n > MaxSources {
 			st.Sources = st.Sources[n-MaxSources:]
@@ -212,7 +221,7 @@ func (s *Store) next(f finding.Finding, d Decision) State {
 // Commit records f as Decide decided it (after publishing it, when d.Notify
 // says so). It returns ErrConflict when the state changed since Decide.
 func (s *Store) Commit(ctx context.Context, f finding.Finding, d Decision) error {
-	if d.Reason == ReasonRedelivered {
+	if d.Reason == ReasonRedelivered && !d.Notify {
 		return nil // counted when its source was first committed
 	}
 	return s.put(ctx, f, s.next(f, d), d.Prev)
