@@ -115,6 +115,13 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
+// count returns how many times sub occurs in what was written.
+func (s *syncBuffer) count(sub string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Count(s.b.Bytes(), []byte(sub))
+}
+
 func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -263,7 +270,15 @@ func (f *Function) Invoke(t testing.TB, payload []byte) []byte {
 
 // Post is Invoke returning an error instead of failing the test: the
 // function may have been killed during the invocation.
+//
+// The response can arrive before the function's output has been copied
+// into Logs (the output goes through a pipe, the response over HTTP), so
+// Post waits, up to ten seconds, for the emulator's REPORT line of one
+// more invocation: the function wrote its lines before it answered, and
+// the emulator writes REPORT after.
 func (f *Function) Post(payload []byte) ([]byte, error) {
+	const report = "REPORT RequestId:"
+	before := f.Logs.count(report)
 	resp, err := http.Post(f.URL, "application/json", bytes.NewReader(payload))
 	if err != nil {
 		return nil, err
@@ -272,6 +287,11 @@ func (f *Function) Post(payload []byte) ([]byte, error) {
 	body, err := io.ReadAll(resp.Body)
 	if err == nil && resp.StatusCode != http.StatusOK {
 		err = fmt.Errorf("HTTP %d: %s", resp.StatusCode, body)
+	}
+	for deadline := time.Now().Add(10 * time.Second); err == nil && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if f.Logs.count(report) > before {
+			break
+		}
 	}
 	return body, err
 }
