@@ -343,6 +343,14 @@ func (g *Generator) Next() flowlog.Record {
 		rec.Packets = 1 + r.Int64N(3)
 	}
 	rec.Bytes = rec.Packets * (40 + r.Int64N(1400))
+	if (rec.DstPort == 22 || rec.DstPort == 3389) && rec.Action == flowlog.ActionAccept && (peer.IsPrivate() || EstateIPv6Prefix.Contains(peer)) {
+		// An administrator's session inside the VPC lasts: dozens of
+		// packets, never the handful of a failed login, however many of
+		// them a busy day holds.
+		per := rec.Bytes / rec.Packets
+		rec.Packets += 60
+		rec.Bytes = rec.Packets * per
+	}
 	if r.IntN(5000) == 0 { // the odd bulk transfer, past 2^32 bytes
 		rec.Packets = 3_000_000 + r.Int64N(1_000_000)
 		rec.Bytes = rec.Packets * 1500
@@ -407,6 +415,16 @@ func (g *Generator) fillV11(rec *flowlog.Record, set flowlog.FieldSet, e, hop *E
 func pick(r *rand.Rand, addrs []netip.Addr, v6 bool) netip.Addr {
 	for range 8 {
 		a := addrs[r.IntN(len(addrs))]
+		if a.Is6() == v6 {
+			return a
+		}
+	}
+	// Eight misses (one IPv6 record in six, for a list with one IPv6
+	// address): the list's first address of the family, so that an
+	// internet client stays one (quiet spreads it over many sources)
+	// instead of turning into the one server every miss fell back to,
+	// which then probed every IPv6 interface on a busy day.
+	for _, a := range addrs {
 		if a.Is6() == v6 {
 			return a
 		}
