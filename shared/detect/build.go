@@ -57,7 +57,7 @@ func (s *Set) build(c *compiled, a *Agg, engine finding.Engine) finding.Finding 
 		WindowEnd:   ws.Add(c.s.Window),
 		FirstSeen:   time.Unix(a.FirstSeen, 0).UTC(),
 		LastSeen:    time.Unix(a.LastSeen, 0).UTC(),
-		Count:       c.rule.Measure.of(a),
+		Count:       c.rule.Measure.of(&c.s, a),
 		Evidence: finding.Evidence{
 			Measure:         c.rule.Measure.String(),
 			Flows:           a.Flows,

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -16,7 +17,7 @@ type Cond struct {
 	// Doc says what the condition means, for the rule's documentation.
 	Doc   string
 	match func(e *env, f *flow) bool
-	sql   func(e *env) string
+	sql   func(e *env) string // "": no condition with these settings
 }
 
 // env is what conditions read: the rule's settings and the classifier.
@@ -200,4 +201,104 @@ func SkipData() Cond {
 		},
 		sql: func(*env) string { return "log_status = 'SKIPDATA'" },
 	}
+}
+
+// DstPorts keeps flows to the given destination ports: a fixed part of the
+// rule, unlike DstPortIn's settings.
+func DstPorts(ps ...int) Cond {
+	return Cond{
+		Doc: "dstport in (" + portList(ps) + ")",
+		match: func(_ *env, f *flow) bool {
+			return f.r.Has(flowlog.FieldDstPort) && slices.Contains(ps, int(f.r.DstPort))
+		},
+		sql: func(*env) string { return "dstport IN (" + portList(ps) + ")" },
+	}
+}
+
+// AnyOf keeps flows that meet every condition of at least one of alts.
+func AnyOf(alts ...[]Cond) Cond {
+	docs := make([]string, len(alts))
+	for i, alt := range alts {
+		d := make([]string, len(alt))
+		for j, c := range alt {
+			d[j] = c.Doc
+		}
+		docs[i] = "(" + strings.Join(d, " and ") + ")"
+	}
+	return Cond{
+		Doc: strings.Join(docs, " or "),
+		match: func(e *env, f *flow) bool {
+		alts:
+			for _, alt := range alts {
+				for _, c := range alt {
+					if !c.match(e, f) {
+						continue alts
+					}
+				}
+				return true
+			}
+			return false
+		},
+		sql: func(e *env) string {
+			parts := make([]string, len(alts))
+			for i, alt := range alts {
+				q := make([]string, len(alt))
+				for j, c := range alt {
+					q[j] = "(" + c.sql(e) + ")"
+				}
+				parts[i] = "(" + strings.Join(q, " AND ") + ")"
+			}
+			return strings.Join(parts, " OR ")
+		},
+	}
+}
+
+// DstNotAllowed keeps flows whose destination is not in Settings.Allow
+// (sanctioned resolvers).
+func DstNotAllowed() Cond {
+	return Cond{
+		Doc:   "dstaddr not in the rule's allow list",
+		match: func(e *env, f *flow) bool { return !allowed(e.s.Allow, f.r.DstAddr) },
+		sql:   func(e *env) string { return notAllowedSQL("dstaddr", e.s.Allow) },
+	}
+}
+
+// SrcNotAllowed keeps flows whose source is not in Settings.Allow (mail
+// relays).
+func SrcNotAllowed() Cond {
+	return Cond{
+		Doc:   "srcaddr not in the rule's allow list",
+		match: func(e *env, f *flow) bool { return !allowed(e.s.Allow, f.r.SrcAddr) },
+		sql:   func(e *env) string { return notAllowedSQL("srcaddr", e.s.Allow) },
+	}
+}
+
+func allowed(ps []netip.Prefix, a netip.Addr) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// notAllowedSQL is the SQL of "col is in none of ps": one address as an
+// equality with its text, a prefix as the LIKE patterns of its text; ""
+// (no condition) for none.
+func notAllowedSQL(col string, ps []netip.Prefix) string {
+	if len(ps) == 0 {
+		return "" // no condition
+	}
+	var parts []string
+	for _, p := range ps {
+		if p.Bits() == p.Addr().BitLen() {
+			parts = append(parts, col+" = "+quote(p.Addr().String()))
+			continue
+		}
+		pats, _ := likePatterns(p) // Settings.check checked them
+		for _, pat := range pats {
+			parts = append(parts, col+" LIKE "+quote(pat))
+		}
+	}
+	return "NOT (" + strings.Join(parts, " OR ") + ")"
 }

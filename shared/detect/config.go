@@ -120,8 +120,9 @@ func (s *Set) now() time.Time {
 
 // ParseSetting applies one "rule.field=value" assignment (the CLI's --set
 // and the Lambda's DETECT_SETTINGS) to cfg.Rules. Fields: window (a Go
-// duration), threshold, flow_bytes, max_packets, max_port (integers) and
-// ports (comma-separated; empty for none).
+// duration), threshold, flow_bytes, max_packets, max_port (integers),
+// ports (comma-separated; empty for none) and allow (comma-separated
+// addresses or CIDR blocks; empty for none).
 func (c *Config) ParseSetting(kv string) error {
 	name, value, ok := strings.Cut(kv, "=")
 	id, field, ok2 := strings.Cut(name, ".")
@@ -165,6 +166,19 @@ func (c *Config) ParseSetting(kv string) error {
 			}
 			s.Ports = append(s.Ports, n)
 		}
+	case "allow":
+		s.Allow = []netip.Prefix{}
+		for _, a := range strings.Split(value, ",") {
+			if a = strings.TrimSpace(a); a == "" {
+				continue
+			}
+			p, perr := parsePrefix(a)
+			if perr != nil {
+				err = perr
+				break
+			}
+			s.Allow = append(s.Allow, p)
+		}
 	default:
 		return fmt.Errorf("setting %q: unknown field %q", kv, field)
 	}
@@ -173,4 +187,17 @@ func (c *Config) ParseSetting(kv string) error {
 	}
 	c.Rules[id] = s
 	return nil
+}
+
+// parsePrefix parses an address (a one-address prefix) or a CIDR block.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/flowlake/flowlake/shared/finding"
@@ -30,6 +31,12 @@ type Settings struct {
 	// are the ephemeral range, where replies to our own connections land,
 	// and are not counted. 0 counts every port.
 	MaxPort int `json:"max_port,omitempty"`
+	// Allow are the addresses a rule leaves out: the sanctioned resolvers
+	// (dns-resolver-bypass, destinations) or the mail relays (spam-bot,
+	// sources). A prefix shorter than a whole address must be whole
+	// octets (IPv4) or groups (IPv6), as Config.InternalPrefixes: the SQL
+	// matches its text.
+	Allow []netip.Prefix `json:"allow,omitempty"`
 }
 
 // merge returns s with the non-zero fields of o.
@@ -52,6 +59,9 @@ func (s Settings) merge(o Settings) Settings {
 	if o.MaxPort != 0 {
 		s.MaxPort = o.MaxPort
 	}
+	if o.Allow != nil {
+		s.Allow = append([]netip.Prefix(nil), o.Allow...)
+	}
 	return s
 }
 
@@ -69,6 +79,14 @@ func (s *Settings) check() error {
 	}
 	if s.MaxPort < 0 || s.MaxPort > 65536 {
 		return fmt.Errorf("max_port %d out of range", s.MaxPort)
+	}
+	for _, p := range s.Allow {
+		if p.Bits() == p.Addr().BitLen() {
+			continue // one address: an equality
+		}
+		if _, err := likePatterns(p); err != nil {
+			return fmt.Errorf("allow: %w", err)
+		}
 	}
 	return nil
 }
@@ -140,6 +158,7 @@ const (
 	MeasureConnections                    // distinct source ports: connections, however many ENIs logged them
 	MeasureBytes                          // bytes (large-egress, with FlowBytes for one flow)
 	MeasureSkipped                        // SKIPDATA records
+	MeasurePacketRate                     // packets per second, averaged over the window
 )
 
 func (m Measure) String() string {
@@ -156,15 +175,19 @@ func (m Measure) String() string {
 		return "bytes"
 	case MeasureSkipped:
 		return "skipped_records"
+	case MeasurePacketRate:
+		return "packets_per_second"
 	}
 	return "?"
 }
 
 func (m Measure) thresholdName() string { return "min_" + m.String() }
 
-// of returns the measure of an aggregate.
-func (m Measure) of(a *Agg) int64 {
+// of returns the measure of an aggregate judged with settings s.
+func (m Measure) of(s *Settings, a *Agg) int64 {
 	switch m {
+	case MeasurePacketRate:
+		return a.Packets / int64(s.Window/time.Second)
 	case MeasurePorts:
 		return a.Ports
 	case MeasureHosts:
@@ -177,9 +200,12 @@ func (m Measure) of(a *Agg) int64 {
 	return a.Flows
 }
 
-// sql returns the SQL aggregate of the measure.
+// sql returns the SQL aggregate of the measure (but MeasurePacketRate,
+// which having compares as packets over the window).
 func (m Measure) sql() string {
 	switch m {
+	case MeasurePacketRate:
+		return "COALESCE(sum(packets), 0)"
 	case MeasurePorts:
 		return "count(DISTINCT dstport)"
 	case MeasureHosts:
@@ -265,7 +291,7 @@ func (n NextSteps) Steps(actor bool) []string {
 
 // fires reports whether a group's aggregate reaches the thresholds.
 func (r *Rule) fires(s *Settings, a *Agg) bool {
-	if r.Measure.of(a) >= s.Threshold {
+	if r.Measure.of(s, a) >= s.Threshold {
 		return true
 	}
 	return s.FlowBytes > 0 && a.MaxBytes >= s.FlowBytes
@@ -274,6 +300,11 @@ func (r *Rule) fires(s *Settings, a *Agg) bool {
 // having is the SQL form of fires.
 func (r *Rule) having(s *Settings) string {
 	h := fmt.Sprintf("%s >= %d", r.Measure.sql(), s.Threshold)
+	if r.Measure == MeasurePacketRate {
+		// The integer rate of of: packets / seconds >= threshold exactly
+		// when packets >= threshold × seconds.
+		h = fmt.Sprintf("%s >= %d", r.Measure.sql(), s.Threshold*int64(s.Window/time.Second))
+	}
 	if s.FlowBytes > 0 {
 		h += fmt.Sprintf(" OR max(bytes) >= %d", s.FlowBytes)
 	}

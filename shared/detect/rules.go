@@ -32,11 +32,13 @@ const EphemeralFrom = 32768
 
 // Addresses used by the cases: ours, another of ours, the internet.
 const (
-	ours     = "10.0.1.5"
-	ours2    = "10.0.2.9"
-	attacker = "45.155.205.10"
-	pool     = "45.9.148.108"
-	webHost  = "93.184.216.34"
+	ours      = "10.0.1.5"
+	ours2     = "10.0.2.9"
+	attacker  = "45.155.205.10"
+	pool      = "45.9.148.108"
+	webHost   = "93.184.216.34"
+	resolver  = "8.8.8.8"
+	resolver2 = "1.1.1.1"
 )
 
 // actorOr rates our side as the actor (high: one of our instances is
@@ -361,6 +363,154 @@ var Rules = []Rule{
 				{Src: attacker, Dst: ours, DstPort: 8443, Action: "REJECT"},
 			}},
 		},
+	},
+	dnsResolverBypass,
+	outboundDoS,
+	spamBot,
+}
+
+// Wave two: behaviours GuardDuty reports for EC2 that flow logs alone show.
+var (
+	// dnsPorts is DNS (udp and tcp 53) and DNS over TLS (tcp 853).
+	dnsPorts = AnyOf(
+		[]Cond{Protocols(17), DstPorts(53)},
+		[]Cond{Protocols(6), DstPorts(53, 853)},
+	)
+)
+
+var dnsResolverBypass = Rule{
+	ID:    "dns-resolver-bypass",
+	Title: "DNS that bypasses the VPC resolver",
+	Summary: "One of our instances sent accepted DNS (udp or tcp 53) or DNS over TLS (tcp 853) to an internet " +
+		"address. Flow logs never record DNS to the Amazon-provided resolver, so any DNS flow they show goes " +
+		"somewhere else: a hard-coded public resolver, a DNS tunnel, or malware's own. Sanctioned resolvers " +
+		"(settings allow) are left out.",
+	Mitre:    []string{"T1071.004", "T1572"},
+	Entity:   []Dim{DimSrc},
+	Measure:  MeasureFlows,
+	Defaults: Settings{Window: time.Hour, Threshold: 1},
+	When:     []Cond{dnsPorts, Accepted(), Outbound(), DstExternal(), HasAddrs(), DstNotAllowed()},
+	Severity: fixed(finding.Medium, finding.RoleActor),
+	Next: NextSteps{Actor: []string{
+		"Find the process on {src} that resolves through {dst} (ss -tunp, or the instance's DNS settings).",
+		"If {dst} is a resolver you sanction, add it to the rule's allow list; otherwise point the instance at the VPC resolver.",
+		"Block outbound 53 and 853 to the internet in the security group of {interface}, and use Route 53 Resolver DNS Firewall.",
+		"Many queries to one name server can be a DNS tunnel: look at the flows' bytes and count in the Athena query.",
+	}},
+	Describe: func(s *Settings, a *Agg) string {
+		return fmt.Sprintf("%s sent %d accepted DNS flows (port %s) to %s, not the VPC resolver, within %s.",
+			a.Src, a.Flows, portsText(a), hostsText(a), durText(s.Window))
+	},
+	Cases: []Case{
+		{Name: "udp 53 to a public resolver", Fire: true, Severity: finding.Medium, Flows: []F{
+			{Src: ours, Dst: resolver, DstPort: 53, Proto: 17, Packets: 2, Dir: "egress"},
+		}},
+		{Name: "DNS over TLS, no flow_direction", Fire: true, Severity: finding.Medium, Flows: []F{
+			{Src: ours, Dst: resolver2, DstPort: 853, Packets: 20},
+		}},
+		{Name: "tcp 53 to a public resolver", Fire: true, Flows: []F{
+			{Src: ours, Dst: resolver, DstPort: 53, Packets: 8, Dir: "egress"},
+		}},
+		{Name: "rejected by the security group", Fire: false, Flows: []F{
+			{Src: ours, Dst: resolver, DstPort: 53, Proto: 17, Action: "REJECT", Packets: 1, Dir: "egress"},
+		}},
+		{Name: "our own DNS server inside the VPC", Fire: false, Flows: []F{
+			{Src: ours, Dst: ours2, DstPort: 53, Proto: 17, Packets: 2, Dir: "egress"},
+		}},
+		{Name: "the internet querying our DNS server", Fire: false, Flows: []F{
+			{Src: attacker, Dst: ours, DstPort: 53, Proto: 17, Packets: 2, Dir: "ingress"},
+		}},
+		{Name: "a resolver's reply comes back to an ephemeral port", Fire: false, Flows: []F{
+			{Src: resolver, SrcPort: 53, Dst: ours, DstPort: 41000, Proto: 17, Packets: 2},
+		}},
+		{Name: "udp 853 is not DNS over TLS", Fire: false, Flows: []F{
+			{Src: ours, Dst: resolver, DstPort: 853, Proto: 17, Packets: 2, Dir: "egress"},
+		}},
+	},
+}
+
+var outboundDoS = Rule{
+	ID:    "outbound-dos",
+	Title: "Outbound denial of service",
+	Summary: "One of our instances sent one internet address more packets per second, averaged over the window, " +
+		"than the threshold, on any protocol: it is likely taking part in a denial-of-service attack (a flood), " +
+		"or a runaway client is hammering one host.",
+	Mitre:    []string{"T1498", "T1499"},
+	Entity:   []Dim{DimSrc, DimDst},
+	Measure:  MeasurePacketRate,
+	Defaults: Settings{Window: 10 * time.Minute, Threshold: 10_000},
+	When:     []Cond{Outbound(), DstExternal(), HasAddrs()},
+	Severity: fixed(finding.High, finding.RoleActor),
+	Next: NextSteps{Actor: append([]string{
+		"Confirm the rate in the Athena query: one protocol and port to {dst} at this rate is a flood, not a client.",
+	}, CompromisedSteps...)},
+	Describe: func(s *Settings, a *Agg) string {
+		return fmt.Sprintf("%s sent %s an average of %d packets/s (%d packets, %s) within %s (threshold %d packets/s).",
+			a.Src, a.Dst, a.Packets/int64(s.Window/time.Second), a.Packets, bytesText(a.Bytes), durText(s.Window), s.Threshold)
+	},
+	Cases: []Case{
+		{Name: "a UDP flood", Fire: true, Severity: finding.High, Flows: repeat(10, func(i int) F {
+			return F{Src: ours, Dst: webHost, SrcPort: 41000 + i, DstPort: 80, Proto: 17, Packets: 700_000, Bytes: 700_000 * 64, At: time.Duration(i) * time.Minute, Dir: "egress"}
+		})},
+		{Name: "an ICMP flood, no flow_direction", Fire: true, Severity: finding.High, Flows: repeat(4, func(i int) F {
+			return F{Src: ours, Dst: webHost, Proto: 1, Packets: 1_600_000, Bytes: 1_600_000 * 84, At: time.Duration(i) * 2 * time.Minute}
+		})},
+		{Name: "the same packets over two windows", Fire: false, Flows: repeat(10, func(i int) F {
+			return F{Src: ours, Dst: webHost, SrcPort: 41000 + i, DstPort: 80, Proto: 17, Packets: 700_000, At: time.Duration(i) * 2 * time.Minute, Dir: "egress"}
+		})},
+		{Name: "spread over many destinations", Fire: false, Flows: repeat(10, func(i int) F {
+			return F{Src: ours, Dst: fmt.Sprintf("93.184.216.%d", 10+i), DstPort: 443, Packets: 700_000, At: time.Duration(i) * time.Minute, Dir: "egress"}
+		})},
+		{Name: "inside the VPC", Fire: false, Flows: repeat(10, func(i int) F {
+			return F{Src: ours, Dst: ours2, SrcPort: 41000 + i, DstPort: 9000, Packets: 700_000, At: time.Duration(i) * time.Minute, Dir: "egress"}
+		})},
+		{Name: "a flood against us is not ours", Fire: false, Flows: repeat(10, func(i int) F {
+			return F{Src: attacker, Dst: ours, SrcPort: 41000 + i, DstPort: 80, Proto: 17, Packets: 700_000, At: time.Duration(i) * time.Minute, Dir: "ingress"}
+		})},
+	},
+}
+
+var spamBot = Rule{
+	ID:    "spam-bot",
+	Title: "Spam bot",
+	Summary: "One of our instances opened accepted SMTP connections (tcp 25) to many distinct internet hosts " +
+		"within the hour: mail servers do not send like this unless they are relays, and a compromised " +
+		"instance sending spam does. Mail relays (settings allow) are left out.",
+	Mitre:    []string{"T1071.003", "T1496"},
+	Entity:   []Dim{DimSrc},
+	Measure:  MeasureHosts,
+	Defaults: Settings{Window: time.Hour, Threshold: 10},
+	When:     []Cond{Protocols(6), DstPorts(25), Accepted(), Outbound(), DstExternal(), HasAddrs(), SrcNotAllowed()},
+	Severity: fixed(finding.Medium, finding.RoleActor),
+	Next: NextSteps{Actor: append([]string{
+		"If {src} is a mail relay you run, add it to the rule's allow list.",
+	}, CompromisedSteps...)},
+	Describe: func(s *Settings, a *Agg) string {
+		return fmt.Sprintf("%s opened %d SMTP flows to %d internet mail hosts within %s (threshold %d).",
+			a.Src, a.Flows, a.Hosts, durText(s.Window), s.Threshold)
+	},
+	Cases: []Case{
+		{Name: "SMTP to twelve mail hosts", Fire: true, Severity: finding.Medium, Flows: repeat(12, func(i int) F {
+			return F{Src: ours, Dst: fmt.Sprintf("203.0.113.%d", 10+i), SrcPort: 42000 + i, DstPort: 25, Packets: 30, At: time.Duration(i) * 4 * time.Minute, Dir: "egress"}
+		})},
+		{Name: "SMTP to ten mail hosts, no flow_direction", Fire: true, Flows: repeat(10, func(i int) F {
+			return F{Src: ours, Dst: fmt.Sprintf("198.51.100.%d", 10+i), SrcPort: 42000 + i, DstPort: 25, Packets: 30, At: time.Duration(i) * time.Minute}
+		})},
+		{Name: "nine hosts", Fire: false, Flows: repeat(9, func(i int) F {
+			return F{Src: ours, Dst: fmt.Sprintf("203.0.113.%d", 10+i), SrcPort: 42000 + i, DstPort: 25, Packets: 30, Dir: "egress"}
+		})},
+		{Name: "rejected by the security group", Fire: false, Flows: repeat(20, func(i int) F {
+			return F{Src: ours, Dst: fmt.Sprintf("203.0.113.%d", 10+i), SrcPort: 42000 + i, DstPort: 25, Action: "REJECT", Packets: 1, Dir: "egress"}
+		})},
+		{Name: "submission to one provider on 587", Fire: false, Flows: repeat(20, func(i int) F {
+			return F{Src: ours, Dst: fmt.Sprintf("203.0.113.%d", 10+i%2), SrcPort: 42000 + i, DstPort: 587, Packets: 30, Dir: "egress"}
+		})},
+		{Name: "to a relay inside the VPC", Fire: false, Flows: repeat(20, func(i int) F {
+			return F{Src: ours, Dst: ours2, SrcPort: 42000 + i, DstPort: 25, Packets: 30, Dir: "egress"}
+		})},
+		{Name: "spread over hours", Fire: false, Flows: repeat(12, func(i int) F {
+			return F{Src: ours, Dst: fmt.Sprintf("203.0.113.%d", 10+i), SrcPort: 42000 + i, DstPort: 25, Packets: 30, At: time.Duration(i) * 20 * time.Minute, Dir: "egress"}
+		})},
 	},
 }
 

@@ -2,6 +2,7 @@ package detect_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"slices"
 	"testing"
@@ -106,6 +107,58 @@ func TestRuleCases(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestAllowList leaves the sanctioned resolvers and mail relays out, on
+// both engines, and nothing else: an address, and a prefix of whole octets.
+func TestAllowList(t *testing.T) {
+	var cfg detect.Config
+	for _, kv := range []string{"dns-resolver-bypass.allow=8.8.8.8, 1.1.0.0/16", "spam-bot.allow=10.0.1.5"} {
+		if err := cfg.ParseSetting(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.Now = fixedNow
+	set := detect.MustCompile(cfg)
+	flows := []detect.F{
+		{Src: "10.0.1.5", Dst: "8.8.8.8", DstPort: 53, Proto: 17, Dir: "egress"},
+		{Src: "10.0.1.5", Dst: "1.1.1.1", DstPort: 853, Dir: "egress"},
+		{Src: "10.0.1.6", Dst: "1.1.1.1", DstPort: 853, Dir: "egress"},
+		{Src: "10.0.1.7", Dst: "9.9.9.9", DstPort: 53, Proto: 17, Dir: "egress"}, // not sanctioned
+	}
+	for i := range 12 {
+		for _, src := range []string{"10.0.1.5", "10.0.1.8"} { // a relay, and an instance that is not
+			flows = append(flows, detect.F{Src: src, Dst: fmt.Sprintf("203.0.113.%d", 10+i), SrcPort: 42000 + i, DstPort: 25, Dir: "egress"})
+		}
+	}
+	c := detect.Case{Flows: flows}
+	recs := c.Records()
+	b := set.NewBatch()
+	b.Observe(recs, nil)
+	fs, err := duck.Detect(context.Background(), writeLake(t, recs), set, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string][]finding.Finding{"batch": b.Findings(), "lake": fs} {
+		var ents []string
+		for _, f := range got {
+			ents = append(ents, f.Rule+" "+f.Entity)
+		}
+		want := []string{"dns-resolver-bypass src=10.0.1.7", "spam-bot src=10.0.1.8"}
+		if !slices.Equal(ents, want) {
+			t.Errorf("%s engine: %v; want %v", name, ents, want)
+		}
+	}
+	for _, bad := range []string{"spam-bot.allow=2001:db8::/48", "spam-bot.allow=nonsense"} {
+		var c detect.Config
+		err := c.ParseSetting(bad)
+		if err == nil {
+			_, err = detect.Compile(c)
+		}
+		if err == nil {
+			t.Errorf("%s: no error", bad)
 		}
 	}
 }

@@ -76,9 +76,14 @@ func (s *Set) accountFilter() string {
 
 // where returns the AND of a rule's conditions in SQL.
 func (c *compiled) where() string {
-	parts := make([]string, len(c.rule.When))
-	for i, cond := range c.rule.When {
-		parts[i] = "(" + cond.sql(&c.env) + ")"
+	parts := make([]string, 0, len(c.rule.When))
+	for _, cond := range c.rule.When {
+		if q := cond.sql(&c.env); q != "" { // "": no condition with these settings
+			parts = append(parts, "("+q+")")
+		}
+	}
+	if len(parts) == 0 {
+		return "TRUE"
 	}
 	return strings.Join(parts, "\n  AND ")
 }

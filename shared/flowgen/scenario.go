@@ -37,6 +37,9 @@ var Scenarios = []Scenario{
 	{Name: "large-egress", Doc: "an instance sends 12 flows of 550 MB to an internet host within the hour", Expect: []string{"large-egress"}, inject: injectLargeEgress},
 	{Name: "crypto-mining-port", Doc: "an instance talks Stratum to a mining pool on port 3333 for half an hour", Expect: []string{"crypto-mining-port"}, inject: injectMining},
 	{Name: "log-gap", Doc: "AWS skips three intervals of one interface (SKIPDATA)", Expect: []string{"log-gap"}, inject: injectLogGap},
+	{Name: "dns-resolver-bypass", Doc: "an instance resolves through a public resolver over udp 53 and DNS over TLS", Expect: []string{"dns-resolver-bypass"}, inject: injectDNSBypass},
+	{Name: "outbound-dos", Doc: "an instance floods one internet host with 20,000 UDP packets/s for ten minutes", Expect: []string{"outbound-dos"}, inject: injectOutboundDoS},
+	{Name: "spam-bot", Doc: "an instance opens SMTP connections to 15 internet mail hosts within the hour", Expect: []string{"spam-bot"}, inject: injectSpamBot},
 	{Name: "all", Doc: "every attack above, an hour apart"},
 }
 
@@ -219,6 +222,8 @@ var (
 	visitor      = netip.MustParseAddr("81.2.69.160")
 	miningPool   = netip.MustParseAddr("45.9.148.108")
 	exfilHost    = netip.MustParseAddr("151.101.1.69")
+	publicDNS    = netip.MustParseAddr("8.8.8.8")
+	floodTarget  = netip.MustParseAddr("198.51.100.80")
 	commonPortsG = []uint16{20, 21, 22, 23, 25, 53, 80, 110, 123, 143, 443, 465, 587, 993, 995, 3389, 8080, 8443}
 )
 
@@ -318,6 +323,40 @@ func injectLogGap(s *ScenarioGenerator, at int64) []flowlog.Record {
 			SubnetID: e.SubnetID, InstanceID: e.InstanceID, Region: s.g.cfg.Region, AZID: e.AZID,
 			Start: start, End: start + 59, LogStatus: flowlog.LogStatusSkipData,
 		})
+	}
+	return out
+}
+
+func injectDNSBypass(s *ScenarioGenerator, at int64) []flowlog.Record {
+	a := s.eni(6)
+	var out []flowlog.Record
+	for i := 0; i < 6; i++ {
+		r := s.flow(a, a.Addr, publicDNS, s.ephemeral(), 53, 2, 150, at+30+int64(i)*300, true, "egress")
+		r.Protocol, r.TCPFlags = 17, 0
+		out = append(out, r)
+	}
+	return append(out, s.flow(a, a.Addr, publicDNS, s.ephemeral(), 853, 24, 24*120, at+120, true, "egress"))
+}
+
+func injectOutboundDoS(s *ScenarioGenerator, at int64) []flowlog.Record {
+	a := s.eni(7)
+	at -= at % 600 // one ten-minute window
+	var out []flowlog.Record
+	for i := 0; i < 10; i++ {
+		r := s.flow(a, a.Addr, floodTarget, s.ephemeral(), 80, 1_200_000, 1_200_000*60, at+int64(i)*55, true, "egress")
+		r.Protocol, r.TCPFlags = 17, 0
+		r.End = r.Start + 59
+		out = append(out, r)
+	}
+	return out
+}
+
+func injectSpamBot(s *ScenarioGenerator, at int64) []flowlog.Record {
+	a := s.eni(8)
+	var out []flowlog.Record
+	for i := 0; i < 15; i++ {
+		mx := netip.AddrFrom4([4]byte{203, 0, 113, byte(20 + i)})
+		out = append(out, s.flow(a, a.Addr, mx, s.ephemeral(), 25, 30, 30*600, at+60+int64(i)*200, true, "egress"))
 	}
 	return out
 }
