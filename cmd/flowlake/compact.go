@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -46,6 +48,7 @@ func runCompact(ctx context.Context, sio stdio, args []string) int {
 	target := fs.Int("target-mib", compact.DefaultTargetBytes>>20, "the largest object written, MiB")
 	sortMiB := fs.Int("sort-mib", compact.DefaultSortBytes>>20, "memory that sorts new rows before spilling to --temp, MiB")
 	temp := fs.String("temp", "", "downloads and sorted runs (default the system's temporary folder)")
+	internal := fs.String("internal", "", "address blocks of ours besides the private ranges, comma-separated, as flowlake detect's: the rollups count the flows to every other address")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	verbose := fs.Bool("v", false, "log every partition-hour (JSON, to stderr)")
 	fs.Usage = func() {
@@ -74,12 +77,24 @@ func runCompact(ctx context.Context, sio stdio, args []string) int {
 		}
 		*f.t = t
 	}
+	var prefixes []netip.Prefix
+	for _, v := range strings.Split(*internal, ",") {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			fmt.Fprintf(sio.err, "flowlake compact: --internal: %v\n", err)
+			return 2
+		}
+		prefixes = append(prefixes, p.Masked())
+	}
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelInfo
 	}
 	c := &compact.Compactor{
-		TargetBytes: int64(*target) << 20, SortBytes: int64(*sortMiB) << 20, TempDir: *temp,
+		TargetBytes: int64(*target) << 20, SortBytes: int64(*sortMiB) << 20, TempDir: *temp, InternalPrefixes: prefixes,
 		Log: slog.New(slog.NewJSONHandler(sio.err, &slog.HandlerOptions{Level: level})),
 	}
 	where := *lakeDir

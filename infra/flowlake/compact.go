@@ -55,6 +55,9 @@ func (s *Stack) addCompact(c Config, code string) {
 	s.Compact.Function.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
 		MaxEventAge: awscdk.Duration_Hours(jsii.Number(ScheduleMaxDelay.Hours())), RetryAttempts: jsii.Number(2),
 	})
+	if len(c.DetectInternal) > 0 { // the rollups judge our side as detection does
+		s.Compact.Function.AddEnvironment(jsii.String(compact.EnvInternal), jsii.String(strings.Join(c.DetectInternal, ",")), nil)
+	}
 	s.Storage.GrantLakeCompact(s.Compact.Role)
 	awsevents.NewRule(s.Stack, jsii.String("CompactSchedule"), &awsevents.RuleProps{
 		Description: jsii.String("flowlake: compact the lake's closed hours"),
@@ -67,9 +70,10 @@ func (s *Stack) addCompact(c Config, code string) {
 	cdknag.NagSuppressions_AddResourceSuppressions(s.Compact.Role, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("the compactor rewrites any partition-hour of the lake, so its object grants are on the lake's flows/ prefix " +
-			"(get, put, delete, abort multipart upload), and it lists only keys under that prefix (s3:prefix condition)"),
+			"(get, put, delete, abort multipart upload), and it lists only keys under that prefix (s3:prefix condition); " +
+			"it writes each partition-hour's rollup under rollups/ (put only)"),
 		AppliesTo: &[]any{
-			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<StorageLake[0-9A-F]{8}\.Arn>\/flows\/\*$/g`)},
+			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<StorageLake[0-9A-F]{8}\.Arn>\/(flows|rollups)\/\*$/g`)},
 		},
 	}}, jsii.Bool(true))
 }

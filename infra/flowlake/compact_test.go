@@ -1,6 +1,7 @@
 package flowlake_test
 
 import (
+	"github.com/flowlake/flowlake/shared/detect"
 	"regexp"
 	"strings"
 	"testing"
@@ -39,6 +40,10 @@ func TestCompactFunction(t *testing.T) {
 			env[compact.EnvMinAge] != "3h0m0s" || env[compact.EnvLookback] != "744h0m0s" || env[compact.EnvTargetBytes] != "134217728" {
 			t.Errorf("%s: compact environment = %s; want the lake bucket, flows, 3h, 31 days (the raw expiration's 30 and one), 128 MiB", name, js(env))
 		}
+		// The rollups judge our side as the detector does.
+		if denv := functionEnv(t, name, "Detect"); env[compact.EnvInternal] != denv[detect.EnvInternal] {
+			t.Errorf("%s: compact %s = %v; the detector's %s = %v", name, compact.EnvInternal, env[compact.EnvInternal], detect.EnvInternal, denv[detect.EnvInternal])
+		}
 		// The environment is one the function accepts.
 		if _, err := compact.ConfigFromEnv(func(k string) string { s, _ := env[k].(string); return s }); err != nil &&
 			!strings.Contains(err.Error(), compact.EnvLakeBucket) {
@@ -66,8 +71,9 @@ func TestCompactFunction(t *testing.T) {
 }
 
 // TestCompactLeastPrivilege: the compactor may list the lake's keys under
-// flows/ only, and get, put and delete objects there, and nothing else:
-// no other prefix or bucket, no publishing, no Athena.
+// flows/ only, and get, put and delete objects there, put the rollups
+// under rollups/, and nothing else: no other prefix or bucket, no
+// publishing, no Athena.
 func TestCompactLeastPrivilege(t *testing.T) {
 	tp := templates["Full"]
 	sts := tp.rolePolicy(t, "CompactRole")
@@ -75,6 +81,11 @@ func TestCompactLeastPrivilege(t *testing.T) {
 	for _, a := range []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"} {
 		if got := allowed(sts, a, lakeArn+`/flows/\*$`); len(got) != 1 {
 			t.Errorf("compact: %s on the lake's flows/*: %v; want it", a, got)
+		}
+	}
+	for _, a := range []string{"s3:PutObject", "s3:AbortMultipartUpload"} {
+		if got := allowed(sts, a, lakeArn+`/rollups/\*$`); len(got) != 1 {
+			t.Errorf("compact: %s on the lake's rollups/*: %v; want it", a, got)
 		}
 	}
 	list := 0
@@ -93,6 +104,12 @@ func TestCompactLeastPrivilege(t *testing.T) {
 				if len(st.Resource) != 1 || !regexp.MustCompile(lakeArn+`$`).MatchString(st.Resource[0]) ||
 					js(st.Condition) != `{"StringLike":{"s3:prefix":"flows/*"}}` {
 					t.Errorf("compact lists %v with %s; want the lake bucket, keys under flows/ only", st.Resource, js(st.Condition))
+				}
+			case low == "s3:putobject" || low == "s3:abortmultipartupload":
+				for _, r := range st.Resource {
+					if !regexp.MustCompile(lakeArn + `/(flows|rollups)/\*$`).MatchString(r) {
+						t.Errorf("compact may %s on %s", a, r)
+					}
 				}
 			default:
 				for _, r := range st.Resource {

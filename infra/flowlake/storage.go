@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/flowlake/flowlake/shared/compact"
 
 	"github.com/flowlake/flowlake/shared/notify"
 )
@@ -18,6 +19,9 @@ const (
 	RawPrefix = "AWSLogs/"
 	// LakePrefix holds the Parquet data; the Glue table's location.
 	LakePrefix = "flows/"
+	// RollupPrefix holds each compacted partition-hour's rollup, which the
+	// compactor writes (compact.RollupPrefix).
+	RollupPrefix = compact.RollupPrefix + "/"
 	// RejectsPrefix holds the samples of rejected lines.
 	RejectsPrefix = "rejects/"
 	// DeadLetterPrefix holds the findings that could not be published
@@ -159,6 +163,12 @@ func (s *Storage) GrantLakeCompact(grantee awsiam.IGrantable) {
 		Resources:  &[]*string{s.Lake.BucketArn()},
 		Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": LakePrefix + "*"}},
 	}))
+	// Each compacted partition-hour's rollup (compact.RollupRow), which it
+	// replaces whole and never reads.
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee: grantee, ResourceArns: &[]*string{s.Lake.ArnForObjects(jsii.String(RollupPrefix + "*"))},
+		Actions: jsii.Strings("s3:PutObject", "s3:AbortMultipartUpload"),
+	})
 }
 
 // GrantDeadLetterWrite lets grantee keep findings it could not publish

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path"
 	"slices"
@@ -69,6 +70,11 @@ type Compactor struct {
 	Log *slog.Logger
 	// Now is the clock of manifests (default time.Now).
 	Now func() time.Time
+	// InternalPrefixes are address blocks of ours besides the private
+	// ranges, as detection's (detect.Config.InternalPrefixes): each
+	// partition-hour's rollup (RollupRow) counts the flows to addresses
+	// that are not ours.
+	InternalPrefixes []netip.Prefix
 	// AfterStep, if set, is called after each step of each partition-hour
 	// (see Step); an error stops the run there as a crash would, leaving
 	// what is written as it is. Tests stop the compactor between any two
@@ -499,7 +505,8 @@ func (c *Compactor) rewrite(ctx context.Context, p part, pl *plan, res *Result) 
 	gen := newGeneration()
 	out := &outputs{m: m, dir: p.dir, gen: gen, sources: map[string]int64{}}
 	commitStep := func(o Output) error { return c.stepAt(p, StepWrite, len(out.written)-1) }
-	if err := out.copyMerged(ctx, m.rows(), commitStep); err != nil {
+	ru := newRollup(layout.Schema, c.InternalPrefixes)
+	if err := out.copyMerged(ctx, &tapRows{r: m.rows(), ru: ru}, commitStep); err != nil {
 		out.abort()
 		if !errors.Is(err, errStopped) {
 			c.discard(ctx, p, out.written)
@@ -535,6 +542,10 @@ func (c *Compactor) rewrite(ctx context.Context, p part, pl *plan, res *Result) 
 	for _, o := range pl.fresh {
 		man.Sources[path.Base(o.Key)] = freshRows[path.Base(o.Key)]
 		man.Replaces = append(man.Replaces, Replaced{Name: path.Base(o.Key), Size: o.Size, Tag: o.Tag})
+	}
+	if err := c.writeRollup(ctx, p.dir, ru); err != nil {
+		c.discard(ctx, p, out.written)
+		return err
 	}
 	if err := c.writeManifest(ctx, p.dir+ManifestName(gen), man); err != nil {
 		c.discard(ctx, p, out.written)

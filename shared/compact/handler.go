@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -28,6 +29,7 @@ const (
 	EnvS3Endpoint  = "FLOWLAKE_S3_ENDPOINT" // local testing only: an S3-compatible endpoint (path style)
 	EnvLogLevel    = "FLOWLAKE_LOG_LEVEL"   // debug, info (default), warn, error
 	EnvNamespace   = emf.EnvNamespace       // EMF namespace, default "flowlake"
+	EnvInternal    = "DETECT_INTERNAL"      // comma-separated address blocks of ours besides the private ranges, as detection's (the rollups)
 	defaultPrefix  = "flows"                // the lake's data prefix
 	defaultLookbck = 15 * 24 * time.Hour    // COMPACT_LOOKBACK's default
 )
@@ -57,6 +59,7 @@ type Config struct {
 	S3Endpoint       string
 	LogLevel         slog.Level
 	Namespace        string
+	InternalPrefixes []netip.Prefix
 }
 
 // ConfigFromEnv reads the configuration with getenv (os.Getenv). It makes
@@ -94,6 +97,16 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			*n = x
 		}
 	}
+	for _, v := range strings.Split(getenv(EnvInternal), ",") {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", EnvInternal, err)
+		}
+		c.InternalPrefixes = append(c.InternalPrefixes, p.Masked())
+	}
 	if v := getenv(EnvLogLevel); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			return c, fmt.Errorf("%s: %w", EnvLogLevel, err)
@@ -119,6 +132,7 @@ func (c Config) Handler(client S3API, log *slog.Logger, metrics *emf.Writer, fun
 		Compactor: &Compactor{
 			Bucket: &S3{Client: client, Bucket: c.Bucket, TempDir: c.TempDir}, Prefix: c.Prefix,
 			TargetBytes: c.TargetBytes, SortBytes: c.SortBytes, TempDir: c.TempDir, Log: log,
+			InternalPrefixes: c.InternalPrefixes,
 		},
 		MinAge: c.MinAge, Lookback: c.Lookback, Log: log, Metrics: metrics, Function: function,
 	}

@@ -3,6 +3,7 @@ package compact_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,9 @@ func TestHandlerClosedHours(t *testing.T) {
 	for dir, names := range files(t, root) {
 		open := strings.Contains(dir, "day=2026-11-24/hour=01") || strings.Contains(dir, "day=2026-11-24/hour=02")
 		compacted := strings.HasPrefix(names[0], "_compacted-") || strings.HasPrefix(names[0], "compacted-")
+		if strings.HasPrefix(dir, compact.RollupPrefix+"/") {
+			compacted = len(names) == 1 && names[0] == compact.RollupName // each compacted hour's rollup, and no other
+		}
 		if open == compacted {
 			t.Errorf("%s: %v; open hour: %v", dir, names, open)
 		}
@@ -62,8 +66,9 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Errorf("defaults: %+v, %v", c, err)
 	}
 	c, err = compact.ConfigFromEnv(env(compact.EnvLakeBucket, "lake", compact.EnvLakePrefix, "/data/", compact.EnvMinAge, "4h",
-		compact.EnvLookback, "744h", compact.EnvTargetBytes, "67108864"))
-	if err != nil || c.Prefix != "data" || c.MinAge != 4*time.Hour || c.Lookback != 744*time.Hour || c.TargetBytes != 64<<20 {
+		compact.EnvLookback, "744h", compact.EnvTargetBytes, "67108864", compact.EnvInternal, "2600:1f18:1234::/48, 100.64.0.0/10"))
+	if err != nil || c.Prefix != "data" || c.MinAge != 4*time.Hour || c.Lookback != 744*time.Hour || c.TargetBytes != 64<<20 ||
+		fmt.Sprint(c.InternalPrefixes) != "[2600:1f18:1234::/48 100.64.0.0/10]" {
 		t.Errorf("set: %+v, %v", c, err)
 	}
 	for _, bad := range [][]string{
@@ -72,6 +77,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{compact.EnvLakeBucket, "lake", compact.EnvLookback, "-1h"},
 		{compact.EnvLakeBucket, "lake", compact.EnvTargetBytes, "1k"},
 		{compact.EnvLakeBucket, "lake", compact.EnvLogLevel, "loud"},
+		{compact.EnvLakeBucket, "lake", compact.EnvInternal, "10.0.0.0/33"},
 	} {
 		if _, err := compact.ConfigFromEnv(env(bad...)); err == nil {
 			t.Errorf("ConfigFromEnv(%q) = nil error; want one", bad)

@@ -23,14 +23,7 @@ type classifier struct {
 	prefixes []netip.Prefix
 }
 
-func internalClass(c enrich.IPClass) bool {
-	switch c {
-	case enrich.IPClassPrivate, enrich.IPClassShared, enrich.IPClassLoopback,
-		enrich.IPClassLinkLocal, enrich.IPClassMulticast, enrich.IPClassUnspecified:
-		return true
-	}
-	return false
-}
+func internalClass(c enrich.IPClass) bool { return enrich.InternalClass(c) }
 
 func (c *classifier) inPrefixes(a netip.Addr) bool {
 	for _, p := range c.prefixes {
@@ -42,9 +35,7 @@ func (c *classifier) inPrefixes(a netip.Addr) bool {
 }
 
 // internal reports whether a is ours; false for an invalid address.
-func (c *classifier) internal(a netip.Addr) bool {
-	return a.IsValid() && (internalClass(enrich.ClassifyIP(a)) || c.inPrefixes(a))
-}
+func (c *classifier) internal(a netip.Addr) bool { return enrich.Internal(a, c.prefixes) }
 
 // classOf returns (valid, internal) of an address, using a class enrich
 // already computed when there is one.

@@ -178,3 +178,34 @@ func classify6(hi, lo uint64) IPClass {
 	}
 	return IPClassReserved
 }
+
+// Internal reports whether a is on our side of a flow: private, shared
+// (CGNAT), loopback, link-local, multicast or unspecified, or inside one of
+// prefixes (a VPC's IPv6 block, which is globally routable and so
+// "public" to ClassifyIP). Every other valid address, public or reserved,
+// is the internet's. False for an invalid address. Detection and the
+// compactor's rollups both judge our side by it.
+func Internal(a netip.Addr, prefixes []netip.Prefix) bool {
+	if !a.IsValid() {
+		return false
+	}
+	if InternalClass(ClassifyIP(a)) {
+		return true
+	}
+	for _, p := range prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// InternalClass reports whether addresses of class c are ours (see
+// Internal).
+func InternalClass(c IPClass) bool {
+	switch c {
+	case IPClassPrivate, IPClassShared, IPClassLoopback, IPClassLinkLocal, IPClassMulticast, IPClassUnspecified:
+		return true
+	}
+	return false
+}
