@@ -39,11 +39,57 @@ type groupKey struct {
 
 type group struct {
 	agg     Agg
-	ports   map[uint16]struct{}
-	hosts   map[netip.Addr]struct{}
-	sources map[netip.Addr]struct{}
-	conns   map[uint16]struct{}
+	ports   set[uint16]
+	hosts   set[netip.Addr]
+	sources set[netip.Addr]
+	conns   set[uint16]
 	hasProt bool
+}
+
+// set is a set that holds its first element inline and makes a map only
+// for a second: most groups (one source to one host, one flow) never
+// need one, and a map per dimension per group was most of the batch
+// engine's allocations.
+type set[K comparable] struct {
+	one K
+	has bool
+	m   map[K]struct{}
+}
+
+func (s *set[K]) add(k K) {
+	switch {
+	case !s.has:
+		s.one, s.has = k, true
+	case s.m != nil:
+		s.m[k] = struct{}{}
+	case k != s.one:
+		s.m = map[K]struct{}{s.one: {}, k: {}}
+	}
+}
+
+func (s *set[K]) len() int {
+	switch {
+	case s.m != nil:
+		return len(s.m)
+	case s.has:
+		return 1
+	}
+	return 0
+}
+
+// all returns the elements, in no order.
+func (s *set[K]) all() []K {
+	if s.m == nil {
+		if s.has {
+			return []K{s.one}
+		}
+		return nil
+	}
+	out := make([]K, 0, len(s.m))
+	for k := range s.m {
+		out = append(out, k)
+	}
+	return out
 }
 
 // NewBatch compiles cfg and returns an empty batch engine.
@@ -136,10 +182,7 @@ func (b *Batch) add(ri int, c *compiled, f *flow) {
 	}
 	g := b.groups[k]
 	if g == nil {
-		g = &group{
-			ports: map[uint16]struct{}{}, hosts: map[netip.Addr]struct{}{},
-			sources: map[netip.Addr]struct{}{}, conns: map[uint16]struct{}{},
-		}
+		g = &group{}
 		g.agg.Account = account
 		g.agg.WindowStart = k.window
 		g.agg.FirstSeen = r.Start
@@ -173,16 +216,16 @@ func (b *Batch) add(ri int, c *compiled, f *flow) {
 		a.Protocol, g.hasProt = int(r.Protocol), true
 	}
 	if r.Has(flowlog.FieldDstPort) {
-		g.ports[r.DstPort] = struct{}{}
+		g.ports.add(r.DstPort)
 	}
 	if r.Has(flowlog.FieldSrcPort) {
-		g.conns[r.SrcPort] = struct{}{}
+		g.conns.add(r.SrcPort)
 	}
 	if f.srcOK {
-		g.sources[r.SrcAddr] = struct{}{}
+		g.sources.add(r.SrcAddr)
 	}
 	if f.dstOK {
-		g.hosts[r.DstAddr] = struct{}{}
+		g.hosts.add(r.DstAddr)
 	}
 	a.FirstSeen = min(a.FirstSeen, r.Start)
 	if r.Has(flowlog.FieldEnd) {
@@ -225,9 +268,9 @@ func sampleOf(r *flowlog.Record) finding.Flow {
 
 // minAddr returns the least address of a set by its text, as SQL's min()
 // over the text column orders them.
-func minAddr(set map[netip.Addr]struct{}) string {
+func minAddr(s *set[netip.Addr]) string {
 	best := ""
-	for a := range set {
+	for _, a := range s.all() {
 		if s := a.String(); best == "" || s < best {
 			best = s
 		}
@@ -245,8 +288,8 @@ func (b *Batch) Findings() []finding.Finding {
 		g := b.groups[k]
 		c := &b.set.rules[k.rule]
 		a := g.agg // a copy: the batch may go on
-		a.Ports, a.Hosts = int64(len(g.ports)), int64(len(g.hosts))
-		a.Sources, a.Conns = int64(len(g.sources)), int64(len(g.conns))
+		a.Ports, a.Hosts = int64(g.ports.len()), int64(g.hosts.len())
+		a.Sources, a.Conns = int64(g.sources.len()), int64(g.conns.len())
 		if !c.rule.fires(&c.s, &a) {
 			continue
 		}
@@ -263,9 +306,9 @@ func (b *Batch) Findings() []finding.Finding {
 				a.Key[d] = k.eni
 			}
 		}
-		a.Src, a.Dst = minAddr(g.sources), minAddr(g.hosts)
-		a.PortList = make([]int, 0, len(g.ports))
-		for p := range g.ports {
+		a.Src, a.Dst = minAddr(&g.sources), minAddr(&g.hosts)
+		a.PortList = make([]int, 0, g.ports.len())
+		for _, p := range g.ports.all() {
 			a.PortList = append(a.PortList, int(p))
 		}
 		a.Samples = slices.Clone(a.Samples)
