@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -27,6 +28,9 @@ func Open(ctx context.Context, dir string, s *lake.Schema) (*sql.DB, error) {
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if d.IsDir() && path == filepath.Join(dir, strings.TrimSuffix(lake.ReferencePrefix, "/")) {
+			return fs.SkipDir // reference data: not flows
 		}
 		if !d.IsDir() && strings.HasSuffix(path, ".parquet") {
 			found = true
@@ -59,7 +63,65 @@ func Open(ctx context.Context, dir string, s *lake.Schema) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("create view %s: %w", lake.TableName, err)
 	}
+	lists, err := hasParquet(filepath.Join(dir, filepath.FromSlash(lake.ThreatListsPrefix)))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open lake %s: %w", dir, err)
+	}
+	if _, err := db.ExecContext(ctx, ThreatListsViewSQL(dir, lists)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create view %s: %w", lake.ThreatListsTableName, err)
+	}
 	return db, nil
+}
+
+// hasParquet reports whether dir holds a Parquet file (false when it does
+// not exist).
+func hasParquet(dir string) (bool, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, e := range ents {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".parquet") {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// ThreatListsViewSQL returns the CREATE VIEW statement of the threat lists
+// (lake.ThreatListsTable) under dir's reference folder, with the Glue
+// table's columns and types; with no list (have false) the view is empty,
+// so the rule that joins it finds nothing instead of failing.
+func ThreatListsViewSQL(dir string, have bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS SELECT\n", ident(lake.ThreatListsTableName))
+	for i, c := range lake.ThreatListsColumns {
+		typ := "VARCHAR"
+		if c.Type == "int" {
+			typ = "INTEGER"
+		}
+		sep := ","
+		if i == len(lake.ThreatListsColumns)-1 {
+			sep = ""
+		}
+		if have {
+			fmt.Fprintf(&b, "  CAST(%s AS %s) AS %s%s\n", ident(c.Name), typ, ident(c.Name), sep)
+		} else {
+			fmt.Fprintf(&b, "  CAST(NULL AS %s) AS %s%s\n", typ, ident(c.Name), sep)
+		}
+	}
+	if have {
+		g := filepath.ToSlash(filepath.Join(dir, filepath.FromSlash(lake.ThreatListsPrefix), "*.parquet"))
+		fmt.Fprintf(&b, "FROM read_parquet(%s, union_by_name = true)", literal(g))
+	} else {
+		b.WriteString("WHERE FALSE")
+	}
+	return b.String()
 }
 
 // fileColumns returns the names of the columns that some Parquet file of
@@ -81,7 +143,11 @@ func fileColumns(ctx context.Context, db *sql.DB, dir string) (map[string]bool, 
 	return have, rows.Err()
 }
 
-func glob(dir string) string { return filepath.ToSlash(filepath.Join(dir, "**", "*.parquet")) }
+// glob matches the lake's flow objects: every Parquet file in its
+// partition folders (aws_account=…), not the reference data beside them.
+func glob(dir string) string {
+	return filepath.ToSlash(filepath.Join(dir, lake.KeyAccount+"=*", "**", "*.parquet"))
+}
 
 // ViewSQL returns the CREATE VIEW statement that exposes the lake under dir
 // with the schema's columns, cast to the DuckDB types of their Athena types,
