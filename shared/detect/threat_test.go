@@ -70,4 +70,3 @@ func TestThreatListMatch(t *testing.T) {
 		t.Error("two lists of one name: no error")
 	}
 }
-
