@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
@@ -127,7 +128,7 @@ func ThreatListsViewSQL(dir string, have bool) string {
 // fileColumns returns the names of the columns that some Parquet file of
 // the lake has.
 func fileColumns(ctx context.Context, db *sql.DB, dir string) (map[string]bool, error) {
-	rows, err := db.QueryContext(ctx, "SELECT name FROM parquet_schema("+literal(glob(dir))+")")
+	rows, err := db.QueryContext(ctx, "SELECT name FROM parquet_schema("+globSQL(dir)+")")
 	if err != nil {
 		return nil, err
 	}
@@ -143,10 +144,40 @@ func fileColumns(ctx context.Context, db *sql.DB, dir string) (map[string]bool, 
 	return have, rows.Err()
 }
 
-// glob matches the lake's flow objects: every Parquet file in its
-// partition folders (aws_account=…), not the reference data beside them.
-func glob(dir string) string {
-	return filepath.ToSlash(filepath.Join(dir, lake.KeyAccount+"=*", "**", "*.parquet"))
+// globSQL returns the SQL list of the globs of the lake's flow objects:
+// every Parquet file in the partition folders (aws_account=…) of each
+// folder that holds them, dir itself or a prefix inside it (the demo's
+// flows/), and not the reference data beside them (lake.ReferencePrefix).
+// A folder with no partition folder is read whole, as before.
+func globSQL(dir string) string {
+	var roots []string
+	ref := filepath.Join(dir, strings.TrimSuffix(lake.ReferencePrefix, "/"))
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		if path == ref {
+			return fs.SkipDir
+		}
+		if strings.HasPrefix(d.Name(), lake.KeyAccount+"=") {
+			if parent := filepath.Dir(path); !slices.Contains(roots, parent) {
+				roots = append(roots, parent)
+			}
+			return fs.SkipDir
+		}
+		if rel, _ := filepath.Rel(dir, path); strings.Count(rel, string(filepath.Separator)) >= 2 {
+			return fs.SkipDir // partition folders are near the top
+		}
+		return nil
+	})
+	if len(roots) == 0 {
+		return "[" + literal(filepath.ToSlash(filepath.Join(dir, "**", "*.parquet"))) + "]"
+	}
+	q := make([]string, len(roots))
+	for i, r := range roots {
+		q[i] = literal(filepath.ToSlash(filepath.Join(r, lake.KeyAccount+"=*", "**", "*.parquet")))
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }
 
 // ViewSQL returns the CREATE VIEW statement that exposes the lake under dir
@@ -172,7 +203,7 @@ func ViewSQL(s *lake.Schema, dir string, have map[string]bool) string {
 		}
 		fmt.Fprintf(&b, "  CAST(%s AS VARCHAR) AS %s%s\n", ident(k), ident(k), sep)
 	}
-	fmt.Fprintf(&b, "FROM read_parquet(%s, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)", literal(glob(dir)))
+	fmt.Fprintf(&b, "FROM read_parquet(%s, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)", globSQL(dir))
 	return b.String()
 }
 
