@@ -7,6 +7,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/flowlake/flowlake/shared/lake"
 	"github.com/flowlake/flowlake/shared/notify"
 )
 
@@ -25,6 +26,10 @@ const (
 	DeadLetterPrefix = notify.DefaultDeadLetterPrefix + "/"
 	// ResultsPrefix holds Athena's query results.
 	ResultsPrefix = "athena/"
+	// ThreatListsPrefix holds the threat lists' Parquet rows, the
+	// threat_lists Glue table's location (lake.ThreatListsPrefix, under
+	// the lake bucket's reference/).
+	ThreatListsPrefix = lake.ThreatListsPrefix
 )
 
 // StorageProps configures the buckets. The zero value is the defaults,
