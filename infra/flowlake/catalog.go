@@ -39,8 +39,8 @@ type CatalogProps struct {
 // gives a function what running queries over the table needs.
 type Catalog struct {
 	constructs.Construct
-	Database  awsglue.CfnDatabase
-	Table     awsglue.CfnTable
+	Database awsglue.CfnDatabase
+	Table    awsglue.CfnTable
 	// ThreatLists is the second table, the threat lists the
 	// threat-list-match rule joins: Parquet under the lake bucket's
 	// ThreatListsPrefix (flowlake threat-list import writes it), no
@@ -51,7 +51,7 @@ type Catalog struct {
 	TableDef lake.Table
 	// ThreatListsDef is the threat lists' table as plain data.
 	ThreatListsDef lake.Table
-	DatabaseName string
+	DatabaseName   string
 
 	lake, results awss3.IBucket
 }

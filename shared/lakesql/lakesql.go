@@ -20,8 +20,21 @@ import (
 var ErrEmptyLake = errors.New("no Parquet files in the lake (run flowlake convert first)")
 
 // Open opens an in-memory DuckDB with the lake under dir as the view
-// lake.TableName. Close the returned database when done.
+// lake.TableName, and the threat lists under dir's lake.ReferencePrefix as
+// the view lake.ThreatListsTableName. Close the returned database when
+// done.
 func Open(ctx context.Context, dir string, s *lake.Schema) (*sql.DB, error) {
+	return OpenWithReference(ctx, dir, "", s)
+}
+
+// OpenWithReference is Open with the reference data in refDir (the
+// lake.ReferencePrefix folder; "" for dir's): for a folder of the flows
+// alone, such as the lake bucket's flows/ prefix, whose reference/ is
+// beside it at the bucket's root.
+func OpenWithReference(ctx context.Context, dir, refDir string, s *lake.Schema) (*sql.DB, error) {
+	if refDir == "" {
+		refDir = filepath.Join(dir, strings.TrimSuffix(lake.ReferencePrefix, "/"))
+	}
 	if s == nil {
 		s = lake.TableSchema
 	}
@@ -64,12 +77,13 @@ func Open(ctx context.Context, dir string, s *lake.Schema) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("create view %s: %w", lake.TableName, err)
 	}
-	lists, err := hasParquet(filepath.Join(dir, filepath.FromSlash(lake.ThreatListsPrefix)))
+	listsDir := filepath.Join(refDir, strings.TrimPrefix(strings.TrimSuffix(lake.ThreatListsPrefix, "/"), lake.ReferencePrefix))
+	lists, err := hasParquet(listsDir)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open lake %s: %w", dir, err)
 	}
-	if _, err := db.ExecContext(ctx, ThreatListsViewSQL(dir, lists)); err != nil {
+	if _, err := db.ExecContext(ctx, ThreatListsViewSQL(listsDir, lists)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create view %s: %w", lake.ThreatListsTableName, err)
 	}
@@ -95,9 +109,10 @@ func hasParquet(dir string) (bool, error) {
 }
 
 // ThreatListsViewSQL returns the CREATE VIEW statement of the threat lists
-// (lake.ThreatListsTable) under dir's reference folder, with the Glue
-// table's columns and types; with no list (have false) the view is empty,
-// so the rule that joins it finds nothing instead of failing.
+// (lake.ThreatListsTable) in the folder dir (the lake's
+// reference/threat_lists/), with the Glue table's columns and types; with
+// no list (have false) the view is empty, so the rule that joins it finds
+// nothing instead of failing.
 func ThreatListsViewSQL(dir string, have bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS SELECT\n", ident(lake.ThreatListsTableName))
@@ -117,7 +132,7 @@ func ThreatListsViewSQL(dir string, have bool) string {
 		}
 	}
 	if have {
-		g := filepath.ToSlash(filepath.Join(dir, filepath.FromSlash(lake.ThreatListsPrefix), "*.parquet"))
+		g := filepath.ToSlash(filepath.Join(dir, "*.parquet"))
 		fmt.Fprintf(&b, "FROM read_parquet(%s, union_by_name = true)", literal(g))
 	} else {
 		b.WriteString("WHERE FALSE")
