@@ -868,13 +868,16 @@ func putDemoThreatList(t *testing.T, s3 *stack.S3) {
 		t.Fatalf("demo list: %v %v", bad, err)
 	}
 	dir := t.TempDir()
-	if _, err := lake.WriteThreatList(context.Background(), lake.DirStore{Root: dir}, "", l, nil); err != nil {
+	if _, err := lake.WriteThreatList(context.Background(), lake.DirStore{Root: dir}, "", l, []byte(flowgen.DemoThreatList())); err != nil {
 		t.Fatal(err)
 	}
-	key := lake.ThreatListKey("", l.Name)
-	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(key)))
-	if err != nil {
-		t.Fatal(err)
+	// The table's rows (the detector's Athena join) and the source (the
+	// ingest functions' batch engine, FLOWLAKE_THREAT_LISTS).
+	for _, key := range []string{lake.ThreatListKey("", l.Name), lake.ThreatListSourceKey("", l.Name)} {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(key)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s3.Put(t, lakeBucket, key, bytes.NewReader(b))
 	}
-	s3.Put(t, lakeBucket, key, bytes.NewReader(b))
 }
