@@ -70,3 +70,33 @@ func TestThreatListMatch(t *testing.T) {
 		t.Error("two lists of one name: no error")
 	}
 }
+
+// TestThreatListObserveAllocs: looking flows' peers up in the lists costs
+// no allocation per record (once their groups exist).
+func TestThreatListObserveAllocs(t *testing.T) {
+	var text strings.Builder
+	for i := range 2000 {
+		text.WriteString("185." + strconv.Itoa(100+i%50) + "." + strconv.Itoa(i/50) + "." + strconv.Itoa(i%250) + " tor exit\n")
+	}
+	lists := []*threatlist.List{parseList(t, "tor", text.String()), parseList(t, "vendor", "203.0.113.0/24 scanner\n")}
+	set := detect.MustCompile(detect.Config{ThreatLists: lists})
+	c := detect.Case{Flows: []detect.F{
+		{Src: "10.0.1.5", Dst: "185.100.0.0", DstPort: 9001, Dir: "egress"},
+		{Src: "203.0.113.9", SrcPort: 50000, Dst: "10.0.1.5", DstPort: 22, Dir: "ingress"},
+		{Src: "10.0.1.5", Dst: "93.184.216.34", DstPort: 443, Dir: "egress"},
+	}}
+	recs := c.Records()
+	b := set.NewBatch()
+	for range 10 {
+		b.Observe(recs, nil) // the groups, and their samples
+	}
+	// Observe's own few allocations (its flow escapes to the conditions'
+	// function values) are per call; none is per record.
+	many := slices.Repeat(recs, 100)
+	if n := testing.AllocsPerRun(20, func() { b.Observe(many, nil) }); n > 2 {
+		t.Errorf("Observe allocates %v times for %d records; want at most 2 a call", n, len(many))
+	}
+	if got := ofRule(b.Findings(), "threat-list-match"); len(got) != 2 {
+		t.Errorf("%d threat-list-match findings; want 2", len(got))
+	}
+}
