@@ -257,6 +257,12 @@ func demo(ctx context.Context, sio stdio, c demoConfig) error {
 		[]byte(flowgen.DemoThreatList()), out, sio.err); err != nil {
 		return err
 	}
+	if client != nil { // and in the bucket, where Athena and ingest read it
+		if _, err := writeThreatList(ctx, &lake.S3Store{Client: client, Bucket: c.bucket}, "s3://"+c.bucket, flowgen.DemoThreatListName,
+			"flowgen demo list", []byte(flowgen.DemoThreatList()), out, sio.err); err != nil {
+			return err
+		}
+	}
 	d0 := time.Now()
 	set, err := detect.Compile(detect.Config{InternalPrefixes: []netip.Prefix{flowgen.EstateIPv6Prefix}, Now: c.now})
 	if err != nil {

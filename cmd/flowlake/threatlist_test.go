@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowlake/flowlake/integration/stack"
 	"github.com/flowlake/flowlake/shared/finding"
 	"github.com/flowlake/flowlake/shared/flowgen"
 )
@@ -75,5 +76,25 @@ func TestThreatList(t *testing.T) {
 	}
 	if got := rules(); len(got) != 1 {
 		t.Errorf("the imported list stays in the lake: %v", got)
+	}
+}
+
+// TestThreatListBucket: --bucket writes the same objects to the lake bucket.
+func TestThreatListBucket(t *testing.T) {
+	s := stack.StartS3(t)
+	s.Bucket(t, "lake")
+	path := filepath.Join(t.TempDir(), "tor.txt")
+	if err := os.WriteFile(path, []byte(flowgen.DemoThreatList()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, "", "threat-list", "import", "--bucket", "lake", "--endpoint", s.Endpoint, "--access-key", stack.AccessKey,
+		"--secret-key", stack.SecretKey, "--region", stack.Region, "tor", path)
+	if code != 0 || !strings.Contains(out, "s3://lake/reference/threat_lists/tor.parquet") {
+		t.Fatalf("threat-list import --bucket = %d: %s\n%s", code, out, errs)
+	}
+	for _, key := range []string{"reference/threat_lists/tor.parquet", "reference/threat_list_sources/tor.txt"} {
+		if _, err := os.Stat(filepath.Join(s.Root, "lake", filepath.FromSlash(key))); err != nil {
+			t.Errorf("s3://lake/%s: %v", key, err)
+		}
 	}
 }
