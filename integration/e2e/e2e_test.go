@@ -503,7 +503,15 @@ func TestEndToEnd(t *testing.T) {
 	}
 	findingsOf := func() map[string]bool {
 		t.Helper()
-		fs, err := duck.Detect(ctx, lakeDir, detectSet, day, day.Add(24*time.Hour))
+		// The lake bucket's flows/, with its reference/ (the threat lists)
+		// beside it, as the Athena stand-in reads them.
+		db, err := lakesql.OpenWithReference(ctx, lakeDir, athenaSrv.ReferenceDir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		l := detect.Lake{Set: detectSet, Querier: duck.Querier{DB: db}, Dialect: detect.DuckDB, Samples: true}
+		fs, err := l.Run(ctx, day, day.Add(24*time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
