@@ -251,6 +251,18 @@ func demo(ctx context.Context, sio stdio, c demoConfig) error {
 
 	// 3. Detect and render.
 	step(3, "scheduled detection: %d rules as SQL over the lake (DuckDB here, Athena in AWS)", len(detect.Rules))
+	// The generator's demo threat list, as flowlake threat-list import
+	// writes it: the threat_lists table beside the flows.
+	if _, err := importThreatListText(ctx, lakeDir, flowgen.DemoThreatListName, "flowgen demo list",
+		[]byte(flowgen.DemoThreatList()), out, sio.err); err != nil {
+		return err
+	}
+	if client != nil { // and in the bucket, where Athena and ingest read it
+		if _, err := writeThreatList(ctx, &lake.S3Store{Client: client, Bucket: c.bucket}, "s3://"+c.bucket, flowgen.DemoThreatListName,
+			"flowgen demo list", []byte(flowgen.DemoThreatList()), out, sio.err); err != nil {
+			return err
+		}
+	}
 	d0 := time.Now()
 	set, err := detect.Compile(detect.Config{InternalPrefixes: []netip.Prefix{flowgen.EstateIPv6Prefix}, Now: c.now})
 	if err != nil {

@@ -31,10 +31,11 @@ func runDetect(ctx context.Context, sio stdio, args []string) int {
 	asJSON := fs.Bool("json", false, "print one finding per line as JSON")
 	minSev := fs.String("min-severity", "low", "print findings of this severity or higher")
 	printSQL := fs.Bool("sql", false, "print each rule's Athena SQL instead of running it")
-	var internal, settings, disabled listFlag
+	var internal, settings, disabled, lists listFlag
 	fs.Var(&internal, "internal", "an address block of ours besides the private ranges, such as a VPC's IPv6 /56 (repeatable, or comma-separated)")
 	fs.Var(&settings, "set", "override a rule setting: rule.field=value, e.g. port-scan.threshold=20 (repeatable)")
 	fs.Var(&disabled, "disable", "a rule ID not to run (repeatable)")
+	fs.Var(&lists, "threat-list", "NAME=FILE: import the threat list FILE into the lake as NAME first, as flowlake threat-list import does (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintln(sio.err, "usage: flowlake detect --lake DIR [--since T] [--until T] [--json]\n\n"+
 			"Runs every detection rule as SQL over the lake in embedded DuckDB (the SQL the\n"+
@@ -74,6 +75,20 @@ func runDetect(ctx context.Context, sio stdio, args []string) int {
 	}
 	for _, d := range disabled {
 		cfg.Disabled = append(cfg.Disabled, strings.Split(d, ",")...)
+	}
+	for _, kv := range lists {
+		name, path, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fail(2, "--threat-list %q: want NAME=FILE", kv)
+		}
+		if *lakeDir == "" {
+			return fail(2, "--threat-list needs --lake")
+		}
+		l, err := importThreatList(ctx, *lakeDir, name, path, sio.err, sio.err)
+		if err != nil {
+			return fail(1, "--threat-list: %v", err)
+		}
+		cfg.ThreatLists = append(cfg.ThreatLists, l)
 	}
 	sev, err := finding.ParseSeverity(*minSev)
 	if err != nil {

@@ -37,6 +37,7 @@ var commands = []command{
 	{"ddl", "print the Athena CREATE TABLE with partition projection", runDDL},
 	{"bench", "time gzip to Parquet against DuckDB, with peak RSS", runBench},
 	{"detect", "run the detection rules over the lake and print findings", runDetect},
+	{"threat-list", "import a threat list (addresses, CIDR blocks, labels) into the lake", runThreatList},
 	{"why", "why can't SRC talk to DST? a verdict from the flow records", runWhy},
 	{"invoke", "run an ingest function's handler on an event file (cwlogs, s3)", runInvoke},
 	{"redrive", "move a dead-letter queue's messages back to their queue (SQS move task)", runRedrive},

@@ -39,12 +39,19 @@ type CatalogProps struct {
 // gives a function what running queries over the table needs.
 type Catalog struct {
 	constructs.Construct
-	Database  awsglue.CfnDatabase
-	Table     awsglue.CfnTable
-	Workgroup awsathena.CfnWorkGroup
+	Database awsglue.CfnDatabase
+	Table    awsglue.CfnTable
+	// ThreatLists is the second table, the threat lists the
+	// threat-list-match rule joins: Parquet under the lake bucket's
+	// ThreatListsPrefix (flowlake threat-list import writes it), no
+	// partitions.
+	ThreatLists awsglue.CfnTable
+	Workgroup   awsathena.CfnWorkGroup
 	// TableDef is the table as plain data, as the CfnTable was made from.
-	TableDef     lake.Table
-	DatabaseName string
+	TableDef lake.Table
+	// ThreatListsDef is the threat lists' table as plain data.
+	ThreatListsDef lake.Table
+	DatabaseName   string
 
 	lake, results awss3.IBucket
 }
@@ -118,6 +125,29 @@ func NewCatalog(scope constructs.Construct, id string, p CatalogProps) *Catalog 
 	})
 	c.Table.Node().AddDependency(c.Database)
 
+	c.ThreatListsDef = lake.ThreatListsTable("s3://" + *p.Lake.BucketName() + "/")
+	c.ThreatLists = awsglue.NewCfnTable(c.Construct, jsii.String("ThreatListsTable"), &awsglue.CfnTableProps{
+		CatalogId:    account,
+		DatabaseName: jsii.String(p.DatabaseName),
+		TableInput: &awsglue.CfnTable_TableInputProperty{
+			Name:        jsii.String(c.ThreatListsDef.Name),
+			Description: jsii.String("threat lists (flowlake threat-list import): addresses and CIDR blocks by list and label, for threat-list-match"),
+			TableType:   jsii.String("EXTERNAL_TABLE"),
+			Parameters:  c.ThreatListsDef.Parameters,
+			StorageDescriptor: &awsglue.CfnTable_StorageDescriptorProperty{
+				Columns:      cols(c.ThreatListsDef.Columns),
+				Location:     jsii.String(c.ThreatListsDef.Location),
+				InputFormat:  jsii.String(c.ThreatListsDef.InputFormat),
+				OutputFormat: jsii.String(c.ThreatListsDef.OutputFormat),
+				SerdeInfo: &awsglue.CfnTable_SerdeInfoProperty{
+					SerializationLibrary: jsii.String(c.ThreatListsDef.SerDe),
+					Parameters:           map[string]string{"serialization.format": "1"},
+				},
+			},
+		},
+	})
+	c.ThreatLists.Node().AddDependency(c.Database)
+
 	c.Workgroup = awsathena.NewCfnWorkGroup(c.Construct, jsii.String("Workgroup"), &awsathena.CfnWorkGroupProps{
 		Name:                  jsii.String(p.DatabaseName),
 		Description:           jsii.String("flowlake: queries over the flow-log lake"),
@@ -155,11 +185,13 @@ func NewCatalog(scope constructs.Construct, id string, p CatalogProps) *Catalog 
 
 // GrantQuery lets grantee run queries over the table in the workgroup and
 // read their results: Athena's query actions on the workgroup, Glue reads
-// of the catalog, the database and the table, reads of the lake's Parquet
-// objects (LakePrefix only) and reads and writes of the workgroup's results
-// (ResultsPrefix only). It grants no write to the lake.
+// of the catalog, the database and the two tables, reads of the lake's
+// Parquet objects (LakePrefix and ThreatListsPrefix only) and reads and
+// writes of the workgroup's results (ResultsPrefix only). It grants no
+// write to the lake.
 func (c *Catalog) GrantQuery(grantee awsiam.IGrantable) {
 	c.lake.GrantRead(grantee, jsii.String(LakePrefix+"*"))
+	c.lake.GrantRead(grantee, jsii.String(ThreatListsPrefix+"*"))
 	c.results.GrantReadWrite(grantee, jsii.String(ResultsPrefix+"*"))
 	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
 		Grantee:      grantee,
@@ -181,8 +213,8 @@ func (c *Catalog) WorkgroupArn() *string {
 	})
 }
 
-// GlueReadArns returns the ARNs a reader of the table needs Glue read
-// access on: the catalog, the database and the table.
+// GlueReadArns returns the ARNs a reader of the tables needs Glue read
+// access on: the catalog, the database and the two tables.
 func (c *Catalog) GlueReadArns() []*string {
 	st := awscdk.Stack_Of(c.Construct)
 	arn := func(resource, name string) *string {
@@ -196,5 +228,6 @@ func (c *Catalog) GlueReadArns() []*string {
 		arn("catalog", ""),
 		arn("database", c.DatabaseName),
 		arn("table", c.DatabaseName+"/"+c.TableDef.Name),
+		arn("table", c.DatabaseName+"/"+c.ThreatListsDef.Name),
 	}
 }

@@ -26,12 +26,35 @@ func TestCatalog(t *testing.T) {
 		"DatabaseInput": map[string]any{"Name": "flowlake", "Description": assertions.Match_AnyValue()},
 	})
 	tables := tp.resources("AWS::Glue::Table")
-	if len(tables) != 1 {
-		t.Fatalf("%d Glue tables; want 1", len(tables))
+	if len(tables) != 2 {
+		t.Fatalf("%d Glue tables; want 2 (flows, threat_lists)", len(tables))
 	}
-	var in map[string]any
+	var in, lists map[string]any
 	for _, p := range tables {
-		in = p["TableInput"].(map[string]any)
+		ti := p["TableInput"].(map[string]any)
+		if ti["Name"] == "threat_lists" {
+			lists = ti
+		} else {
+			in = ti
+		}
+	}
+	if in == nil || lists == nil {
+		t.Fatalf("Glue tables %v; want flows and threat_lists", tables)
+	}
+	// The threat lists: the lake's reference table, no partitions.
+	var listCols []string
+	for _, col := range lists["StorageDescriptor"].(map[string]any)["Columns"].([]any) {
+		col := col.(map[string]any)
+		listCols = append(listCols, fmt.Sprint(col["Name"], " ", col["Type"]))
+	}
+	if got := strings.Join(listCols, ","); got != "list string,key string,lo int,hi int,label string" {
+		t.Errorf("threat_lists columns = %s", got)
+	}
+	if loc := render(lists["StorageDescriptor"].(map[string]any)["Location"]); !logicalIDPath(`s3://${StorageLake`, `}/reference/threat_lists/`).MatchString(loc) {
+		t.Errorf("threat_lists Location = %s; want the lake bucket's reference/threat_lists/", loc)
+	}
+	if lists["PartitionKeys"] != nil || lists["Parameters"].(map[string]any)["classification"] != "parquet" {
+		t.Errorf("threat_lists: partitions %v, parameters %v", lists["PartitionKeys"], lists["Parameters"])
 	}
 	// The columns are the lake schema's, in its order.
 	var want []string
@@ -124,7 +147,7 @@ func TestCatalogProps(t *testing.T) {
 }
 
 // TestCatalogGrantQuery: a querier may run queries in the workgroup only,
-// read the table's metadata and the lake's flows/ only, and read and write
+// read the tables' metadata and the lake's flows/ and reference/threat_lists/ only, and read and write
 // the results' athena/ only; it may write nothing of the lake.
 func TestCatalogGrantQuery(t *testing.T) {
 	_, tp := synth(t, func(stack awscdk.Stack) {
@@ -140,6 +163,7 @@ func TestCatalogGrantQuery(t *testing.T) {
 		{"athena:StopQueryExecution", workgroup},
 		{"glue:GetTable", `:table/flowlake/flows$`}, {"glue:GetDatabase", `:database/flowlake$`}, {"glue:GetPartitions", `:catalog$`},
 		{"s3:GetObject", lake + `/flows/\*$`}, {"s3:ListBucket", lake + `$`},
+		{"glue:GetTable", `:table/flowlake/threat_lists$`}, {"s3:GetObject", lake + `/reference/threat_lists/\*$`},
 		{"s3:GetObject", results + `/athena/\*$`}, {"s3:PutObject", results + `/athena/\*$`},
 	} {
 		if len(allowed(sts, a[0], a[1])) == 0 {
@@ -147,7 +171,7 @@ func TestCatalogGrantQuery(t *testing.T) {
 		}
 	}
 	for _, a := range [][2]string{
-		{"s3:PutObject", lake}, {"s3:DeleteObject", lake}, {"s3:GetObject", lake + `/\*$`}, {"s3:GetObject", lake + `/rejects/`},
+		{"s3:PutObject", lake}, {"s3:DeleteObject", lake}, {"s3:GetObject", lake + `/\*$`}, {"s3:GetObject", lake + `/rejects/`}, {"s3:GetObject", lake + `/reference/\*$`},
 		{"athena:StartQueryExecution", `workgroup/\*`}, {"glue:CreateTable", `.`}, {"glue:GetTable", `\*$`},
 	} {
 		if got := allowed(sts, a[0], a[1]); len(got) != 0 {

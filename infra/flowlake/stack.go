@@ -194,13 +194,18 @@ func (s *Stack) ingestEnv() map[string]*string {
 		// there): src/dst_country, src/dst_asn, src/dst_as_org.
 		pipeline.EnvGeoIP: jsii.String(geodb.CountryFile),
 		pipeline.EnvASN:   jsii.String(geodb.ASNFile),
+		// The threat lists flowlake threat-list import keeps beside the
+		// lake's threat_lists table, read on the first source.
+		pipeline.EnvThreatLists: jsii.String("s3://" + *s.Storage.Lake.BucketName() + "/" + ThreatListSourcesPrefix),
 	}
 }
 
 // grantIngest gives an ingest function what the pipeline does: write the
-// lake's two prefixes, describe ENIs, and publish findings.
+// lake's two prefixes, read the threat lists' sources, describe ENIs, and
+// publish findings.
 func (s *Stack) grantIngest(fn *GoFunction) {
 	s.Storage.GrantLakeWrite(fn.Role)
+	s.Storage.GrantThreatListsRead(fn.Role)
 	fn.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("ec2:DescribeNetworkInterfaces"),
 		Resources: jsii.Strings("*"),
@@ -209,13 +214,13 @@ func (s *Stack) grantIngest(fn *GoFunction) {
 	cdknag.NagSuppressions_AddResourceSuppressions(fn.Role, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("ec2:DescribeNetworkInterfaces supports no resource-level permissions (Resource must be *); " +
-			"object grants are limited to the raw prefix (read) and the lake's flows/, rejects/ and dead-letter/notify/ prefixes (write); " +
+			"object grants are limited to the raw prefix (read), the lake's reference/threat_list_sources/ (read) and the lake's flows/, rejects/ and dead-letter/notify/ prefixes (write); " +
 			"kms:GenerateDataKey* is the findings topic's publish grant, on that topic's own key only"),
 		AppliesTo: &[]any{
 			"Resource::*", "Action::kms:GenerateDataKey*",
 			"Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:Abort*",
 			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<StorageRaw[0-9A-F]{8}\.Arn>\/AWSLogs\/\*$/g`)},
-			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<StorageLake[0-9A-F]{8}\.Arn>\/(flows|rejects|dead-letter\/notify)\/\*$/g`)},
+			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<StorageLake[0-9A-F]{8}\.Arn>\/(flows|rejects|dead-letter\/notify|reference\/threat_list_sources)\/\*$/g`)},
 		},
 	}}, jsii.Bool(true))
 }
@@ -337,13 +342,13 @@ func (s *Stack) addDetect(c Config, code string) {
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(s.Detect.Role, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("reads only the lake's flows/ prefix, writes only the lake's dead-letter/notify/ prefix and athena/ in its own results bucket; " +
+		Reason: jsii.String("reads only the lake's flows/ and reference/threat_lists/ prefixes, writes only the lake's dead-letter/notify/ prefix and athena/ in its own results bucket; " +
 			"s3 read grants include the List*/GetObject* action families Athena needs; " +
 			"kms:GenerateDataKey* is the findings topic's publish grant, on that topic's own key only"),
 		AppliesTo: &[]any{
 			"Action::kms:GenerateDataKey*",
 			"Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:DeleteObject*", "Action::s3:Abort*",
-			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<StorageLake[0-9A-F]{8}\.Arn>\/(flows|dead-letter\/notify)\/\*$/g`)},
+			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<StorageLake[0-9A-F]{8}\.Arn>\/(flows|dead-letter\/notify|reference\/threat_lists)\/\*$/g`)},
 			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<StorageAthenaResults[0-9A-F]{8}\.Arn>\/athena\/\*$/g`)},
 		},
 	}}, jsii.Bool(true))

@@ -339,11 +339,17 @@ func TestCatalogInStack(t *testing.T) {
 		"DatabaseInput": map[string]any{"Name": "flowlake", "Description": assertions.Match_AnyValue()},
 	})
 	tables := tp.resources("AWS::Glue::Table")
-	if len(tables) != 1 {
-		t.Fatalf("%d Glue tables; want 1", len(tables))
+	if len(tables) != 2 {
+		t.Fatalf("%d Glue tables; want 2 (flows, threat_lists)", len(tables))
 	}
 	for _, p := range tables {
 		in := p["TableInput"].(map[string]any)
+		if in["Name"] == "threat_lists" {
+			if loc := render(in["StorageDescriptor"].(map[string]any)["Location"]); !logicalIDPath("s3://${StorageLake", "}/reference/threat_lists/").MatchString(loc) {
+				t.Errorf("threat_lists Location = %s; want the lake bucket's reference/threat_lists/", loc)
+			}
+			continue
+		}
 		params := in["Parameters"].(map[string]any)
 		if loc := render(in["StorageDescriptor"].(map[string]any)["Location"]); !logicalIDPath("s3://${StorageLake", "}/flows/").MatchString(loc) {
 			t.Errorf("Location = %s; want the lake bucket's flows/", loc)
@@ -556,10 +562,22 @@ func TestLeastPrivilege(t *testing.T) {
 			}
 		}
 	}
-	// The raw prefix is read, never written; the lake is written, never read.
+	// The raw prefix is read, never written; the lake is written, never
+	// read, but for the threat lists' sources.
 	for _, a := range []string{"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"} {
-		if got := allowed(s3, a, lakeArn); len(got) != 0 {
-			t.Errorf("ingest-s3 reads the lake: %s on %v", a, got)
+		for _, r := range allowed(s3, a, lakeArn) {
+			if a == "s3:GetObject" && regexp.MustCompile(lakeArn+`/reference/threat_list_sources/\*$`).MatchString(r) {
+				continue
+			}
+			if a == "s3:ListBucket" && regexp.MustCompile(lakeArn+`$`).MatchString(r) {
+				continue // with its s3:prefix condition, below
+			}
+			t.Errorf("ingest-s3 reads the lake: %s on %v", a, r)
+		}
+	}
+	for _, st := range s3 {
+		if len(allowed([]statement{st}, "s3:ListBucket", lakeArn)) > 0 && js(st.Condition) != `{"StringLike":{"s3:prefix":"reference/threat_list_sources/*"}}` {
+			t.Errorf("ingest-s3 lists the lake beyond the threat lists: %v", st)
 		}
 	}
 	if got := allowed(s3, "s3:PutObject", raw); len(got) != 0 {
@@ -586,6 +604,7 @@ func TestLeastPrivilege(t *testing.T) {
 	need("detect", det, [][2]string{
 		{"athena:StartQueryExecution", `:workgroup/\$\{CatalogWorkgroup[0-9A-F]{8}\}$`}, {"glue:GetTable", `:table/flowlake/flows$`},
 		{"s3:GetObject", lakeArn + `/flows/\*$`}, {"s3:PutObject", results + `/athena/\*$`}, {"s3:GetObject", results + `/athena/\*$`},
+		{"glue:GetTable", `:table/flowlake/threat_lists$`}, {"s3:GetObject", lakeArn + `/reference/threat_lists/\*$`},
 		{"sns:Publish", topic}, {"dynamodb:PutItem", dedup}, {"s3:PutObject", lakeArn + `/dead-letter/notify/\*$`},
 	})
 	// The detector writes to the lake bucket only its dead letters.

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/flowlake/flowlake/shared/compact"
 
+	"github.com/flowlake/flowlake/shared/lake"
 	"github.com/flowlake/flowlake/shared/notify"
 )
 
@@ -29,6 +30,13 @@ const (
 	DeadLetterPrefix = notify.DefaultDeadLetterPrefix + "/"
 	// ResultsPrefix holds Athena's query results.
 	ResultsPrefix = "athena/"
+	// ThreatListsPrefix holds the threat lists' Parquet rows, the
+	// threat_lists Glue table's location (lake.ThreatListsPrefix, under
+	// the lake bucket's reference/).
+	ThreatListsPrefix = lake.ThreatListsPrefix
+	// ThreatListSourcesPrefix holds the threat lists as imported, which
+	// the ingest functions' batch engine reads (lake.ThreatListSourcesPrefix).
+	ThreatListSourcesPrefix = lake.ThreatListSourcesPrefix
 )
 
 // StorageProps configures the buckets. The zero value is the defaults,
@@ -145,6 +153,22 @@ func (s *Storage) GrantRawRead(grantee awsiam.IGrantable) awsiam.Grant {
 func (s *Storage) GrantLakeWrite(grantee awsiam.IGrantable) {
 	s.Lake.GrantPut(grantee, jsii.String(LakePrefix+"*"))
 	s.Lake.GrantPut(grantee, jsii.String(RejectsPrefix+"*"))
+}
+
+// GrantThreatListsRead lets grantee read the threat lists' sources, as the
+// ingest functions load them: list keys under ThreatListSourcesPrefix
+// (s3:ListBucket with an s3:prefix condition) and get its objects, nothing
+// else of the lake.
+func (s *Storage) GrantThreatListsRead(grantee awsiam.IGrantable) {
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee: grantee, ResourceArns: &[]*string{s.Lake.ArnForObjects(jsii.String(ThreatListSourcesPrefix + "*"))},
+		Actions: jsii.Strings("s3:GetObject"),
+	})
+	grantee.GrantPrincipal().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:    jsii.Strings("s3:ListBucket"),
+		Resources:  &[]*string{s.Lake.BucketArn()},
+		Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": ThreatListSourcesPrefix + "*"}},
+	}))
 }
 
 // GrantLakeCompact lets grantee do what the compactor does, under

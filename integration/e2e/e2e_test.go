@@ -42,10 +42,12 @@ import (
 	"github.com/flowlake/flowlake/shared/finding"
 	"github.com/flowlake/flowlake/shared/flowgen"
 	"github.com/flowlake/flowlake/shared/flowlog"
+	"github.com/flowlake/flowlake/shared/lake"
 	"github.com/flowlake/flowlake/shared/lakesql"
 	"github.com/flowlake/flowlake/shared/notify"
 	"github.com/flowlake/flowlake/shared/pipeline"
 	"github.com/flowlake/flowlake/shared/schedule"
+	"github.com/flowlake/flowlake/shared/threatlist"
 )
 
 const (
@@ -289,13 +291,24 @@ func TestEndToEnd(t *testing.T) {
 	envOf := func(name string) ([]string, map[string]string) { return tpl.Env(t, fns[name], loc) }
 	_, detectEnv := envOf("detect")
 	athenaSrv := standin.StartAthena(t, lakeDir, detectEnv[schedule.EnvWorkgroup], detectEnv[schedule.EnvDatabase], 7)
+	// The generator's demo threat list in the lake bucket's reference/, as
+	// flowlake threat-list import writes it: the threat-list-match
+	// scenario's Tor exit is on it.
+	athenaSrv.ReferenceDir = filepath.Join(lakeRoot, strings.TrimSuffix(lake.ReferencePrefix, "/"))
+	putDemoThreatList(t, s3)
 	// The Glue table's projection, as the stack creates it: an injected key
 	// would make Athena reject every query that does not name it.
 	tables := tpl.OfType("AWS::Glue::Table")
-	if len(tables) != 1 {
-		t.Fatalf("the template has %d Glue tables; want 1", len(tables))
+	if len(tables) != 2 {
+		t.Fatalf("the template has %d Glue tables; want 2 (flows, threat_lists)", len(tables))
 	}
-	params, _ := tpl.Resources[tables[0]].Properties["TableInput"].(map[string]any)["Parameters"].(map[string]any)
+	flowsTable := tables[0]
+	for _, id := range tables {
+		if tpl.Resources[id].Properties["TableInput"].(map[string]any)["Name"] == lake.TableName {
+			flowsTable = id
+		}
+	}
+	params, _ := tpl.Resources[flowsTable].Properties["TableInput"].(map[string]any)["Parameters"].(map[string]any)
 	for k, v := range params {
 		if key, ok := strings.CutSuffix(strings.TrimPrefix(k, "projection."), ".type"); ok && v == "injected" {
 			athenaSrv.Injected = append(athenaSrv.Injected, key)
@@ -490,7 +503,15 @@ func TestEndToEnd(t *testing.T) {
 	}
 	findingsOf := func() map[string]bool {
 		t.Helper()
-		fs, err := duck.Detect(ctx, lakeDir, detectSet, day, day.Add(24*time.Hour))
+		// The lake bucket's flows/, with its reference/ (the threat lists)
+		// beside it, as the Athena stand-in reads them.
+		db, err := lakesql.OpenWithReference(ctx, lakeDir, athenaSrv.ReferenceDir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		l := detect.Lake{Set: detectSet, Querier: duck.Querier{DB: db}, Dialect: detect.DuckDB, Samples: true}
+		fs, err := l.Run(ctx, day, day.Add(24*time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -844,4 +865,27 @@ func bindWhy(ctx context.Context, t *testing.T, q detect.Querier, sql string) st
 		t.Fatalf("saved query with more parameters than flowlake why's:\n%s", sql)
 	}
 	return sql
+}
+
+// putDemoThreatList writes the generator's demo threat list into the lake
+// bucket, as flowlake threat-list import writes it into a lake.
+func putDemoThreatList(t *testing.T, s3 *stack.S3) {
+	t.Helper()
+	l, bad, err := threatlist.Parse(flowgen.DemoThreatListName, "", strings.NewReader(flowgen.DemoThreatList()))
+	if err != nil || len(bad) > 0 {
+		t.Fatalf("demo list: %v %v", bad, err)
+	}
+	dir := t.TempDir()
+	if _, err := lake.WriteThreatList(context.Background(), lake.DirStore{Root: dir}, "", l, []byte(flowgen.DemoThreatList())); err != nil {
+		t.Fatal(err)
+	}
+	// The table's rows (the detector's Athena join) and the source (the
+	// ingest functions' batch engine, FLOWLAKE_THREAT_LISTS).
+	for _, key := range []string{lake.ThreatListKey("", l.Name), lake.ThreatListSourceKey("", l.Name)} {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(key)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s3.Put(t, lakeBucket, key, bytes.NewReader(b))
+	}
 }

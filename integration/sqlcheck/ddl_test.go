@@ -35,6 +35,7 @@ func TestDDLAthenaSyntax(t *testing.T) {
 	} {
 		ddl = append(ddl, stack.NamedSQL{Name: tc.name, SQL: lake.DDL(lake.TableSchema.Table(tc.opts))})
 	}
+	ddl = append(ddl, stack.NamedSQL{Name: "threat lists", SQL: lake.DDL(lake.ThreatListsTable("s3://example-lake/"))})
 	mustFail := []stack.NamedSQL{
 		{Name: "broken", SQL: strings.Replace(ddl[0].SQL, ")\nPARTITIONED BY", "\nPARTITIONED BY", 1)},
 		{Name: "trino create table", SQL: "CREATE TABLE flows (srcaddr varchar, day varchar) WITH (format = 'PARQUET', partitioned_by = ARRAY['day'])"},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/flowlake/flowlake/shared/flowgen"
 	"github.com/flowlake/flowlake/shared/flowlog"
 	"github.com/flowlake/flowlake/shared/lake"
+	"github.com/flowlake/flowlake/shared/threatlist"
 )
 
 // athenaConfigs are rule sets whose SQL differs: the defaults, an
@@ -112,11 +114,21 @@ func lakeEngineFindings(t *testing.T) []finding.Finding {
 	if _, err := lake.Convert(context.Background(), lake.DirStore{Root: dir}, lake.Source{ID: "scenario:all"}, flowlog.NewReader(&text)); err != nil {
 		t.Fatalf("lake.Convert: %v", err)
 	}
+	demo, bad, err := threatlist.Parse(flowgen.DemoThreatListName, "", strings.NewReader(flowgen.DemoThreatList()))
+	if err != nil || len(bad) > 0 {
+		t.Fatalf("demo list: %v %v", bad, err)
+	}
+	if _, err := lake.WriteThreatList(context.Background(), lake.DirStore{Root: dir}, "", demo, nil); err != nil {
+		t.Fatal(err)
+	}
 	now := func() time.Time { return time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC) }
 	set := detect.MustCompile(detect.Config{Now: now, InternalPrefixes: []netip.Prefix{flowgen.EstateIPv6Prefix}})
 	fs, err := duck.Detect(context.Background(), dir, set, time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatalf("lake engine: %v", err)
+	}
+	if !slices.ContainsFunc(fs, func(f finding.Finding) bool { return f.Rule == "threat-list-match" }) {
+		t.Error("the lake engine found no threat-list-match on scenario all, with the demo list in the lake")
 	}
 	return fs
 }

@@ -51,6 +51,10 @@ type Athena struct {
 	// injected: a query that names none of them in an equality or IN
 	// filter fails with CONSTRAINT_VIOLATION, as in Athena.
 	Injected []string
+	// ReferenceDir, if set, is the folder of the lake's reference data
+	// (the lake bucket's reference/, beside the flows' folder): the
+	// threat_lists table (lakesql.OpenWithReference).
+	ReferenceDir string
 
 	mu      sync.Mutex
 	db      *sql.DB
@@ -259,7 +263,7 @@ func (a *Athena) open(ctx context.Context) (*sql.DB, int64, error) {
 		a.db.Close()
 		a.db = nil
 	}
-	db, err := lakesql.Open(ctx, a.lakeDir, nil)
+	db, err := lakesql.OpenWithReference(ctx, a.lakeDir, a.ReferenceDir, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("HIVE_CANNOT_OPEN_SPLIT: %w", err)
 	}

@@ -190,6 +190,7 @@ func (b *Batch) add(ri int, c *compiled, f *flow) {
 		if g.agg.PartAccount == "" {
 			g.agg.PartAccount = account
 		}
+		g.agg.List, g.agg.Label = f.list, f.label // one peer a group: PeerListed's match
 		g.agg.PartRegion = b.set.cfg.Region
 		if g.agg.PartRegion == "" && r.Has(flowlog.FieldRegion) {
 			g.agg.PartRegion = r.Region

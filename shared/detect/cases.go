@@ -6,6 +6,7 @@ import (
 
 	"github.com/flowlake/flowlake/shared/finding"
 	"github.com/flowlake/flowlake/shared/flowlog"
+	"github.com/flowlake/flowlake/shared/threatlist"
 )
 
 // Case is one of a rule's own examples: flows, and whether the rule must
@@ -15,6 +16,10 @@ type Case struct {
 	Fire     bool
 	Severity finding.Severity // when Fire: the severity it must have ("" to not check)
 	Flows    []F
+	// Lists are the threat lists the case runs with: Config.ThreatLists
+	// for the batch engine, the lake's threat_lists table for the lake
+	// engine; nil for none.
+	Lists []*threatlist.List
 }
 
 // CaseStart is the time the flows of every case are relative to.

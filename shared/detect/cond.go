@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/flowlake/flowlake/shared/flowlog"
+	"github.com/flowlake/flowlake/shared/threatlist"
 )
 
 // Cond is one condition of a rule's flow filter. It has a Go form, used by
@@ -22,8 +23,9 @@ type Cond struct {
 
 // env is what conditions read: the rule's settings and the classifier.
 type env struct {
-	s   *Settings
-	cls *classifier
+	s     *Settings
+	cls   *classifier
+	lists []*threatlist.List // Config.ThreatLists
 }
 
 // flow is a record as the conditions see it, with its addresses
@@ -33,6 +35,7 @@ type flow struct {
 	srcOK, srcInternal bool
 	dstOK, dstInternal bool
 	dir                string // flow_direction, "" when NULL
+	list, label        string // set by PeerListed when it matches
 }
 
 func (f *flow) srcExternal() bool { return f.srcOK && !f.srcInternal }
@@ -301,4 +304,44 @@ func notAllowedSQL(col string, ps []netip.Prefix) string {
 		}
 	}
 	return "NOT (" + strings.Join(parts, " OR ") + ")"
+}
+
+// OneSideInternal keeps flows between one of our addresses and an external
+// one, either way.
+func OneSideInternal() Cond {
+	return Cond{
+		Doc:   "one address is internal and the other external",
+		match: func(_ *env, f *flow) bool { return f.srcOK && f.dstOK && f.srcInternal != f.dstInternal },
+		sql: func(e *env) string {
+			return "(" + e.cls.sqlInternal("srcaddr") + " AND " + e.cls.sqlExternal("dstaddr") + ") OR (" +
+				e.cls.sqlExternal("srcaddr") + " AND " + e.cls.sqlInternal("dstaddr") + ")"
+		},
+	}
+}
+
+// PeerListed keeps flows whose peer, the address that is not ours (the
+// destination when the source is internal, else the source), is on a
+// threat list of Config.ThreatLists, and notes the list and the label
+// (the least list name, then label, when several lists hold it). It has no
+// SQL form: a rule that uses it joins the lake's threat_lists table
+// (JoinThreatLists), which matches the same entries.
+func PeerListed() Cond {
+	return Cond{
+		Doc: "the peer (the address that is not ours) is on a threat list",
+		match: func(e *env, f *flow) bool {
+			peer := f.r.SrcAddr
+			if f.srcInternal {
+				peer = f.r.DstAddr
+			}
+			found := false
+			for _, l := range e.lists {
+				label, ok := l.Lookup(peer)
+				if ok && (!found || l.Name < f.list || l.Name == f.list && label < f.label) {
+					f.list, f.label, found = l.Name, label, true
+				}
+			}
+			return found
+		},
+		sql: func(*env) string { return "" },
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flowlake/flowlake/shared/threatlist"
 )
 
 // Config configures both engines. The zero value runs every rule with its
@@ -30,6 +32,11 @@ type Config struct {
 	// values. The Athena table projects aws_account as "injected" unless
 	// it enumerates accounts, and then every query must name them.
 	Accounts []string
+	// ThreatLists are the lists threat-list-match looks up in the batch
+	// engine; names must differ. The lake engine reads the lake's
+	// threat_lists table instead (lake.WriteThreatList writes both from
+	// one list).
+	ThreatLists []*threatlist.List
 	// Now stamps findings' detected_at; nil is time.Now.
 	Now func() time.Time
 }
@@ -56,6 +63,19 @@ func Compile(cfg Config) (*Set, error) {
 			return nil, fmt.Errorf("detect config: %w", err)
 		}
 	}
+	names := map[string]bool{}
+	for _, l := range cfg.ThreatLists {
+		if l == nil {
+			return nil, fmt.Errorf("detect config: a nil threat list")
+		}
+		if err := threatlist.CheckName(l.Name); err != nil {
+			return nil, fmt.Errorf("detect config: %w", err)
+		}
+		if names[l.Name] {
+			return nil, fmt.Errorf("detect config: two threat lists named %q", l.Name)
+		}
+		names[l.Name] = true
+	}
 	for id := range cfg.Rules {
 		if _, ok := Lookup(id); !ok {
 			return nil, fmt.Errorf("detect config: settings for unknown rule %q", id)
@@ -78,7 +98,7 @@ func Compile(cfg Config) (*Set, error) {
 		set.rules = append(set.rules, compiled{rule: r, s: s})
 	}
 	for i := range set.rules {
-		set.rules[i].env = env{s: &set.rules[i].s, cls: &set.cls}
+		set.rules[i].env = env{s: &set.rules[i].s, cls: &set.cls, lists: cfg.ThreatLists}
 	}
 	return set, nil
 }

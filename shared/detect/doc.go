@@ -26,7 +26,12 @@
 // prunes to it; a finding's ID hashes rule, account, entity and window, so
 // both engines give the same problem the same ID.
 //
-// It may import shared/flowlog, shared/enrich and shared/finding; it must not
+// A rule may also match reference data (Rule.Join): threat-list-match looks
+// a flow's peer up in Config.ThreatLists in the batch engine and joins the
+// lake's threat_lists table in the lake engine.
+//
+// It may import shared/flowlog, shared/enrich, shared/finding and
+// shared/threatlist; it must not
 // import the lake's writers, the pipeline, the publishers or the scheduler: it
 // reads the lake only through the SQL it writes (run by its engines,
 // detect/duck and detect/athena) and the records the batch engine is shown.

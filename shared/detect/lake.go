@@ -122,6 +122,9 @@ func parseAgg(c *compiled, r Row) (Agg, error) {
 	for _, d := range c.rule.Entity {
 		a.Key[d] = r["key_"+d.name()]
 	}
+	if ll, ok := r["list_label"]; ok {
+		a.List, a.Label, _ = strings.Cut(ll, " ") // list names hold no space
+	}
 	list := strings.Trim(strings.TrimSpace(r["port_list"]), "[]")
 	for _, s := range strings.Split(list, ",") {
 		if s = strings.TrimSpace(s); s == "" || s == "null" || s == "NULL" {

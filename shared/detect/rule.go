@@ -242,6 +242,9 @@ type Rule struct {
 	// Next is what the person on call should check next, for a finding of
 	// the rule; notify renders it in every message.
 	Next NextSteps
+	// Join, when not JoinNone, matches each group with reference data
+	// besides the flows, in both engines (see Join).
+	Join Join
 	// Cases are the rule's own should-fire and should-not-fire examples;
 	// TestRuleCases runs every one on both engines.
 	Cases []Case
@@ -332,4 +335,7 @@ type Agg struct {
 	PortList              []int // distinct destination ports, sorted
 	FirstSeen, LastSeen   int64 // Unix seconds: least start, greatest end
 	Samples               []finding.Flow
+	// List and Label are the threat list and the entry's label the
+	// group's peer is on (JoinThreatLists).
+	List, Label string
 }

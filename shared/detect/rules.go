@@ -367,6 +367,7 @@ var Rules = []Rule{
 	dnsResolverBypass,
 	outboundDoS,
 	spamBot,
+	threatListMatch,
 }
 
 // Wave two: behaviours GuardDuty reports for EC2 that flow logs alone show.

@@ -13,6 +13,7 @@ import (
 	"github.com/flowlake/flowlake/shared/finding"
 	"github.com/flowlake/flowlake/shared/flowlog"
 	"github.com/flowlake/flowlake/shared/lake"
+	"github.com/flowlake/flowlake/shared/threatlist"
 )
 
 var detectedAt = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
@@ -34,12 +35,18 @@ func (s *sliceReader) ReadInto(r *flowlog.Record) error {
 	return nil
 }
 
-// writeLake converts recs into a new local lake and returns its folder.
-func writeLake(t *testing.T, recs []flowlog.Record) string {
+// writeLake converts recs into a new local lake, with the threat lists
+// imported, and returns its folder.
+func writeLake(t *testing.T, recs []flowlog.Record, lists ...*threatlist.List) string {
 	t.Helper()
 	dir := t.TempDir()
 	if _, err := lake.Convert(context.Background(), lake.DirStore{Root: dir}, lake.Source{ID: t.Name()}, &sliceReader{recs: recs}); err != nil {
 		t.Fatalf("lake.Convert: %v", err)
+	}
+	for _, l := range lists {
+		if _, err := lake.WriteThreatList(context.Background(), lake.DirStore{Root: dir}, "", l, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return dir
 }
@@ -66,12 +73,16 @@ func TestRuleCases(t *testing.T) {
 		}
 		for _, c := range r.Cases {
 			t.Run(r.ID+"/"+c.Name, func(t *testing.T) {
+				set := set
+				if c.Lists != nil {
+					set = detect.MustCompile(detect.Config{Now: fixedNow, ThreatLists: c.Lists})
+				}
 				recs := c.Records()
 				b := set.NewBatch()
 				b.Observe(recs, nil)
 				batch := ofRule(b.Findings(), r.ID)
 
-				fs, err := duck.Detect(context.Background(), writeLake(t, recs), set, time.Time{}, time.Time{})
+				fs, err := duck.Detect(context.Background(), writeLake(t, recs, c.Lists...), set, time.Time{}, time.Time{})
 				if err != nil {
 					t.Fatalf("lake engine: %v", err)
 				}

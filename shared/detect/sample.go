@@ -15,11 +15,11 @@ var SampleTime = time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC)
 // rule's first should-fire case, detected at SampleTime. It is the same
 // every time.
 func (r *Rule) Sample() finding.Finding {
-	set := MustCompile(Config{Now: func() time.Time { return SampleTime }})
 	for _, c := range r.Cases {
 		if !c.Fire {
 			continue
 		}
+		set := MustCompile(Config{Now: func() time.Time { return SampleTime }, ThreatLists: c.Lists})
 		b := set.NewBatch()
 		b.Observe(c.Records(), nil)
 		for _, f := range b.Findings() {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/flowlake/flowlake/shared/flowgen"
 	"github.com/flowlake/flowlake/shared/flowlog"
 	"github.com/flowlake/flowlake/shared/lake"
+	"github.com/flowlake/flowlake/shared/threatlist"
 )
 
 // scenarioConfig is a day of 20 000 records over the default estate.
@@ -45,6 +47,17 @@ func readBack(t *testing.T, cfg flowgen.Config, name string) ([]byte, []flowlog.
 	return buf.Bytes(), recs
 }
 
+// demoList is the generator's demo threat list, which the
+// threat-list-match scenario reaches.
+func demoList(t testing.TB) *threatlist.List {
+	t.Helper()
+	l, bad, err := threatlist.Parse(flowgen.DemoThreatListName, "", strings.NewReader(flowgen.DemoThreatList()))
+	if err != nil || len(bad) > 0 {
+		t.Fatalf("demo list: %v %v", bad, err)
+	}
+	return l
+}
+
 func rulesOf(fs []finding.Finding) []string {
 	var ids []string
 	for _, f := range fs {
@@ -61,7 +74,8 @@ func rulesOf(fs []finding.Finding) []string {
 // engine (in batches of 4096, as ingest feeds it, and on the whole day) and
 // on the lake engine (lake.Convert into a local lake, SQL in DuckDB).
 func TestScenarios(t *testing.T) {
-	set := detect.MustCompile(detect.Config{Now: fixedNow, InternalPrefixes: []netip.Prefix{flowgen.EstateIPv6Prefix}})
+	lists := []*threatlist.List{demoList(t)}
+	set := detect.MustCompile(detect.Config{Now: fixedNow, InternalPrefixes: []netip.Prefix{flowgen.EstateIPv6Prefix}, ThreatLists: lists})
 	for _, sc := range flowgen.Scenarios {
 		if sc.Name == "all" {
 			continue
@@ -96,6 +110,9 @@ func TestScenarios(t *testing.T) {
 			if _, err := lake.Convert(context.Background(), lake.DirStore{Root: dir}, src, flowlog.NewReader(bytes.NewReader(text))); err != nil {
 				t.Fatalf("lake.Convert: %v", err)
 			}
+			if _, err := lake.WriteThreatList(context.Background(), lake.DirStore{Root: dir}, "", lists[0], nil); err != nil {
+				t.Fatal(err)
+			}
 			fs, err := duck.Detect(context.Background(), dir, set, time.Time{}, time.Time{})
 			if err != nil {
 				t.Fatalf("lake engine: %v", err)
@@ -123,7 +140,7 @@ func TestScenarios(t *testing.T) {
 // TestBenignDayDefaultFormat runs the benign day in the v2 default format,
 // without flow_direction, where rules fall back on address classes.
 func TestBenignDayDefaultFormat(t *testing.T) {
-	set := detect.MustCompile(detect.Config{InternalPrefixes: []netip.Prefix{flowgen.EstateIPv6Prefix}})
+	set := detect.MustCompile(detect.Config{InternalPrefixes: []netip.Prefix{flowgen.EstateIPv6Prefix}, ThreatLists: []*threatlist.List{demoList(t)}})
 	_, recs := readBack(t, scenarioConfig(nil), "benign")
 	b := set.NewBatch()
 	b.Observe(recs, nil)
@@ -150,7 +167,7 @@ func TestBenignBusyDay(t *testing.T) {
 	if testing.Short() {
 		t.Skip("2,000,000 records: not in -short")
 	}
-	set := detect.MustCompile(detect.Config{InternalPrefixes: []netip.Prefix{flowgen.EstateIPv6Prefix}})
+	set := detect.MustCompile(detect.Config{InternalPrefixes: []netip.Prefix{flowgen.EstateIPv6Prefix}, ThreatLists: []*threatlist.List{demoList(t)}})
 	{
 		cfg := flowgen.Config{Seed: 11, Records: 2_000_000, Span: 24 * time.Hour}
 		s, err := flowgen.NewScenario(cfg, "benign")

@@ -144,7 +144,11 @@ func (s *Set) aggregateSQL(c *compiled, h0, h1 int64) string {
   count(DISTINCT srcport) AS conns,
   array_agg(DISTINCT dstport) AS port_list,
   min("start") AS first_seen,
-  max("end") AS last_seen
+  max("end") AS last_seen`)
+	if c.rule.Join == JoinThreatLists {
+		fmt.Fprintf(&b, ",\n  CASE WHEN %s THEN min(dstaddr) ELSE min(srcaddr) END AS peer", s.cls.sqlInternal("min(srcaddr)"))
+	}
+	b.WriteString(`
 FROM flows
 WHERE `)
 	b.WriteString(partitionFilter(h0, h1))
@@ -153,8 +157,11 @@ WHERE `)
 	}
 	fmt.Fprintf(&b, "\n  AND \"start\" >= %d AND \"start\" < %d\n  AND ", h0*3600, h1*3600)
 	b.WriteString(c.where())
-	fmt.Fprintf(&b, "\nGROUP BY %s\nHAVING %s\nORDER BY window_start, account", strings.Join(group, ", "), c.rule.having(&c.s))
-	return b.String()
+	fmt.Fprintf(&b, "\nGROUP BY %s\nHAVING %s", strings.Join(group, ", "), c.rule.having(&c.s))
+	if c.rule.Join == JoinThreatLists {
+		return threatListsSQL(b.String())
+	}
+	return b.String() + "\nORDER BY window_start, account"
 }
 
 // evidenceSQL is the query for the flows behind an aggregate: its

@@ -40,6 +40,8 @@ var Scenarios = []Scenario{
 	{Name: "dns-resolver-bypass", Doc: "an instance resolves through a public resolver over udp 53 and DNS over TLS", Expect: []string{"dns-resolver-bypass"}, inject: injectDNSBypass},
 	{Name: "outbound-dos", Doc: "an instance floods one internet host with 20,000 UDP packets/s for ten minutes", Expect: []string{"outbound-dos"}, inject: injectOutboundDoS},
 	{Name: "spam-bot", Doc: "an instance opens SMTP connections to 15 internet mail hosts within the hour", Expect: []string{"spam-bot"}, inject: injectSpamBot},
+	{Name: "threat-list-match", Doc: "an instance talks to a Tor exit on the demo threat list (DemoThreatList) on port 9001 for 40 minutes",
+		Expect: []string{"threat-list-match"}, inject: injectThreatList},
 	{Name: "all", Doc: "every attack above, an hour apart"},
 }
 
@@ -357,6 +359,36 @@ func injectSpamBot(s *ScenarioGenerator, at int64) []flowlog.Record {
 	for i := 0; i < 15; i++ {
 		mx := netip.AddrFrom4([4]byte{203, 0, 113, byte(20 + i)})
 		out = append(out, s.flow(a, a.Addr, mx, s.ephemeral(), 25, 30, 30*600, at+60+int64(i)*200, true, "egress"))
+	}
+	return out
+}
+
+// DemoThreatListName is the name of DemoThreatList, as detection and the
+// lake cite it.
+const DemoThreatListName = "demo-tor-exits"
+
+// demoTorExit is on DemoThreatList; no benign peer is.
+var demoTorExit = netip.MustParseAddr("192.0.2.66")
+
+// DemoThreatList returns a small threat list in the threatlist format, for
+// the threat-list-match scenario and the demo: made-up "Tor exit" entries
+// in TEST-NET-1 (192.0.2.0/24, RFC 5737), which no benign flow of the
+// generator reaches. It is made here, not copied from any list.
+func DemoThreatList() string {
+	return "# flowgen demo threat list: made-up Tor exit nodes in TEST-NET-1 (RFC 5737)\n" +
+		"address,label\n" +
+		demoTorExit.String() + ",tor exit (demo)\n" +
+		"192.0.2.128/25,tor relays (demo)\n"
+}
+
+func injectThreatList(s *ScenarioGenerator, at int64) []flowlog.Record {
+	a := s.eni(9)
+	var out []flowlog.Record
+	sport := s.ephemeral()
+	for i := 0; i < 20; i++ {
+		t := at + 90 + int64(i)*120
+		out = append(out, s.flow(a, a.Addr, demoTorExit, sport, 9001, 30, 30*600, t, true, "egress"),
+			s.flow(a, demoTorExit, a.Addr, 9001, sport, 28, 28*900, t, true, "ingress")) // the relay's replies
 	}
 	return out
 }

@@ -45,8 +45,14 @@
 // format file has 16, not 62); Athena and DuckDB read a column that a file
 // lacks as NULL, so every query sees the whole table.
 //
+// Reference data sits beside the flows under reference/: WriteThreatList
+// writes a threat list (package threatlist) as the rows of the
+// threat_lists table (ThreatListsTable), which the threat-list-match rule
+// joins, and keeps its source text for ingest to load.
+//
 // Imports: lake may import flowlog (records), enrich (only for
-// TableSchema's column definitions), parquet-go and the S3 SDK; it must
+// TableSchema's column definitions), threatlist (the reference table's
+// rows), parquet-go and the S3 SDK; it must
 // not import pipeline, a function, the CLI or DuckDB. It uses no unsafe:
 // the one zero-copy conversion it needs (a string as a Parquet value) is
 // shared/internal/pqvalue.

@@ -179,8 +179,10 @@ func DDL(t Table) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE EXTERNAL TABLE IF NOT EXISTS `%s` (\n", t.Name)
 	writeCols(&b, t.Columns)
-	b.WriteString(")\nPARTITIONED BY (\n")
-	writeCols(&b, t.PartitionKeys)
+	if len(t.PartitionKeys) > 0 {
+		b.WriteString(")\nPARTITIONED BY (\n")
+		writeCols(&b, t.PartitionKeys)
+	}
 	fmt.Fprintf(&b, ")\nROW FORMAT SERDE '%s'\n", t.SerDe)
 	fmt.Fprintf(&b, "STORED AS INPUTFORMAT '%s'\nOUTPUTFORMAT '%s'\n", t.InputFormat, t.OutputFormat)
 	if t.Location != "" {

@@ -3,6 +3,9 @@
 // Open exposes a lake folder as the view flows, the same name and the same
 // column types as the Athena table of package lake, so a query runs
 // unchanged in both places. Partition keys stay strings, as in Athena.
+// The reference data beside the flows (lake.ReferencePrefix) is not flows:
+// the threat lists are the view threat_lists (empty when there is none),
+// as the second Glue table is in AWS.
 //
 // DuckDB is a cgo dependency of some 70 MB: only the CLI and tests import
 // this package, never the ingest Lambdas (package lake does not).

@@ -66,7 +66,7 @@ func TestExtraColumn(t *testing.T) {
 	// Only the new file has an extra column (and the version-11 one).
 	var withExtra, objects int
 	err = db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(DISTINCT file_name) FILTER (WHERE name = 'extra'), count(DISTINCT file_name)
-		FROM parquet_schema(%s)`, literal(glob(dir)))).Scan(&withExtra, &objects)
+		FROM parquet_schema(%s)`, globSQL(dir))).Scan(&withExtra, &objects)
 	if err != nil || withExtra != 1 || objects != 2 {
 		t.Errorf("%d of %d files have an extra column (%v); want 1 of 2", withExtra, objects, err)
 	}

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
@@ -18,8 +20,21 @@ import (
 var ErrEmptyLake = errors.New("no Parquet files in the lake (run flowlake convert first)")
 
 // Open opens an in-memory DuckDB with the lake under dir as the view
-// lake.TableName. Close the returned database when done.
+// lake.TableName, and the threat lists under dir's lake.ReferencePrefix as
+// the view lake.ThreatListsTableName. Close the returned database when
+// done.
 func Open(ctx context.Context, dir string, s *lake.Schema) (*sql.DB, error) {
+	return OpenWithReference(ctx, dir, "", s)
+}
+
+// OpenWithReference is Open with the reference data in refDir (the
+// lake.ReferencePrefix folder; "" for dir's): for a folder of the flows
+// alone, such as the lake bucket's flows/ prefix, whose reference/ is
+// beside it at the bucket's root.
+func OpenWithReference(ctx context.Context, dir, refDir string, s *lake.Schema) (*sql.DB, error) {
+	if refDir == "" {
+		refDir = filepath.Join(dir, strings.TrimSuffix(lake.ReferencePrefix, "/"))
+	}
 	if s == nil {
 		s = lake.TableSchema
 	}
@@ -27,6 +42,9 @@ func Open(ctx context.Context, dir string, s *lake.Schema) (*sql.DB, error) {
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if d.IsDir() && path == filepath.Join(dir, strings.TrimSuffix(lake.ReferencePrefix, "/")) {
+			return fs.SkipDir // reference data: not flows
 		}
 		if !d.IsDir() && strings.HasSuffix(path, ".parquet") {
 			found = true
@@ -59,13 +77,73 @@ func Open(ctx context.Context, dir string, s *lake.Schema) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("create view %s: %w", lake.TableName, err)
 	}
+	listsDir := filepath.Join(refDir, strings.TrimPrefix(strings.TrimSuffix(lake.ThreatListsPrefix, "/"), lake.ReferencePrefix))
+	lists, err := hasParquet(listsDir)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open lake %s: %w", dir, err)
+	}
+	if _, err := db.ExecContext(ctx, ThreatListsViewSQL(listsDir, lists)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create view %s: %w", lake.ThreatListsTableName, err)
+	}
 	return db, nil
+}
+
+// hasParquet reports whether dir holds a Parquet file (false when it does
+// not exist).
+func hasParquet(dir string) (bool, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, e := range ents {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".parquet") {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// ThreatListsViewSQL returns the CREATE VIEW statement of the threat lists
+// (lake.ThreatListsTable) in the folder dir (the lake's
+// reference/threat_lists/), with the Glue table's columns and types; with
+// no list (have false) the view is empty, so the rule that joins it finds
+// nothing instead of failing.
+func ThreatListsViewSQL(dir string, have bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS SELECT\n", ident(lake.ThreatListsTableName))
+	for i, c := range lake.ThreatListsColumns {
+		typ := "VARCHAR"
+		if c.Type == "int" {
+			typ = "INTEGER"
+		}
+		sep := ","
+		if i == len(lake.ThreatListsColumns)-1 {
+			sep = ""
+		}
+		if have {
+			fmt.Fprintf(&b, "  CAST(%s AS %s) AS %s%s\n", ident(c.Name), typ, ident(c.Name), sep)
+		} else {
+			fmt.Fprintf(&b, "  CAST(NULL AS %s) AS %s%s\n", typ, ident(c.Name), sep)
+		}
+	}
+	if have {
+		g := filepath.ToSlash(filepath.Join(dir, "*.parquet"))
+		fmt.Fprintf(&b, "FROM read_parquet(%s, union_by_name = true)", literal(g))
+	} else {
+		b.WriteString("WHERE FALSE")
+	}
+	return b.String()
 }
 
 // fileColumns returns the names of the columns that some Parquet file of
 // the lake has.
 func fileColumns(ctx context.Context, db *sql.DB, dir string) (map[string]bool, error) {
-	rows, err := db.QueryContext(ctx, "SELECT name FROM parquet_schema("+literal(glob(dir))+")")
+	rows, err := db.QueryContext(ctx, "SELECT name FROM parquet_schema("+globSQL(dir)+")")
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +159,41 @@ func fileColumns(ctx context.Context, db *sql.DB, dir string) (map[string]bool, 
 	return have, rows.Err()
 }
 
-func glob(dir string) string { return filepath.ToSlash(filepath.Join(dir, "**", "*.parquet")) }
+// globSQL returns the SQL list of the globs of the lake's flow objects:
+// every Parquet file in the partition folders (aws_account=…) of each
+// folder that holds them, dir itself or a prefix inside it (the demo's
+// flows/), and not the reference data beside them (lake.ReferencePrefix).
+// A folder with no partition folder is read whole, as before.
+func globSQL(dir string) string {
+	var roots []string
+	ref := filepath.Join(dir, strings.TrimSuffix(lake.ReferencePrefix, "/"))
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		if path == ref {
+			return fs.SkipDir
+		}
+		if strings.HasPrefix(d.Name(), lake.KeyAccount+"=") {
+			if parent := filepath.Dir(path); !slices.Contains(roots, parent) {
+				roots = append(roots, parent)
+			}
+			return fs.SkipDir
+		}
+		if rel, _ := filepath.Rel(dir, path); strings.Count(rel, string(filepath.Separator)) >= 2 {
+			return fs.SkipDir // partition folders are near the top
+		}
+		return nil
+	})
+	if len(roots) == 0 {
+		return "[" + literal(filepath.ToSlash(filepath.Join(dir, "**", "*.parquet"))) + "]"
+	}
+	q := make([]string, len(roots))
+	for i, r := range roots {
+		q[i] = literal(filepath.ToSlash(filepath.Join(r, lake.KeyAccount+"=*", "**", "*.parquet")))
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
 
 // ViewSQL returns the CREATE VIEW statement that exposes the lake under dir
 // with the schema's columns, cast to the DuckDB types of their Athena types,
@@ -106,7 +218,7 @@ func ViewSQL(s *lake.Schema, dir string, have map[string]bool) string {
 		}
 		fmt.Fprintf(&b, "  CAST(%s AS VARCHAR) AS %s%s\n", ident(k), ident(k), sep)
 	}
-	fmt.Fprintf(&b, "FROM read_parquet(%s, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)", literal(glob(dir)))
+	fmt.Fprintf(&b, "FROM read_parquet(%s, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)", globSQL(dir))
 	return b.String()
 }
 

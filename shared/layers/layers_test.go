@@ -74,6 +74,7 @@ func TestArrows(t *testing.T) {
 		{"shared/inflate", flowlakeAbove(), "decompression stands alone"},
 		{"shared/finding", flowlakeAbove(), "findings are plain values"},
 		{"shared/emf", flowlakeAbove(), "the metric encoding stands alone"},
+		{"shared/threatlist", flowlakeAbove(), "a threat list is plain values"},
 		{"shared/enrich", prefixes("shared/lake", "shared/pipeline", "shared/detect", "shared/notify", "shared/schedule", "shared/why"), "enrichment comes before the lake"},
 		{"shared/lake/...", prefixes("shared/pipeline", "shared/detect", "shared/notify", "shared/schedule", "shared/why", "shared/lakesql"), "the lake comes before detection"},
 		// detect itself; its engines, detect/duck and detect/athena, read the SQL's results.

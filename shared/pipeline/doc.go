@@ -46,7 +46,10 @@
 // source and Process publishes what it proves. Env.Pipeline wires it from
 // the environment (notify.ConfigFromEnv, DETECT_*): SNS through
 // notify.Notifier with the dedup table and dead letters, the same
-// publisher the scheduled detector (package schedule) uses.
+// publisher the scheduled detector (package schedule) uses. With
+// FLOWLAKE_THREAT_LISTS, the batch engine looks flows' peers up in the
+// threat lists kept under the lake bucket's reference/ (S3ThreatLists,
+// read once on the first source: LazyBatchDetectors).
 //
 // The small interfaces the pipeline needs are declared here (Enricher,
 // Detector, Publisher, GetObjectAPI); each main.go loads the AWS

@@ -48,6 +48,11 @@ const (
 	EnvDetectSettings = detect.EnvSettings // semicolon-separated rule.field=value, as functions/detect
 	EnvDetectDisabled = detect.EnvDisabled // comma-separated rule IDs not to run
 	EnvDetectInternal = detect.EnvInternal // comma-separated address blocks of ours besides the private ranges
+	// EnvThreatLists is s3://bucket/prefix/ of the threat lists' sources
+	// (lake.ThreatListSourcesPrefix of the lake bucket), read on the first
+	// source (S3ThreatLists); default none (threat-list-match then fires
+	// only in the lake engine).
+	EnvThreatLists = "FLOWLAKE_THREAT_LISTS"
 )
 
 // DefaultLakePrefix is the Parquet key prefix when FLOWLAKE_LAKE_PREFIX is
@@ -80,6 +85,9 @@ type Env struct {
 	// findings are published.
 	Notify notify.Config
 	Detect detect.Config
+	// ThreatListsBucket and ThreatListsPrefix are where the batch engine's
+	// threat lists are (EnvThreatLists); "" for none.
+	ThreatListsBucket, ThreatListsPrefix string
 	// Region is the function's own region (AWS_REGION): the partition of
 	// CloudWatch Logs records whose format has no region field.
 	Region string
@@ -152,6 +160,16 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 				return e, fmt.Errorf("%s: %q is not a positive integer", v.name, s)
 			}
 			*v.dst = n
+		}
+	}
+	if u := getenv(EnvThreatLists); u != "" {
+		b, p, err := lake.ParseS3URL(u)
+		if err != nil || b == "" {
+			return e, fmt.Errorf("%s: want s3://bucket/prefix/: %q", EnvThreatLists, u)
+		}
+		e.ThreatListsBucket, e.ThreatListsPrefix = b, p+"/"
+		if p == "" {
+			e.ThreatListsPrefix = ""
 		}
 	}
 	var err error
@@ -239,7 +257,8 @@ type Clients struct {
 // metrics, an Enricher built on first use (from ip-ranges, the GeoIP and ASN
 // databases when configured, and ENI metadata from EC2 when ENIMetadata is
 // on), and, when a findings
-// topic is configured, the batch detection engine and the publisher
+// topic is configured, the batch detection engine (with the threat lists of
+// EnvThreatLists, read on the first source) and the publisher
 // (notify.Config.Publisher). It makes no network call.
 func (e Env) Pipeline(cl Clients, function string, logs, metrics io.Writer) (*Pipeline, error) {
 	if cl.S3 == nil {
@@ -293,6 +312,12 @@ func (e Env) Pipeline(cl Clients, function string, logs, metrics io.Writer) (*Pi
 			return nil, fmt.Errorf("%s: detection: %w", function, err)
 		}
 		p.NewDetector = BatchDetectors(set)
+		if e.ThreatListsBucket != "" {
+			lists := S3ThreatLists{Client: cl.S3, Bucket: e.ThreatListsBucket, Prefix: e.ThreatListsPrefix, Log: log}
+			if p.NewDetector, err = LazyBatchDetectors(e.Detect, lists.Load, log); err != nil {
+				return nil, fmt.Errorf("%s: detection: %w", function, err)
+			}
+		}
 		p.Publisher = Publish(pub)
 	}
 	return p, nil
