@@ -16,7 +16,7 @@ import (
 // RollupPrefix is the data prefix of the rollups: a partition-hour
 // flows/P/ has its rollup at rollups/P/rollup.pq (for the root prefix "",
 // rollups/P/rollup.pq).
-const RollupPrefix = "rollups"
+const RollupPrefix = "rollups" // lake.RollupPrefix, without its slash
 
 // RollupName is the name of a partition-hour's rollup object: Parquet,
 // but not named *.parquet, so that a local lake's flows view

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/flowlake/flowlake/shared/compact"
+	"github.com/flowlake/flowlake/shared/lake"
 	"github.com/flowlake/flowlake/shared/lakesql"
 )
 
@@ -17,6 +18,9 @@ import (
 // DuckDB's own Parquet reader; and a second run, with more sources,
 // replaces it.
 func TestRollup(t *testing.T) {
+	if compact.RollupPrefix+"/" != lake.RollupPrefix {
+		t.Fatalf("compact.RollupPrefix %q is not lake.RollupPrefix %q, which the flows view skips", compact.RollupPrefix, lake.RollupPrefix)
+	}
 	ctx := context.Background()
 	root := t.TempDir()
 	srcs := testSources(t, 6000, 50)

@@ -16,6 +16,9 @@ import (
 // projection reads only aws_account=… folders.
 const (
 	ReferencePrefix = "reference/"
+	// RollupPrefix holds the compactor's rollups (package compact),
+	// beside the flows like the reference data: never read as flows.
+	RollupPrefix = "rollups/"
 	// ThreatListsTableName is the table of threat lists that the
 	// threat-list-match rule joins.
 	ThreatListsTableName = "threat_lists"

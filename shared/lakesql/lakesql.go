@@ -43,8 +43,8 @@ func OpenWithReference(ctx context.Context, dir, refDir string, s *lake.Schema) 
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && path == filepath.Join(dir, strings.TrimSuffix(lake.ReferencePrefix, "/")) {
-			return fs.SkipDir // reference data: not flows
+		if d.IsDir() && (path == filepath.Join(dir, strings.TrimSuffix(lake.ReferencePrefix, "/")) || isRollups(dir, path)) {
+			return fs.SkipDir // reference data, rollups: not flows
 		}
 		if !d.IsDir() && strings.HasSuffix(path, ".parquet") {
 			found = true
@@ -159,6 +159,16 @@ func fileColumns(ctx context.Context, db *sql.DB, dir string) (map[string]bool, 
 	return have, rows.Err()
 }
 
+// isRollups reports whether path is the rollups folder (lake.RollupPrefix)
+// of the lake under dir, or of a prefix inside it (the demo's flows/).
+func isRollups(dir, path string) bool {
+	if filepath.Base(path) != strings.TrimSuffix(lake.RollupPrefix, "/") {
+		return false
+	}
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && strings.Count(rel, string(filepath.Separator)) <= 1
+}
+
 // globSQL returns the SQL list of the globs of the lake's flow objects:
 // every Parquet file in the partition folders (aws_account=…) of each
 // folder that holds them, dir itself or a prefix inside it (the demo's
@@ -171,7 +181,7 @@ func globSQL(dir string) string {
 		if err != nil || !d.IsDir() {
 			return nil
 		}
-		if path == ref {
+		if path == ref || isRollups(dir, path) {
 			return fs.SkipDir
 		}
 		if strings.HasPrefix(d.Name(), lake.KeyAccount+"=") {
