@@ -46,12 +46,18 @@ type Catalog struct {
 	// ThreatListsPrefix (flowlake threat-list import writes it), no
 	// partitions.
 	ThreatLists awsglue.CfnTable
-	Workgroup   awsathena.CfnWorkGroup
+	// Rollups is the third table, the compactor's hourly rollups
+	// (lake.RollupTable, under RollupPrefix) that the baseline rules read
+	// instead of weeks of flows; the flows table's partition projection.
+	Rollups   awsglue.CfnTable
+	Workgroup awsathena.CfnWorkGroup
 	// TableDef is the table as plain data, as the CfnTable was made from.
 	TableDef lake.Table
 	// ThreatListsDef is the threat lists' table as plain data.
 	ThreatListsDef lake.Table
-	DatabaseName   string
+	// RollupsDef is the rollups' table as plain data.
+	RollupsDef   lake.Table
+	DatabaseName string
 
 	lake, results awss3.IBucket
 }
@@ -148,6 +154,30 @@ func NewCatalog(scope constructs.Construct, id string, p CatalogProps) *Catalog 
 	})
 	c.ThreatLists.Node().AddDependency(c.Database)
 
+	c.RollupsDef = lake.RollupTable(c.TableDef, "s3://"+*p.Lake.BucketName()+"/")
+	c.Rollups = awsglue.NewCfnTable(c.Construct, jsii.String("RollupsTable"), &awsglue.CfnTableProps{
+		CatalogId:    account,
+		DatabaseName: jsii.String(p.DatabaseName),
+		TableInput: &awsglue.CfnTable_TableInputProperty{
+			Name:          jsii.String(c.RollupsDef.Name),
+			Description:   jsii.String("hourly rollups the compactor writes: per interface, protocol and port, what it sent to the internet; for the baseline rules"),
+			TableType:     jsii.String("EXTERNAL_TABLE"),
+			Parameters:    c.RollupsDef.Parameters,
+			PartitionKeys: cols(c.RollupsDef.PartitionKeys),
+			StorageDescriptor: &awsglue.CfnTable_StorageDescriptorProperty{
+				Columns:      cols(c.RollupsDef.Columns),
+				Location:     jsii.String(c.RollupsDef.Location),
+				InputFormat:  jsii.String(c.RollupsDef.InputFormat),
+				OutputFormat: jsii.String(c.RollupsDef.OutputFormat),
+				SerdeInfo: &awsglue.CfnTable_SerdeInfoProperty{
+					SerializationLibrary: jsii.String(c.RollupsDef.SerDe),
+					Parameters:           map[string]string{"serialization.format": "1"},
+				},
+			},
+		},
+	})
+	c.Rollups.Node().AddDependency(c.Database)
+
 	c.Workgroup = awsathena.NewCfnWorkGroup(c.Construct, jsii.String("Workgroup"), &awsathena.CfnWorkGroupProps{
 		Name:                  jsii.String(p.DatabaseName),
 		Description:           jsii.String("flowlake: queries over the flow-log lake"),
@@ -186,12 +216,13 @@ func NewCatalog(scope constructs.Construct, id string, p CatalogProps) *Catalog 
 // GrantQuery lets grantee run queries over the table in the workgroup and
 // read their results: Athena's query actions on the workgroup, Glue reads
 // of the catalog, the database and the two tables, reads of the lake's
-// Parquet objects (LakePrefix and ThreatListsPrefix only) and reads and
+// Parquet objects (LakePrefix, ThreatListsPrefix and RollupPrefix only) and reads and
 // writes of the workgroup's results (ResultsPrefix only). It grants no
 // write to the lake.
 func (c *Catalog) GrantQuery(grantee awsiam.IGrantable) {
 	c.lake.GrantRead(grantee, jsii.String(LakePrefix+"*"))
 	c.lake.GrantRead(grantee, jsii.String(ThreatListsPrefix+"*"))
+	c.lake.GrantRead(grantee, jsii.String(RollupPrefix+"*"))
 	c.results.GrantReadWrite(grantee, jsii.String(ResultsPrefix+"*"))
 	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
 		Grantee:      grantee,
@@ -229,5 +260,6 @@ func (c *Catalog) GlueReadArns() []*string {
 		arn("database", c.DatabaseName),
 		arn("table", c.DatabaseName+"/"+c.TableDef.Name),
 		arn("table", c.DatabaseName+"/"+c.ThreatListsDef.Name),
+		arn("table", c.DatabaseName+"/"+c.RollupsDef.Name),
 	}
 }

@@ -26,20 +26,41 @@ func TestCatalog(t *testing.T) {
 		"DatabaseInput": map[string]any{"Name": "flowlake", "Description": assertions.Match_AnyValue()},
 	})
 	tables := tp.resources("AWS::Glue::Table")
-	if len(tables) != 2 {
-		t.Fatalf("%d Glue tables; want 2 (flows, threat_lists)", len(tables))
+	if len(tables) != 3 {
+		t.Fatalf("%d Glue tables; want 3 (flows, threat_lists, flows_rollup)", len(tables))
 	}
-	var in, lists map[string]any
+	var in, lists, rollups map[string]any
 	for _, p := range tables {
 		ti := p["TableInput"].(map[string]any)
-		if ti["Name"] == "threat_lists" {
+		switch ti["Name"] {
+		case "threat_lists":
 			lists = ti
-		} else {
+		case "flows_rollup":
+			rollups = ti
+		default:
 			in = ti
 		}
 	}
-	if in == nil || lists == nil {
-		t.Fatalf("Glue tables %v; want flows and threat_lists", tables)
+	if in == nil || lists == nil || rollups == nil {
+		t.Fatalf("Glue tables %v; want flows, threat_lists and flows_rollup", tables)
+	}
+	// The rollups: the compactor's, under rollups/, with the flows'
+	// partition projection.
+	var rollupCols []string
+	for _, col := range rollups["StorageDescriptor"].(map[string]any)["Columns"].([]any) {
+		col := col.(map[string]any)
+		rollupCols = append(rollupCols, fmt.Sprint(col["Name"], " ", col["Type"]))
+	}
+	if got := strings.Join(rollupCols, ","); got != "interface_id string,protocol int,dstport int,flows bigint,packets bigint,bytes bigint" {
+		t.Errorf("flows_rollup columns = %s", got)
+	}
+	if loc := render(rollups["StorageDescriptor"].(map[string]any)["Location"]); !logicalIDPath(`s3://${StorageLake`, `}/rollups/`).MatchString(loc) {
+		t.Errorf("flows_rollup Location = %s; want the lake bucket's rollups/", loc)
+	}
+	rp, fp := rollups["Parameters"].(map[string]any), in["Parameters"].(map[string]any)
+	if !strings.Contains(render(rp["storage.location.template"]), "}/rollups/aws_account=${aws_account}/") ||
+		js(rollups["PartitionKeys"]) != js(in["PartitionKeys"]) || rp["projection.day.range"] != fp["projection.day.range"] {
+		t.Errorf("flows_rollup: partitions %v, parameters %v; want the flows table's projection under rollups/", rollups["PartitionKeys"], rp)
 	}
 	// The threat lists: the lake's reference table, no partitions.
 	var listCols []string
@@ -164,6 +185,7 @@ func TestCatalogGrantQuery(t *testing.T) {
 		{"glue:GetTable", `:table/flowlake/flows$`}, {"glue:GetDatabase", `:database/flowlake$`}, {"glue:GetPartitions", `:catalog$`},
 		{"s3:GetObject", lake + `/flows/\*$`}, {"s3:ListBucket", lake + `$`},
 		{"glue:GetTable", `:table/flowlake/threat_lists$`}, {"s3:GetObject", lake + `/reference/threat_lists/\*$`},
+		{"glue:GetTable", `:table/flowlake/flows_rollup$`}, {"s3:GetObject", lake + `/rollups/\*$`},
 		{"s3:GetObject", results + `/athena/\*$`}, {"s3:PutObject", results + `/athena/\*$`},
 	} {
 		if len(allowed(sts, a[0], a[1])) == 0 {

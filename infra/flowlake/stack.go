@@ -342,13 +342,13 @@ func (s *Stack) addDetect(c Config, code string) {
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(s.Detect.Role, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("reads only the lake's flows/ and reference/threat_lists/ prefixes, writes only the lake's dead-letter/notify/ prefix and athena/ in its own results bucket; " +
+		Reason: jsii.String("reads only the lake's flows/, rollups/ and reference/threat_lists/ prefixes, writes only the lake's dead-letter/notify/ prefix and athena/ in its own results bucket; " +
 			"s3 read grants include the List*/GetObject* action families Athena needs; " +
 			"kms:GenerateDataKey* is the findings topic's publish grant, on that topic's own key only"),
 		AppliesTo: &[]any{
 			"Action::kms:GenerateDataKey*",
 			"Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:DeleteObject*", "Action::s3:Abort*",
-			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<StorageLake[0-9A-F]{8}\.Arn>\/(flows|dead-letter\/notify|reference\/threat_lists)\/\*$/g`)},
+			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<StorageLake[0-9A-F]{8}\.Arn>\/(flows|rollups|dead-letter\/notify|reference\/threat_lists)\/\*$/g`)},
 			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<StorageAthenaResults[0-9A-F]{8}\.Arn>\/athena\/\*$/g`)},
 		},
 	}}, jsii.Bool(true))

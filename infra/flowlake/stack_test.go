@@ -339,14 +339,20 @@ func TestCatalogInStack(t *testing.T) {
 		"DatabaseInput": map[string]any{"Name": "flowlake", "Description": assertions.Match_AnyValue()},
 	})
 	tables := tp.resources("AWS::Glue::Table")
-	if len(tables) != 2 {
-		t.Fatalf("%d Glue tables; want 2 (flows, threat_lists)", len(tables))
+	if len(tables) != 3 {
+		t.Fatalf("%d Glue tables; want 3 (flows, threat_lists, flows_rollup)", len(tables))
 	}
 	for _, p := range tables {
 		in := p["TableInput"].(map[string]any)
 		if in["Name"] == "threat_lists" {
 			if loc := render(in["StorageDescriptor"].(map[string]any)["Location"]); !logicalIDPath("s3://${StorageLake", "}/reference/threat_lists/").MatchString(loc) {
 				t.Errorf("threat_lists Location = %s; want the lake bucket's reference/threat_lists/", loc)
+			}
+			continue
+		}
+		if in["Name"] == "flows_rollup" {
+			if loc := render(in["StorageDescriptor"].(map[string]any)["Location"]); !logicalIDPath("s3://${StorageLake", "}/rollups/").MatchString(loc) {
+				t.Errorf("flows_rollup Location = %s; want the lake bucket's rollups/", loc)
 			}
 			continue
 		}

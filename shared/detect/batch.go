@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/flowlake/flowlake/shared/enrich"
@@ -25,10 +26,25 @@ type Batch struct {
 	set    *Set
 	groups map[groupKey]*group
 	keys   []groupKey // in creation order, for deterministic output
+	// hist, when not nil, is the history of what was observed, as the
+	// compactor's rollups hold it, for the baseline rules (NewHistoryBatch).
+	hist map[histKey]*history
+}
+
+type histKey struct{ account, eni string }
+
+// history is one interface's rollups, as the lake engine's join returns
+// them: the days it sent anything to the internet, bytes by day and hour,
+// and the hours it used each (protocol, port) of a connection it opened.
+type history struct {
+	days  map[string]bool
+	bytes map[string]int64    // "yyyy-MM-dd/HH"
+	ports map[[2]int][]string // {protocol, port} → "yyyy-MM-dd/HH"
 }
 
 type groupKey struct {
 	rule    int
+	proto   int16
 	account string
 	window  int64
 	src     netip.Addr
@@ -106,10 +122,85 @@ func (s *Set) NewBatch() *Batch {
 	return &Batch{set: s, groups: map[groupKey]*group{}}
 }
 
+// NewHistoryBatch returns a batch engine that also judges the baseline
+// rules (those that read the lake's rollups), from the history in what it
+// observes: every record adds to its interface's history as the
+// compactor's rollup would. For tests and samples, which give a batch
+// weeks of records; ingest's batches hold no history, and skip them.
+func (s *Set) NewHistoryBatch() *Batch {
+	b := s.NewBatch()
+	b.hist = map[histKey]*history{}
+	return b
+}
+
 // Reset forgets everything observed.
 func (b *Batch) Reset() {
 	clear(b.groups)
 	b.keys = b.keys[:0]
+	if b.hist != nil {
+		clear(b.hist)
+	}
+}
+
+// addHistory adds a record to its interface's history, as
+// compact.RollupRow counts it: outbound to an address not ours.
+func (b *Batch) addHistory(f *flow) {
+	r := f.r
+	if !r.Has(flowlog.FieldInterfaceID) || !f.dstExternal() {
+		return
+	}
+	if f.dir != "egress" && (f.dir != "" || !f.srcOK || !f.srcInternal) {
+		return
+	}
+	account := b.set.cfg.Account // the partition's account, as g.agg.PartAccount
+	if account == "" {
+		account = lakeUnknown
+		if r.Has(flowlog.FieldAccountID) {
+			account = r.AccountID
+		}
+	}
+	k := histKey{account: account, eni: r.InterfaceID}
+	h := b.hist[k]
+	if h == nil {
+		h = &history{days: map[string]bool{}, bytes: map[string]int64{}, ports: map[[2]int][]string{}}
+		b.hist[k] = h
+	}
+	t := time.Unix(r.Start, 0).UTC()
+	hour := t.Format("2006-01-02/15")
+	h.days[t.Format(time.DateOnly)] = true
+	h.bytes[hour] += r.Bytes
+	if (r.Protocol == 6 || r.Protocol == 17) && r.Has(flowlog.FieldSrcPort) && r.Has(flowlog.FieldDstPort) &&
+		r.SrcPort >= EphemeralFrom && r.DstPort < EphemeralFrom {
+		p := [2]int{int(r.Protocol), int(r.DstPort)}
+		if !slices.Contains(h.ports[p], hour) {
+			h.ports[p] = append(h.ports[p], hour)
+		}
+	}
+}
+
+// historyOf fills a baseline group's history, as the lake engine's join
+// does (rollupSQL).
+func (b *Batch) historyOf(c *compiled, a *Agg) {
+	h := b.hist[histKey{account: a.PartAccount, eni: a.Key[DimENI]}]
+	if h == nil {
+		return
+	}
+	for d := range h.days {
+		a.HistDays = append(a.HistDays, d)
+	}
+	switch c.rule.Join {
+	case JoinVolumeBaseline:
+		hh := time.Unix(a.WindowStart, 0).UTC().Format("15")
+		for k, v := range h.bytes {
+			if day, hour, _ := strings.Cut(k, "/"); hour == hh {
+				a.HistValues = append(a.HistValues, day+"="+strconv.FormatInt(v, 10))
+			}
+		}
+	case JoinPortHistory:
+		proto, _ := strconv.Atoi(a.Key[DimProtocol])
+		port, _ := strconv.Atoi(a.Key[DimDstPort])
+		a.HistValues = append(a.HistValues, h.ports[[2]int{proto, port}]...)
+	}
 }
 
 // Observe adds records to the batch. enr, when not nil, holds their
@@ -145,9 +236,15 @@ func (b *Batch) Observe(recs []flowlog.Record, enr []enrich.Fields) {
 		if r.Has(flowlog.FieldFlowDirection) {
 			f.dir = r.FlowDirection
 		}
+		if b.hist != nil {
+			b.addHistory(&f)
+		}
 	rules:
 		for ri := range b.set.rules {
 			c := &b.set.rules[ri]
+			if c.rule.Join.rollups() && b.hist == nil {
+				continue // history is the lake engine's
+			}
 			for _, cond := range c.rule.When {
 				if !cond.match(&c.env, &f) {
 					continue rules
@@ -178,6 +275,8 @@ func (b *Batch) add(ri int, c *compiled, f *flow) {
 			k.port = r.DstPort
 		case DimENI:
 			k.eni = r.InterfaceID
+		case DimProtocol:
+			k.proto = int16(r.Protocol)
 		}
 	}
 	g := b.groups[k]
@@ -291,7 +390,11 @@ func (b *Batch) Findings() []finding.Finding {
 		a := g.agg // a copy: the batch may go on
 		a.Ports, a.Hosts = int64(g.ports.len()), int64(g.hosts.len())
 		a.Sources, a.Conns = int64(g.sources.len()), int64(g.conns.len())
-		if !c.rule.fires(&c.s, &a) {
+		if c.rule.Join.rollups() {
+			if c.rule.Measure.of(&c.s, &a) < c.s.Threshold {
+				continue // judged against its history below
+			}
+		} else if !c.rule.fires(&c.s, &a) {
 			continue
 		}
 		a.Key = map[Dim]string{}
@@ -305,6 +408,14 @@ func (b *Batch) Findings() []finding.Finding {
 				a.Key[d] = strconv.Itoa(int(k.port))
 			case DimENI:
 				a.Key[d] = k.eni
+			case DimProtocol:
+				a.Key[d] = strconv.Itoa(int(k.proto))
+			}
+		}
+		if c.rule.Join.rollups() {
+			b.historyOf(c, &a)
+			if !c.rule.fires(&c.s, &a) {
+				continue
 			}
 		}
 		a.Src, a.Dst = minAddr(&g.sources), minAddr(&g.hosts)

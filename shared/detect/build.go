@@ -90,6 +90,7 @@ func (s *Set) build(c *compiled, a *Agg, engine finding.Engine) finding.Finding 
 	if a.Key[DimENI] != "" {
 		f.InterfaceID = a.Key[DimENI]
 	}
+	baselineEvidence(&f, a.Baseline)
 	f.Ports = a.PortList
 	if len(f.Ports) > maxPorts {
 		f.Ports = f.Ports[:maxPorts]

@@ -345,3 +345,19 @@ func PeerListed() Cond {
 		sql: func(*env) string { return "" },
 	}
 }
+
+// OpenedByUs keeps the flows of a connection our side opened, as the
+// compactor's rollups count them: from an ephemeral source port
+// (EphemeralFrom and up) to a port below the ephemeral range.
+func OpenedByUs() Cond {
+	return Cond{
+		Doc: fmt.Sprintf("srcport >= %d and dstport < %d (a connection we opened)", EphemeralFrom, EphemeralFrom),
+		match: func(_ *env, f *flow) bool {
+			return f.r.Has(flowlog.FieldSrcPort) && f.r.Has(flowlog.FieldDstPort) &&
+				int(f.r.SrcPort) >= EphemeralFrom && int(f.r.DstPort) < EphemeralFrom
+		},
+		sql: func(*env) string {
+			return fmt.Sprintf("srcport >= %d AND dstport < %d", EphemeralFrom, EphemeralFrom)
+		},
+	}
+}

@@ -141,8 +141,9 @@ func (s *Set) now() time.Time {
 // ParseSetting applies one "rule.field=value" assignment (the CLI's --set
 // and the Lambda's DETECT_SETTINGS) to cfg.Rules. Fields: window (a Go
 // duration), threshold, flow_bytes, max_packets, max_port (integers),
-// ports (comma-separated; empty for none) and allow (comma-separated
-// addresses or CIDR blocks; empty for none).
+// ports (comma-separated; empty for none), allow (comma-separated
+// addresses or CIDR blocks; empty for none), k (a number), days and
+// min_days (integers).
 func (c *Config) ParseSetting(kv string) error {
 	name, value, ok := strings.Cut(kv, "=")
 	id, field, ok2 := strings.Cut(name, ".")
@@ -186,6 +187,12 @@ func (c *Config) ParseSetting(kv string) error {
 			}
 			s.Ports = append(s.Ports, n)
 		}
+	case "k":
+		s.K, err = strconv.ParseFloat(value, 64)
+	case "days":
+		s.Days = int(num())
+	case "min_days":
+		s.MinDays = int(num())
 	case "allow":
 		s.Allow = []netip.Prefix{}
 		for _, a := range strings.Split(value, ",") {

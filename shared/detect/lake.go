@@ -122,6 +122,7 @@ func parseAgg(c *compiled, r Row) (Agg, error) {
 	for _, d := range c.rule.Entity {
 		a.Key[d] = r["key_"+d.name()]
 	}
+	a.HistDays, a.HistValues = parseList(r["hist_days"]), parseList(r["hist_values"])
 	if ll, ok := r["list_label"]; ok {
 		a.List, a.Label, _ = strings.Cut(ll, " ") // list names hold no space
 	}

@@ -37,6 +37,14 @@ type Settings struct {
 	// octets (IPv4) or groups (IPv6), as Config.InternalPrefixes: the SQL
 	// matches its text.
 	Allow []netip.Prefix `json:"allow,omitempty"`
+	// K, Days and MinDays (the baseline rules): history is the Days
+	// before the window's day, an interface with fewer than MinDays of
+	// them is not judged (a new instance is not noise), and
+	// traffic-volume-anomaly's baseline is the median plus K × the median
+	// absolute deviation of the same hour on those days.
+	K       float64 `json:"k,omitempty"`
+	Days    int     `json:"days,omitempty"`
+	MinDays int     `json:"min_days,omitempty"`
 }
 
 // merge returns s with the non-zero fields of o.
@@ -62,6 +70,15 @@ func (s Settings) merge(o Settings) Settings {
 	if o.Allow != nil {
 		s.Allow = append([]netip.Prefix(nil), o.Allow...)
 	}
+	if o.K != 0 {
+		s.K = o.K
+	}
+	if o.Days != 0 {
+		s.Days = o.Days
+	}
+	if o.MinDays != 0 {
+		s.MinDays = o.MinDays
+	}
 	return s
 }
 
@@ -79,6 +96,9 @@ func (s *Settings) check() error {
 	}
 	if s.MaxPort < 0 || s.MaxPort > 65536 {
 		return fmt.Errorf("max_port %d out of range", s.MaxPort)
+	}
+	if s.K < 0 || s.Days < 0 || s.Days > 60 || s.MinDays < 0 || s.MinDays > s.Days {
+		return fmt.Errorf("k %v, days %d, min_days %d: want k ≥ 0 and 0 ≤ min_days ≤ days ≤ 60", s.K, s.Days, s.MinDays)
 	}
 	for _, p := range s.Allow {
 		if p.Bits() == p.Addr().BitLen() {
@@ -103,6 +123,9 @@ func (s *Settings) thresholds(r *Rule) map[string]int64 {
 	if s.MaxPort > 0 {
 		m["max_port"] = int64(s.MaxPort)
 	}
+	if s.Days > 0 {
+		m["history_days"], m["min_history_days"] = int64(s.Days), int64(s.MinDays)
+	}
 	return m
 }
 
@@ -112,10 +135,11 @@ type Dim uint8
 
 // Dimensions.
 const (
-	DimSrc     Dim = iota + 1 // srcaddr
-	DimDst                    // dstaddr
-	DimDstPort                // dstport
-	DimENI                    // interface_id
+	DimSrc      Dim = iota + 1 // srcaddr
+	DimDst                     // dstaddr
+	DimDstPort                 // dstport
+	DimENI                     // interface_id
+	DimProtocol                // protocol
 )
 
 func (d Dim) name() string {
@@ -128,6 +152,8 @@ func (d Dim) name() string {
 		return "dstport"
 	case DimENI:
 		return "eni"
+	case DimProtocol:
+		return "protocol"
 	}
 	return "?"
 }
@@ -142,6 +168,8 @@ func (d Dim) column() string {
 		return "dstport"
 	case DimENI:
 		return "interface_id"
+	case DimProtocol:
+		return "protocol"
 	}
 	return "NULL"
 }
@@ -294,6 +322,9 @@ func (n NextSteps) Steps(actor bool) []string {
 
 // fires reports whether a group's aggregate reaches the thresholds.
 func (r *Rule) fires(s *Settings, a *Agg) bool {
+	if r.Join.rollups() {
+		return r.Measure.of(s, a) >= s.Threshold && r.Join.judge(s, a)
+	}
 	if r.Measure.of(s, a) >= s.Threshold {
 		return true
 	}
@@ -335,6 +366,13 @@ type Agg struct {
 	PortList              []int // distinct destination ports, sorted
 	FirstSeen, LastSeen   int64 // Unix seconds: least start, greatest end
 	Samples               []finding.Flow
+	// HistDays are the days (yyyy-MM-dd) of the interface's rollups, and
+	// HistValues its history of the group (day=bytes at the window's hour
+	// for JoinVolumeBaseline, day/hour of each use of the port for
+	// JoinPortHistory), as the lake engine's join returns them; Baseline
+	// is what the judge found (JoinVolumeBaseline).
+	HistDays, HistValues []string
+	Baseline             *Baseline
 	// List and Label are the threat list and the entry's label the
 	// group's peer is on (JoinThreatLists).
 	List, Label string

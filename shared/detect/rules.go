@@ -368,6 +368,8 @@ var Rules = []Rule{
 	outboundDoS,
 	spamBot,
 	threatListMatch,
+	unusualPort,
+	trafficVolumeAnomaly,
 }
 
 // Wave two: behaviours GuardDuty reports for EC2 that flow logs alone show.

@@ -3,7 +3,9 @@ package detect_test
 import (
 	"context"
 	"fmt"
+	"github.com/flowlake/flowlake/shared/compact"
 	"io"
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -78,11 +80,25 @@ func TestRuleCases(t *testing.T) {
 					set = detect.MustCompile(detect.Config{Now: fixedNow, ThreatLists: c.Lists})
 				}
 				recs := c.Records()
-				b := set.NewBatch()
+				// A baseline rule's case holds weeks of history: the batch
+				// engine judges it from what it observes, the lake engine
+				// from the rollups the compactor writes.
+				b := set.NewHistoryBatch()
 				b.Observe(recs, nil)
 				batch := ofRule(b.Findings(), r.ID)
 
-				fs, err := duck.Detect(context.Background(), writeLake(t, recs, c.Lists...), set, time.Time{}, time.Time{})
+				dir := writeLake(t, recs, c.Lists...)
+				var since, until time.Time
+				if r.Join == detect.JoinVolumeBaseline || r.Join == detect.JoinPortHistory {
+					c := &compact.Compactor{Bucket: compact.Dir{Root: dir}, TempDir: t.TempDir(), Log: slog.New(slog.DiscardHandler)}
+					if _, err := c.Run(context.Background(), compact.Window{Before: detect.CaseStart.AddDate(0, 0, 2)}); err != nil {
+						t.Fatalf("compact: %v", err)
+					}
+					// The scheduled run over the case's hours, as over the
+					// last hours of a lake with weeks of history.
+					since, until = detect.CaseStart.Truncate(time.Hour), detect.CaseStart.Add(2*time.Hour)
+				}
+				fs, err := duck.Detect(context.Background(), dir, set, since, until)
 				if err != nil {
 					t.Fatalf("lake engine: %v", err)
 				}

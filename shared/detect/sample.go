@@ -12,7 +12,8 @@ var SampleTime = time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC)
 
 // Sample returns a realistic finding of the rule, for notifiers' golden
 // tests: what the batch engine, with the default settings, raises on the
-// rule's first should-fire case, detected at SampleTime. It is the same
+// rule's first should-fire case (its history too, for a baseline rule:
+// NewHistoryBatch), detected at SampleTime. It is the same
 // every time.
 func (r *Rule) Sample() finding.Finding {
 	for _, c := range r.Cases {
@@ -20,7 +21,7 @@ func (r *Rule) Sample() finding.Finding {
 			continue
 		}
 		set := MustCompile(Config{Now: func() time.Time { return SampleTime }, ThreatLists: c.Lists})
-		b := set.NewBatch()
+		b := set.NewHistoryBatch() // a baseline rule's case holds its history
 		b.Observe(c.Records(), nil)
 		for _, f := range b.Findings() {
 			if f.Rule == r.ID {

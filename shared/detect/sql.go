@@ -148,6 +148,9 @@ func (s *Set) aggregateSQL(c *compiled, h0, h1 int64) string {
 	if c.rule.Join == JoinThreatLists {
 		fmt.Fprintf(&b, ",\n  CASE WHEN %s THEN min(dstaddr) ELSE min(srcaddr) END AS peer", s.cls.sqlInternal("min(srcaddr)"))
 	}
+	if c.rule.Join.rollups() {
+		b.WriteString(",\n  min(\"hour\") AS part_hour") // windows lie in one hour
+	}
 	b.WriteString(`
 FROM flows
 WHERE `)
@@ -160,6 +163,11 @@ WHERE `)
 	fmt.Fprintf(&b, "\nGROUP BY %s\nHAVING %s", strings.Join(group, ", "), c.rule.having(&c.s))
 	if c.rule.Join == JoinThreatLists {
 		return threatListsSQL(b.String())
+	}
+	if c.rule.Join.rollups() {
+		first := time.Unix(h0*3600, 0).UTC().Truncate(24*time.Hour).AddDate(0, 0, -c.s.Days)
+		last := time.Unix((h1-1)*3600, 0).UTC().Truncate(24 * time.Hour)
+		return s.rollupSQL(b.String(), c.rule.Join, first, last)
 	}
 	return b.String() + "\nORDER BY window_start, account"
 }

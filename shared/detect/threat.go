@@ -26,6 +26,13 @@ const (
 	// name, then label, when several lists hold the peer). The rule's
 	// Entity must hold DimSrc and DimDst, so a group has one peer.
 	JoinThreatLists
+	// JoinVolumeBaseline matches an interface's hour with the same hour of
+	// the days before in the lake's rollups (lake.RollupTable): lake
+	// engine only (see baseline.go).
+	JoinVolumeBaseline
+	// JoinPortHistory matches an interface's (protocol, port) with its use
+	// in the rollups of the days before: lake engine only.
+	JoinPortHistory
 )
 
 // threatListsSQL wraps a rule's aggregate (with its peer column) in the

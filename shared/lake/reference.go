@@ -140,3 +140,40 @@ func WriteThreatList(ctx context.Context, store Store, prefix string, l *threatl
 	}
 	return len(rows), nil
 }
+
+// RollupTableName is the table of the compactor's rollups (package
+// compact: one object per compacted partition-hour under RollupPrefix),
+// which the baseline rules read instead of weeks of flows.
+const RollupTableName = "flows_rollup"
+
+// RollupColumns are the columns of the rollups, in the order of their
+// objects (compact.RollupRow).
+var RollupColumns = []TableColumn{
+	{"interface_id", "string", "the network interface"},
+	{"protocol", "int", "IANA protocol number, -1 for none"},
+	{"dstport", "int", "destination port of a TCP or UDP connection the interface opened (ephemeral source port); -1 for other flows"},
+	{"flows", "bigint", "flow records"},
+	{"packets", "bigint", "packets sent"},
+	{"bytes", "bigint", "bytes sent to addresses that are not ours"},
+}
+
+// RollupTable returns the Glue table of the rollups beside flows, the
+// lake's flows table: the same partition projection, at RollupPrefix of
+// the lake's root (root: s3://bucket/, the flows table's location less
+// its prefix).
+func RollupTable(flows Table, root string) Table {
+	if root != "" && !strings.HasSuffix(root, "/") {
+		root += "/"
+	}
+	t := flows
+	t.Name = RollupTableName
+	t.Location = root + RollupPrefix
+	t.Columns = append([]TableColumn(nil), RollupColumns...)
+	t.PartitionKeys = append([]TableColumn(nil), flows.PartitionKeys...)
+	t.Parameters = map[string]string{}
+	for k, v := range flows.Parameters {
+		t.Parameters[k] = v
+	}
+	t.Parameters["storage.location.template"] = strings.Replace(flows.Parameters["storage.location.template"], flows.Location, t.Location, 1)
+	return t
+}

@@ -87,7 +87,65 @@ func OpenWithReference(ctx context.Context, dir, refDir string, s *lake.Schema) 
 		db.Close()
 		return nil, fmt.Errorf("create view %s: %w", lake.ThreatListsTableName, err)
 	}
+	// The rollups are beside the reference data (the lake's root).
+	rollupsDir := filepath.Join(filepath.Dir(refDir), strings.TrimSuffix(lake.RollupPrefix, "/"))
+	if _, err := db.ExecContext(ctx, RollupViewSQL(rollupsDir, hasRollups(rollupsDir))); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create view %s: %w", lake.RollupTableName, err)
+	}
 	return db, nil
+}
+
+// rollupName is the name of a partition-hour's rollup object
+// (compact.RollupName).
+const rollupName = "rollup.pq"
+
+func hasRollups(dir string) bool {
+	found := false
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Name() == rollupName {
+			found = true
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return found
+}
+
+// RollupViewSQL returns the CREATE VIEW statement of the rollups
+// (lake.RollupTable) in the folder dir (the lake's rollups/), with the
+// Glue table's columns and types and the partition keys as strings; with
+// no rollup (have false) the view is empty.
+func RollupViewSQL(dir string, have bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS SELECT\n", ident(lake.RollupTableName))
+	var cols []string
+	for _, c := range lake.RollupColumns {
+		typ := map[string]string{"int": "INTEGER", "bigint": "BIGINT"}[c.Type]
+		if typ == "" {
+			typ = "VARCHAR"
+		}
+		if have {
+			cols = append(cols, fmt.Sprintf("  CAST(%s AS %s) AS %s", ident(c.Name), typ, ident(c.Name)))
+		} else {
+			cols = append(cols, fmt.Sprintf("  CAST(NULL AS %s) AS %s", typ, ident(c.Name)))
+		}
+	}
+	for _, k := range lake.PartitionKeys() {
+		if have {
+			cols = append(cols, fmt.Sprintf("  CAST(%s AS VARCHAR) AS %s", ident(k), ident(k)))
+		} else {
+			cols = append(cols, fmt.Sprintf("  CAST(NULL AS VARCHAR) AS %s", ident(k)))
+		}
+	}
+	b.WriteString(strings.Join(cols, ",\n"))
+	if have {
+		g := filepath.ToSlash(filepath.Join(dir, lake.KeyAccount+"=*", "**", rollupName))
+		fmt.Fprintf(&b, "\nFROM read_parquet(%s, hive_partitioning = true, hive_types_autocast = false)", literal(g))
+	} else {
+		b.WriteString("\nWHERE FALSE")
+	}
+	return b.String()
 }
 
 // hasParquet reports whether dir holds a Parquet file (false when it does
