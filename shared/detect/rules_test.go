@@ -189,3 +189,30 @@ func TestAllowList(t *testing.T) {
 		}
 	}
 }
+
+// TestBaselineSettings: k, days and min_days parse and are checked.
+func TestBaselineSettings(t *testing.T) {
+	var cfg detect.Config
+	for _, kv := range []string{"traffic-volume-anomaly.k=2.5", "traffic-volume-anomaly.days=21", "unusual-port.min_days=3"} {
+		if err := cfg.ParseSetting(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set := detect.MustCompile(cfg)
+	if s, _ := set.Settings("traffic-volume-anomaly"); s.K != 2.5 || s.Days != 21 || s.MinDays != 7 {
+		t.Errorf("traffic-volume-anomaly settings %+v; want k 2.5, days 21, min_days 7", s)
+	}
+	if s, _ := set.Settings("unusual-port"); s.Days != 14 || s.MinDays != 3 {
+		t.Errorf("unusual-port settings %+v; want days 14, min_days 3", s)
+	}
+	for _, bad := range []string{"unusual-port.min_days=15", "unusual-port.days=61", "traffic-volume-anomaly.k=-1", "traffic-volume-anomaly.k=x"} {
+		var c detect.Config
+		err := c.ParseSetting(bad)
+		if err == nil {
+			_, err = detect.Compile(c)
+		}
+		if err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}
