@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	_ "github.com/duckdb/duckdb-go/v2" // the "duckdb" driver
 
+	"github.com/flowlake/flowlake/shared/detect"
 	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/flowgen"
 	"github.com/flowlake/flowlake/shared/lake"
@@ -57,7 +58,8 @@ func runBench(ctx context.Context, sio stdio, args []string) int {
 			"threads. Prints records/s for both, their ratio and our peak RSS, after\n"+
 			"checking that both outputs hold every row. Then times the ingest-cwlogs\n"+
 			"handler on a real-shaped CloudWatch Logs subscription batch of about 1 MiB\n"+
-			"of messages (rich format), into a folder lake: ms per batch, records/s.\n\n"+
+			"of messages (rich format), enriched and with every detection rule as the\n"+
+			"function runs them, into a folder lake: ms per batch, records/s.\n\n"+
 			"With --compact, instead: the ingest-cwlogs handler on a CloudWatch-like day\n"+
 			"(--compact-batches subscription batches over 24 h of --compact-enis\n"+
 			"interfaces), then the compact Lambda's compactor on it: objects per\n"+
@@ -411,7 +413,10 @@ func benchCloudWatch(ctx context.Context, dir string, batches int) (benchRow, in
 	h := &pipeline.CloudWatchHandler{Format: fm, Pipeline: &pipeline.Pipeline{
 		Store: lake.DirStore{Root: root}, Prefix: pipeline.DefaultLakePrefix,
 		Enricher: &pipeline.LazyEnricher{}, EnrichGroups: []string{enrich.GroupRecord},
-		Log: pipeline.NewLogger(io.Discard, slog.LevelWarn),
+		// Detection as the function runs it: the batch engine with every
+		// rule, over each source (nothing to publish to here).
+		NewDetector: pipeline.BatchDetectors(detect.MustCompile(detect.Config{})),
+		Log:         pipeline.NewLogger(io.Discard, slog.LevelWarn),
 	}}
 	if _, err := h.Handle(ctx, ev); err != nil { // warm up: enricher, pools
 		return benchRow{}, 0, fmt.Errorf("cwlogs handler: %w", err)
