@@ -99,84 +99,22 @@ func NewCatalog(scope constructs.Construct, id string, p CatalogProps) *Catalog 
 	})
 
 	c.TableDef = LakeTable("s3://"+*p.Lake.BucketName()+"/"+LakePrefix, p.Accounts, p.Regions)
-	cols := func(tcs []lake.TableColumn) *[]*awsglue.CfnTable_ColumnProperty {
-		out := make([]*awsglue.CfnTable_ColumnProperty, 0, len(tcs))
-		for _, tc := range tcs {
-			out = append(out, &awsglue.CfnTable_ColumnProperty{
-				Name: jsii.String(tc.Name), Type: jsii.String(tc.Type), Comment: jsii.String(tc.Comment),
-			})
-		}
-		return &out
+	table := func(id, description string, def lake.Table) awsglue.CfnTable {
+		t := awsglue.NewCfnTable(c.Construct, jsii.String(id), &awsglue.CfnTableProps{
+			CatalogId:    account,
+			DatabaseName: jsii.String(p.DatabaseName),
+			TableInput:   glueTableInput(def, description),
+		})
+		t.Node().AddDependency(c.Database)
+		return t
 	}
-	c.Table = awsglue.NewCfnTable(c.Construct, jsii.String("Table"), &awsglue.CfnTableProps{
-		CatalogId:    account,
-		DatabaseName: jsii.String(p.DatabaseName),
-		TableInput: &awsglue.CfnTable_TableInputProperty{
-			Name:          jsii.String(c.TableDef.Name),
-			Description:   jsii.String("VPC flow-log records, enriched; partition projection, no crawler"),
-			TableType:     jsii.String("EXTERNAL_TABLE"),
-			Parameters:    c.TableDef.Parameters,
-			PartitionKeys: cols(c.TableDef.PartitionKeys),
-			StorageDescriptor: &awsglue.CfnTable_StorageDescriptorProperty{
-				Columns:      cols(c.TableDef.Columns),
-				Location:     jsii.String(c.TableDef.Location),
-				InputFormat:  jsii.String(c.TableDef.InputFormat),
-				OutputFormat: jsii.String(c.TableDef.OutputFormat),
-				SerdeInfo: &awsglue.CfnTable_SerdeInfoProperty{
-					SerializationLibrary: jsii.String(c.TableDef.SerDe),
-					Parameters:           map[string]string{"serialization.format": "1"},
-				},
-			},
-		},
-	})
-	c.Table.Node().AddDependency(c.Database)
-
+	c.Table = table("Table", "VPC flow-log records, enriched; partition projection, no crawler", c.TableDef)
 	c.ThreatListsDef = lake.ThreatListsTable("s3://" + *p.Lake.BucketName() + "/")
-	c.ThreatLists = awsglue.NewCfnTable(c.Construct, jsii.String("ThreatListsTable"), &awsglue.CfnTableProps{
-		CatalogId:    account,
-		DatabaseName: jsii.String(p.DatabaseName),
-		TableInput: &awsglue.CfnTable_TableInputProperty{
-			Name:        jsii.String(c.ThreatListsDef.Name),
-			Description: jsii.String("threat lists (flowlake threat-list import): addresses and CIDR blocks by list and label, for threat-list-match"),
-			TableType:   jsii.String("EXTERNAL_TABLE"),
-			Parameters:  c.ThreatListsDef.Parameters,
-			StorageDescriptor: &awsglue.CfnTable_StorageDescriptorProperty{
-				Columns:      cols(c.ThreatListsDef.Columns),
-				Location:     jsii.String(c.ThreatListsDef.Location),
-				InputFormat:  jsii.String(c.ThreatListsDef.InputFormat),
-				OutputFormat: jsii.String(c.ThreatListsDef.OutputFormat),
-				SerdeInfo: &awsglue.CfnTable_SerdeInfoProperty{
-					SerializationLibrary: jsii.String(c.ThreatListsDef.SerDe),
-					Parameters:           map[string]string{"serialization.format": "1"},
-				},
-			},
-		},
-	})
-	c.ThreatLists.Node().AddDependency(c.Database)
-
+	c.ThreatLists = table("ThreatListsTable",
+		"threat lists (flowlake threat-list import): addresses and CIDR blocks by list and label, for threat-list-match", c.ThreatListsDef)
 	c.RollupsDef = lake.RollupTable(c.TableDef, "s3://"+*p.Lake.BucketName()+"/")
-	c.Rollups = awsglue.NewCfnTable(c.Construct, jsii.String("RollupsTable"), &awsglue.CfnTableProps{
-		CatalogId:    account,
-		DatabaseName: jsii.String(p.DatabaseName),
-		TableInput: &awsglue.CfnTable_TableInputProperty{
-			Name:          jsii.String(c.RollupsDef.Name),
-			Description:   jsii.String("hourly rollups the compactor writes: per interface, protocol and port, what it sent to the internet; for the baseline rules"),
-			TableType:     jsii.String("EXTERNAL_TABLE"),
-			Parameters:    c.RollupsDef.Parameters,
-			PartitionKeys: cols(c.RollupsDef.PartitionKeys),
-			StorageDescriptor: &awsglue.CfnTable_StorageDescriptorProperty{
-				Columns:      cols(c.RollupsDef.Columns),
-				Location:     jsii.String(c.RollupsDef.Location),
-				InputFormat:  jsii.String(c.RollupsDef.InputFormat),
-				OutputFormat: jsii.String(c.RollupsDef.OutputFormat),
-				SerdeInfo: &awsglue.CfnTable_SerdeInfoProperty{
-					SerializationLibrary: jsii.String(c.RollupsDef.SerDe),
-					Parameters:           map[string]string{"serialization.format": "1"},
-				},
-			},
-		},
-	})
-	c.Rollups.Node().AddDependency(c.Database)
+	c.Rollups = table("RollupsTable",
+		"hourly rollups the compactor writes: per interface, protocol and port, what it sent to the internet; for the baseline rules", c.RollupsDef)
 
 	c.Workgroup = awsathena.NewCfnWorkGroup(c.Construct, jsii.String("Workgroup"), &awsathena.CfnWorkGroupProps{
 		Name:                  jsii.String(p.DatabaseName),
@@ -262,4 +200,38 @@ func (c *Catalog) GlueReadArns() []*string {
 		arn("table", c.DatabaseName+"/"+c.ThreatListsDef.Name),
 		arn("table", c.DatabaseName+"/"+c.RollupsDef.Name),
 	}
+}
+
+// glueTableInput is the Glue table input of a table: an external Parquet
+// table, with its partition keys (none for a table without).
+func glueTableInput(def lake.Table, description string) *awsglue.CfnTable_TableInputProperty {
+	cols := func(tcs []lake.TableColumn) *[]*awsglue.CfnTable_ColumnProperty {
+		out := make([]*awsglue.CfnTable_ColumnProperty, 0, len(tcs))
+		for _, tc := range tcs {
+			out = append(out, &awsglue.CfnTable_ColumnProperty{
+				Name: jsii.String(tc.Name), Type: jsii.String(tc.Type), Comment: jsii.String(tc.Comment),
+			})
+		}
+		return &out
+	}
+	in := &awsglue.CfnTable_TableInputProperty{
+		Name:        jsii.String(def.Name),
+		Description: jsii.String(description),
+		TableType:   jsii.String("EXTERNAL_TABLE"),
+		Parameters:  def.Parameters,
+		StorageDescriptor: &awsglue.CfnTable_StorageDescriptorProperty{
+			Columns:      cols(def.Columns),
+			Location:     jsii.String(def.Location),
+			InputFormat:  jsii.String(def.InputFormat),
+			OutputFormat: jsii.String(def.OutputFormat),
+			SerdeInfo: &awsglue.CfnTable_SerdeInfoProperty{
+				SerializationLibrary: jsii.String(def.SerDe),
+				Parameters:           map[string]string{"serialization.format": "1"},
+			},
+		},
+	}
+	if len(def.PartitionKeys) > 0 {
+		in.PartitionKeys = cols(def.PartitionKeys)
+	}
+	return in
 }
