@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -193,8 +194,9 @@ WHERE `)
 	fmt.Fprintf(&b, "\n  AND \"start\" >= %d AND \"start\" < %d\n  AND %s = %s", a.WindowStart, a.WindowStart+w, accountExpr, quote(a.Account))
 	for _, d := range c.rule.Entity {
 		v := a.Key[d]
-		if d == DimDstPort {
-			fmt.Fprintf(&b, "\n  AND dstport = %s", v)
+		if d == DimDstPort || d == DimProtocol { // integer columns: an integer literal, as Trino wants
+			n, _ := strconv.Atoi(v)
+			fmt.Fprintf(&b, "\n  AND %s = %d", d.column(), n)
 		} else {
 			fmt.Fprintf(&b, "\n  AND %s = %s", d.column(), quote(v))
 		}
