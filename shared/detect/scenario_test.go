@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/flowlake/flowlake/shared/compact"
 	"io"
+	"log/slog"
 	"net/netip"
 	"slices"
 	"strings"
@@ -199,6 +201,70 @@ func TestBenignBusyDay(t *testing.T) {
 		}
 		for _, f := range b.Findings() {
 			t.Errorf("benign busy day raised %s: %s", f.Rule, f.Description)
+		}
+	}
+}
+
+// TestBaselineScenario proves the baseline rules on the generator's
+// fifteen days (flowgen.NewBaselineScenario): converted into a lake and
+// compacted (the rollups), the lake engine over the last day raises
+// exactly the two injected attacks, once each, and nothing on the benign
+// background; the batch engine, judging from the history it observes,
+// agrees.
+func TestBaselineScenario(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fifteen days to compact: not in -short")
+	}
+	ctx := context.Background()
+	internal := []netip.Prefix{flowgen.EstateIPv6Prefix}
+	cfg := flowgen.Config{Seed: 5, Records: 3000, Accounts: 1, ENIs: 4, Format: flowgen.RichFormat()}
+	s, err := flowgen.NewBaselineScenario(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []flowlog.Record
+	for {
+		r, ok := s.Next()
+		if !ok {
+			break
+		}
+		recs = append(recs, r)
+	}
+	set := detect.MustCompile(detect.Config{Now: fixedNow, InternalPrefixes: internal})
+	day := flowgen.DefaultStart
+
+	dir := writeLake(t, recs)
+	c := &compact.Compactor{Bucket: compact.Dir{Root: dir}, TempDir: t.TempDir(), InternalPrefixes: internal, Log: slog.New(slog.DiscardHandler)}
+	if _, err := c.Run(ctx, compact.Window{Before: day.AddDate(0, 0, 2)}); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := duck.Detect(ctx, dir, set, day, day.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Clone(flowgen.BaselineExpect)
+	slices.Sort(want)
+	if got := rulesOf(fs); !slices.Equal(got, want) || len(fs) != len(want) {
+		t.Errorf("lake engine over the last day: %d findings of %v; want one each of %v", len(fs), got, want)
+		for _, f := range fs {
+			t.Logf("  %s %s %s", f.Rule, f.Entity, f.Description)
+		}
+	}
+
+	b := set.NewHistoryBatch()
+	b.Observe(recs, nil)
+	var last []finding.Finding
+	for _, f := range b.Findings() {
+		if !f.WindowStart.Before(day) {
+			last = append(last, f)
+		}
+	}
+	if got := rulesOf(last); !slices.Equal(got, want) || len(last) != len(fs) {
+		t.Errorf("batch engine with history, last day: %v; want %v", got, want)
+	}
+	for i := range min(len(last), len(fs)) {
+		if last[i].ID != fs[i].ID || last[i].Description != fs[i].Description {
+			t.Errorf("engines disagree:\nbatch %s %s\nlake  %s %s", last[i].Rule, last[i].Description, fs[i].Rule, fs[i].Description)
 		}
 	}
 }
