@@ -18,9 +18,9 @@ type Baseline struct {
 	Bytes  int64 // Median + K × MAD
 }
 
-// rollups reports whether the join reads the compactor's rollups: the
+// ReadsRollups reports whether the join reads the compactor's rollups: the
 // rule is the lake engine's only, as the batch engine has no history.
-func (j Join) rollups() bool { return j == JoinVolumeBaseline || j == JoinPortHistory }
+func (j Join) ReadsRollups() bool { return j == JoinVolumeBaseline || j == JoinPortHistory }
 
 // historyDays returns the history days of a group before its window's
 // day, at most s.Days back.

@@ -146,20 +146,11 @@ func (b *Batch) Reset() {
 // compact.RollupRow counts it: outbound to an address not ours.
 func (b *Batch) addHistory(f *flow) {
 	r := f.r
-	if !r.Has(flowlog.FieldInterfaceID) || !f.dstExternal() {
+	if !r.Has(flowlog.FieldInterfaceID) || !f.outbound() || !f.dstExternal() {
 		return
 	}
-	if f.dir != "egress" && (f.dir != "" || !f.srcOK || !f.srcInternal) {
-		return
-	}
-	account := b.set.cfg.Account // the partition's account, as g.agg.PartAccount
-	if account == "" {
-		account = lakeUnknown
-		if r.Has(flowlog.FieldAccountID) {
-			account = r.AccountID
-		}
-	}
-	k := histKey{account: account, eni: r.InterfaceID}
+	_, part := b.accounts(r)
+	k := histKey{account: part, eni: r.InterfaceID}
 	h := b.hist[k]
 	if h == nil {
 		h = &history{days: map[string]bool{}, bytes: map[string]int64{}, ports: map[[2]int][]string{}}
@@ -169,8 +160,7 @@ func (b *Batch) addHistory(f *flow) {
 	hour := t.Format("2006-01-02/15")
 	h.days[t.Format(time.DateOnly)] = true
 	h.bytes[hour] += r.Bytes
-	if (r.Protocol == 6 || r.Protocol == 17) && r.Has(flowlog.FieldSrcPort) && r.Has(flowlog.FieldDstPort) &&
-		r.SrcPort >= EphemeralFrom && r.DstPort < EphemeralFrom {
+	if (r.Protocol == 6 || r.Protocol == 17) && f.openedByUs() {
 		p := [2]int{int(r.Protocol), int(r.DstPort)}
 		if !slices.Contains(h.ports[p], hour) {
 			h.ports[p] = append(h.ports[p], hour)
@@ -242,7 +232,7 @@ func (b *Batch) Observe(recs []flowlog.Record, enr []enrich.Fields) {
 	rules:
 		for ri := range b.set.rules {
 			c := &b.set.rules[ri]
-			if c.rule.Join.rollups() && b.hist == nil {
+			if c.rule.Join.ReadsRollups() && b.hist == nil {
 				continue // history is the lake engine's
 			}
 			for _, cond := range c.rule.When {
@@ -257,12 +247,7 @@ func (b *Batch) Observe(recs []flowlog.Record, enr []enrich.Fields) {
 
 func (b *Batch) add(ri int, c *compiled, f *flow) {
 	r := f.r
-	account := lakeUnknown
-	if r.Has(flowlog.FieldAccountID) {
-		account = r.AccountID
-	} else if b.set.cfg.Account != "" {
-		account = b.set.cfg.Account
-	}
+	account, part := b.accounts(r)
 	w := int64(c.s.Window / time.Second)
 	k := groupKey{rule: ri, account: account, window: r.Start - r.Start%w}
 	for _, d := range c.rule.Entity {
@@ -285,10 +270,7 @@ func (b *Batch) add(ri int, c *compiled, f *flow) {
 		g.agg.Account = account
 		g.agg.WindowStart = k.window
 		g.agg.FirstSeen = r.Start
-		g.agg.PartAccount = b.set.cfg.Account
-		if g.agg.PartAccount == "" {
-			g.agg.PartAccount = account
-		}
+		g.agg.PartAccount = part
 		g.agg.List, g.agg.Label = f.list, f.label // one peer a group: PeerListed's match
 		g.agg.PartRegion = b.set.cfg.Region
 		if g.agg.PartRegion == "" && r.Has(flowlog.FieldRegion) {
@@ -334,6 +316,23 @@ func (b *Batch) add(ri int, c *compiled, f *flow) {
 	if len(a.Samples) < finding.MaxSampleFlows {
 		a.Samples = append(a.Samples, sampleOf(r))
 	}
+}
+
+// accounts returns the account a record is grouped under (its own, else
+// the configured one) and its lake partition's (the configured one, else
+// its own), lakeUnknown for none.
+func (b *Batch) accounts(r *flowlog.Record) (account, part string) {
+	account = lakeUnknown
+	if r.Has(flowlog.FieldAccountID) {
+		account = r.AccountID
+	} else if b.set.cfg.Account != "" {
+		account = b.set.cfg.Account
+	}
+	part = b.set.cfg.Account
+	if part == "" {
+		part = account
+	}
+	return account, part
 }
 
 // lakeUnknown is the account of a record that has none, as the lake
@@ -390,7 +389,7 @@ func (b *Batch) Findings() []finding.Finding {
 		a := g.agg // a copy: the batch may go on
 		a.Ports, a.Hosts = int64(g.ports.len()), int64(g.hosts.len())
 		a.Sources, a.Conns = int64(g.sources.len()), int64(g.conns.len())
-		if c.rule.Join.rollups() {
+		if c.rule.Join.ReadsRollups() {
 			if c.rule.Measure.of(&c.s, &a) < c.s.Threshold {
 				continue // judged against its history below
 			}
@@ -412,7 +411,7 @@ func (b *Batch) Findings() []finding.Finding {
 				a.Key[d] = strconv.Itoa(int(k.proto))
 			}
 		}
-		if c.rule.Join.rollups() {
+		if c.rule.Join.ReadsRollups() {
 			b.historyOf(c, &a)
 			if !c.rule.fires(&c.s, &a) {
 				continue

@@ -23,17 +23,6 @@ type classifier struct {
 	prefixes []netip.Prefix
 }
 
-func internalClass(c enrich.IPClass) bool { return enrich.InternalClass(c) }
-
-func (c *classifier) inPrefixes(a netip.Addr) bool {
-	for _, p := range c.prefixes {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
 // internal reports whether a is ours; false for an invalid address.
 func (c *classifier) internal(a netip.Addr) bool { return enrich.Internal(a, c.prefixes) }
 
@@ -46,7 +35,7 @@ func (c *classifier) classOf(a netip.Addr, class enrich.IPClass, known bool) (bo
 	if !known {
 		class = enrich.ClassifyIP(a)
 	}
-	return true, internalClass(class) || c.inPrefixes(a)
+	return true, enrich.InternalClass(class) || inAny(c.prefixes, a)
 }
 
 // CheckInternalPrefix reports whether p can be an internal prefix of

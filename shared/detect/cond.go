@@ -41,6 +41,32 @@ type flow struct {
 func (f *flow) srcExternal() bool { return f.srcOK && !f.srcInternal }
 func (f *flow) dstExternal() bool { return f.dstOK && !f.dstInternal }
 
+// outbound is Outbound's test: flow_direction egress, or without it from
+// an internal to an external address.
+func (f *flow) outbound() bool {
+	if f.dir != "" {
+		return f.dir == "egress"
+	}
+	return f.srcOK && f.srcInternal && f.dstExternal()
+}
+
+// openedByUs is OpenedByUs' test: from an ephemeral source port to a port
+// below the ephemeral range.
+func (f *flow) openedByUs() bool {
+	return f.r.Has(flowlog.FieldSrcPort) && f.r.Has(flowlog.FieldDstPort) &&
+		int(f.r.SrcPort) >= EphemeralFrom && int(f.r.DstPort) < EphemeralFrom
+}
+
+// inAny reports whether a is inside one of ps.
+func inAny(ps []netip.Prefix, a netip.Addr) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
 func portList(ps []int) string {
 	s := make([]string, len(ps))
 	for i, p := range ps {
@@ -181,13 +207,8 @@ func Inbound() Cond {
 // without it, from an internal to an external address.
 func Outbound() Cond {
 	return Cond{
-		Doc: "outbound: flow_direction = egress, or without it internal to external",
-		match: func(_ *env, f *flow) bool {
-			if f.dir != "" {
-				return f.dir == "egress"
-			}
-			return f.srcOK && f.srcInternal && f.dstExternal()
-		},
+		Doc:   "outbound: flow_direction = egress, or without it internal to external",
+		match: func(_ *env, f *flow) bool { return f.outbound() },
 		sql: func(e *env) string {
 			return "(flow_direction = 'egress' OR (flow_direction IS NULL AND " +
 				e.cls.sqlInternal("srcaddr") + " AND " + e.cls.sqlExternal("dstaddr") + "))"
@@ -261,7 +282,7 @@ func AnyOf(alts ...[]Cond) Cond {
 func DstNotAllowed() Cond {
 	return Cond{
 		Doc:   "dstaddr not in the rule's allow list",
-		match: func(e *env, f *flow) bool { return !allowed(e.s.Allow, f.r.DstAddr) },
+		match: func(e *env, f *flow) bool { return !inAny(e.s.Allow, f.r.DstAddr) },
 		sql:   func(e *env) string { return notAllowedSQL("dstaddr", e.s.Allow) },
 	}
 }
@@ -271,18 +292,9 @@ func DstNotAllowed() Cond {
 func SrcNotAllowed() Cond {
 	return Cond{
 		Doc:   "srcaddr not in the rule's allow list",
-		match: func(e *env, f *flow) bool { return !allowed(e.s.Allow, f.r.SrcAddr) },
+		match: func(e *env, f *flow) bool { return !inAny(e.s.Allow, f.r.SrcAddr) },
 		sql:   func(e *env) string { return notAllowedSQL("srcaddr", e.s.Allow) },
 	}
-}
-
-func allowed(ps []netip.Prefix, a netip.Addr) bool {
-	for _, p := range ps {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 // notAllowedSQL is the SQL of "col is in none of ps": one address as an
@@ -351,11 +363,8 @@ func PeerListed() Cond {
 // (EphemeralFrom and up) to a port below the ephemeral range.
 func OpenedByUs() Cond {
 	return Cond{
-		Doc: fmt.Sprintf("srcport >= %d and dstport < %d (a connection we opened)", EphemeralFrom, EphemeralFrom),
-		match: func(_ *env, f *flow) bool {
-			return f.r.Has(flowlog.FieldSrcPort) && f.r.Has(flowlog.FieldDstPort) &&
-				int(f.r.SrcPort) >= EphemeralFrom && int(f.r.DstPort) < EphemeralFrom
-		},
+		Doc:   fmt.Sprintf("srcport >= %d and dstport < %d (a connection we opened)", EphemeralFrom, EphemeralFrom),
+		match: func(_ *env, f *flow) bool { return f.openedByUs() },
 		sql: func(*env) string {
 			return fmt.Sprintf("srcport >= %d AND dstport < %d", EphemeralFrom, EphemeralFrom)
 		},

@@ -322,7 +322,7 @@ func (n NextSteps) Steps(actor bool) []string {
 
 // fires reports whether a group's aggregate reaches the thresholds.
 func (r *Rule) fires(s *Settings, a *Agg) bool {
-	if r.Join.rollups() {
+	if r.Join.ReadsRollups() {
 		return r.Measure.of(s, a) >= s.Threshold && r.Join.judge(s, a)
 	}
 	if r.Measure.of(s, a) >= s.Threshold {

@@ -6,6 +6,7 @@ import (
 	"github.com/flowlake/flowlake/shared/compact"
 	"io"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -53,6 +54,17 @@ func writeLake(t *testing.T, recs []flowlog.Record, lists ...*threatlist.List) s
 	return dir
 }
 
+// compactLake compacts every hour of the lake under dir that ends by
+// before, as the compact function does, with the internal prefixes the
+// detection set has: the rollups the baseline rules read.
+func compactLake(t *testing.T, dir string, internal []netip.Prefix, before time.Time) {
+	t.Helper()
+	c := &compact.Compactor{Bucket: compact.Dir{Root: dir}, TempDir: t.TempDir(), InternalPrefixes: internal, Log: slog.New(slog.DiscardHandler)}
+	if _, err := c.Run(context.Background(), compact.Window{Before: before}); err != nil {
+		t.Fatalf("compact: %v", err)
+	}
+}
+
 func ofRule(fs []finding.Finding, rule string) []finding.Finding {
 	var out []finding.Finding
 	for _, f := range fs {
@@ -89,11 +101,8 @@ func TestRuleCases(t *testing.T) {
 
 				dir := writeLake(t, recs, c.Lists...)
 				var since, until time.Time
-				if r.Join == detect.JoinVolumeBaseline || r.Join == detect.JoinPortHistory {
-					c := &compact.Compactor{Bucket: compact.Dir{Root: dir}, TempDir: t.TempDir(), Log: slog.New(slog.DiscardHandler)}
-					if _, err := c.Run(context.Background(), compact.Window{Before: detect.CaseStart.AddDate(0, 0, 2)}); err != nil {
-						t.Fatalf("compact: %v", err)
-					}
+				if r.Join.ReadsRollups() {
+					compactLake(t, dir, nil, detect.CaseStart.AddDate(0, 0, 2))
 					// The scheduled run over the case's hours, as over the
 					// last hours of a lake with weeks of history.
 					since, until = detect.CaseStart.Truncate(time.Hour), detect.CaseStart.Add(2*time.Hour)

@@ -149,7 +149,7 @@ func (s *Set) aggregateSQL(c *compiled, h0, h1 int64) string {
 	if c.rule.Join == JoinThreatLists {
 		fmt.Fprintf(&b, ",\n  CASE WHEN %s THEN min(dstaddr) ELSE min(srcaddr) END AS peer", s.cls.sqlInternal("min(srcaddr)"))
 	}
-	if c.rule.Join.rollups() {
+	if c.rule.Join.ReadsRollups() {
 		b.WriteString(",\n  min(\"hour\") AS part_hour") // windows lie in one hour
 	}
 	b.WriteString(`
@@ -165,7 +165,7 @@ WHERE `)
 	if c.rule.Join == JoinThreatLists {
 		return threatListsSQL(b.String())
 	}
-	if c.rule.Join.rollups() {
+	if c.rule.Join.ReadsRollups() {
 		first := time.Unix(h0*3600, 0).UTC().Truncate(24*time.Hour).AddDate(0, 0, -c.s.Days)
 		last := time.Unix((h1-1)*3600, 0).UTC().Truncate(24 * time.Hour)
 		return s.rollupSQL(b.String(), c.rule.Join, first, last)
