@@ -117,35 +117,41 @@ func hasRollups(dir string) bool {
 // Glue table's columns and types and the partition keys as strings; with
 // no rollup (have false) the view is empty.
 func RollupViewSQL(dir string, have bool) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS SELECT\n", ident(lake.RollupTableName))
-	var cols []string
-	for _, c := range lake.RollupColumns {
-		typ := map[string]string{"int": "INTEGER", "bigint": "BIGINT"}[c.Type]
-		if typ == "" {
-			typ = "VARCHAR"
-		}
-		if have {
-			cols = append(cols, fmt.Sprintf("  CAST(%s AS %s) AS %s", ident(c.Name), typ, ident(c.Name)))
-		} else {
-			cols = append(cols, fmt.Sprintf("  CAST(NULL AS %s) AS %s", typ, ident(c.Name)))
-		}
-	}
-	for _, k := range lake.PartitionKeys() {
-		if have {
-			cols = append(cols, fmt.Sprintf("  CAST(%s AS VARCHAR) AS %s", ident(k), ident(k)))
-		} else {
-			cols = append(cols, fmt.Sprintf("  CAST(NULL AS VARCHAR) AS %s", ident(k)))
-		}
-	}
-	b.WriteString(strings.Join(cols, ",\n"))
+	from := ""
 	if have {
 		g := filepath.ToSlash(filepath.Join(dir, lake.KeyAccount+"=*", "**", rollupName))
-		fmt.Fprintf(&b, "\nFROM read_parquet(%s, hive_partitioning = true, hive_types_autocast = false)", literal(g))
-	} else {
-		b.WriteString("\nWHERE FALSE")
+		from = fmt.Sprintf("read_parquet(%s, hive_partitioning = true, hive_types_autocast = false)", literal(g))
 	}
-	return b.String()
+	return tableViewSQL(lake.RollupTableName, lake.RollupColumns, lake.PartitionKeys(), from)
+}
+
+// tableViewSQL returns the CREATE VIEW statement of a table beside the
+// flows: its Glue columns cast to their DuckDB types, then keys as
+// strings, read from from ("": no data, an empty view of those columns).
+func tableViewSQL(name string, cols []lake.TableColumn, keys []string, from string) string {
+	var sel []string
+	add := func(col, typ string) {
+		if from == "" {
+			sel = append(sel, fmt.Sprintf("  CAST(NULL AS %s) AS %s", typ, ident(col)))
+		} else {
+			sel = append(sel, fmt.Sprintf("  CAST(%s AS %s) AS %s", ident(col), typ, ident(col)))
+		}
+	}
+	for _, c := range cols {
+		typ, ok := map[string]string{"int": "INTEGER", "bigint": "BIGINT"}[c.Type]
+		if !ok {
+			typ = "VARCHAR" // string
+		}
+		add(c.Name, typ)
+	}
+	for _, k := range keys {
+		add(k, "VARCHAR")
+	}
+	q := "CREATE OR REPLACE VIEW " + ident(name) + " AS SELECT\n" + strings.Join(sel, ",\n")
+	if from == "" {
+		return q + "\nWHERE FALSE"
+	}
+	return q + "\nFROM " + from
 }
 
 // hasParquet reports whether dir holds a Parquet file (false when it does
@@ -172,30 +178,11 @@ func hasParquet(dir string) (bool, error) {
 // no list (have false) the view is empty, so the rule that joins it finds
 // nothing instead of failing.
 func ThreatListsViewSQL(dir string, have bool) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS SELECT\n", ident(lake.ThreatListsTableName))
-	for i, c := range lake.ThreatListsColumns {
-		typ := "VARCHAR"
-		if c.Type == "int" {
-			typ = "INTEGER"
-		}
-		sep := ","
-		if i == len(lake.ThreatListsColumns)-1 {
-			sep = ""
-		}
-		if have {
-			fmt.Fprintf(&b, "  CAST(%s AS %s) AS %s%s\n", ident(c.Name), typ, ident(c.Name), sep)
-		} else {
-			fmt.Fprintf(&b, "  CAST(NULL AS %s) AS %s%s\n", typ, ident(c.Name), sep)
-		}
-	}
+	from := ""
 	if have {
-		g := filepath.ToSlash(filepath.Join(dir, "*.parquet"))
-		fmt.Fprintf(&b, "FROM read_parquet(%s, union_by_name = true)", literal(g))
-	} else {
-		b.WriteString("WHERE FALSE")
+		from = fmt.Sprintf("read_parquet(%s, union_by_name = true)", literal(filepath.ToSlash(filepath.Join(dir, "*.parquet"))))
 	}
-	return b.String()
+	return tableViewSQL(lake.ThreatListsTableName, lake.ThreatListsColumns, nil, from)
 }
 
 // fileColumns returns the names of the columns that some Parquet file of
