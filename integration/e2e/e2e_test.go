@@ -548,6 +548,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("compact: %+v; want each of the %d partition-hours compacted", first, len(objsBefore))
 	}
 	checkCompacted("after compaction")
+	checkRollups(ctx, t, lakeDir, athenaSrv.ReferenceDir, first.Compacted)
 	redetect := findingsOf()
 	if len(findingsBefore) < len(lakeFindings) || !maps.Equal(redetect, findingsBefore) {
 		t.Errorf("detection over the compacted lake: %v; want the same findings, counts and evidence as before: %v", redetect, findingsBefore)
@@ -887,5 +888,41 @@ func putDemoThreatList(t *testing.T, s3 *stack.S3) {
 			t.Fatal(err)
 		}
 		s3.Put(t, lakeBucket, key, bytes.NewReader(b))
+	}
+}
+
+// checkRollups: the compact bootstrap, with the template's environment
+// (DETECT_INTERNAL among it), wrote one rollup per compacted hour beside
+// the flows, and the flows_rollup table the detector joins (the Athena
+// stand-in's view) adds up to what DuckDB counts in the flows: egress to
+// addresses that are not ours (private ranges and the estate's IPv6 block
+// are), by interface.
+func checkRollups(ctx context.Context, t *testing.T, lakeDir, refDir string, compacted int) {
+	t.Helper()
+	rollups, _ := filepath.Glob(filepath.Join(filepath.Dir(lakeDir), compact.RollupPrefix, "*", "*", "*", "*", compact.RollupName))
+	if len(rollups) != compacted {
+		t.Errorf("%d rollups; want one per compacted hour, %d", len(rollups), compacted)
+	}
+	db, err := lakesql.OpenWithReference(ctx, lakeDir, refDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ours := func(col string) string {
+		return fmt.Sprintf(`(regexp_matches(%s, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\.|127\.|169\.254\.|f[cd]..:|fe[89ab].:)') OR %s LIKE '%s')`,
+			col, col, strings.TrimSuffix(flowgen.EstateIPv6Prefix.Addr().String(), ":")+"%")
+	}
+	var want, got string
+	if err := db.QueryRowContext(ctx, `SELECT string_agg(e, ';' ORDER BY e) FROM (SELECT interface_id || '=' || count(*) || '/' || sum(bytes) AS e
+		FROM flows WHERE interface_id IS NOT NULL AND dstaddr IS NOT NULL AND NOT `+ours("dstaddr")+`
+		AND (flow_direction = 'egress' OR (flow_direction IS NULL AND `+ours("srcaddr")+`)) GROUP BY interface_id)`).Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT string_agg(e, ';' ORDER BY e) FROM (SELECT interface_id || '=' || sum(flows) || '/' || sum(bytes) AS e
+		FROM flows_rollup GROUP BY interface_id)`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if want == "" || got != want {
+		t.Errorf("flows_rollup by interface:\n%.300s\nwant, from the flows:\n%.300s", got, want)
 	}
 }
