@@ -58,7 +58,11 @@ functions run:
      <YYYYMMDDTHHmmZ>_<hash>.log.gz, one gzip file with its header line per
      account and 5 minutes;
   2. runs the ingest-s3 handler (pipeline.S3Handler) on them as SQS batches
-     of S3 notifications, writing the enriched Parquet lake;
+     of S3 notifications, writing the enriched Parquet lake; then writes,
+     with the same pipeline, the 14 days before for two interfaces (benign
+     history, against which two more attacks on the day are unusual) and
+     compacts them as the compact function does, with the hourly rollups
+     the baseline rules read (kept when a rerun finds them);
   3. runs the scheduled detector's rules over the lake in DuckDB (the SQL
      Athena runs) and renders each finding as its email and Slack message;
   4. runs the saved queries (the Athena named queries) in DuckDB;
@@ -211,13 +215,24 @@ func demo(ctx context.Context, sio stdio, c demoConfig) error {
 	// 2. Ingest.
 	step(2, "ingesting with the ingest-s3 handler (pipeline.S3Handler), %d SQS batches of S3 notifications", (len(objs)+9)/10)
 	i0 := time.Now()
-	ingested, rejected, parts, err := demoIngest(ctx, c, objs, lakeDir, client, sio.err)
+	p, err := demoPipeline(c, lakeDir, client, sio.err)
 	if err != nil {
 		return err
 	}
-	if c.endpoint != "" {
-		if err := demoMirror(ctx, client, c.bucket, demoPrefix, filepath.Join(lakeDir, demoPrefix)); err != nil {
-			return err
+	ingested, rejected, parts, err := demoIngest(ctx, c, p, objs, client, sio.err)
+	if err != nil {
+		return err
+	}
+	it := time.Since(i0)
+	hist, err := demoHistory(ctx, c, p, est, lakeDir, client)
+	if err != nil {
+		return err
+	}
+	if c.endpoint != "" { // the flows, and the rollups beside them
+		for _, prefix := range []string{demoPrefix, strings.TrimSuffix(lake.RollupPrefix, "/")} {
+			if err := demoMirror(ctx, client, c.bucket, prefix, filepath.Join(lakeDir, prefix)); err != nil {
+				return err
+			}
 		}
 	}
 	db, err := lakesql.Open(ctx, lakeDir, nil)
@@ -225,7 +240,8 @@ func demo(ctx context.Context, sio stdio, c demoConfig) error {
 		return err
 	}
 	var rows int64
-	err = db.QueryRowContext(ctx, "SELECT count(*) FROM flows").Scan(&rows)
+	// The day's records end on it; the history's end before it.
+	err = db.QueryRowContext(ctx, `SELECT count(*) FROM flows WHERE "end" >= ?`, c.day.Unix()).Scan(&rows)
 	var peers string
 	if err == nil {
 		peers, err = demoPeers(ctx, db)
@@ -235,12 +251,19 @@ func demo(ctx context.Context, sio stdio, c demoConfig) error {
 		return fmt.Errorf("count lake rows: %w", err)
 	}
 	fmt.Fprintf(out, "%d records ingested, %d rejected, %d partitions, in %s (%.0f records/s)\n", ingested, rejected, parts,
-		time.Since(i0).Round(time.Millisecond), float64(ingested)/time.Since(i0).Seconds())
+		it.Round(time.Millisecond), float64(ingested)/it.Seconds())
+	if hist.kept > 0 {
+		fmt.Fprintf(out, "history: the %d days before, for %s, already in the lake (%d rollups), kept\n",
+			flowgen.BaselineDays, strings.Join(hist.interfaces, " and "), hist.kept)
+	} else {
+		fmt.Fprintf(out, "history: the %d days before, for %s: %d benign records through the same pipeline, then compacted as the compact function does (%d partition-hours, one rollup each for the baseline rules), in %s\n",
+			flowgen.BaselineDays, strings.Join(hist.interfaces, " and "), hist.records, hist.compacted.Compacted, hist.elapsed.Round(time.Millisecond))
+	}
 	where := lakeDir
 	if c.endpoint != "" {
 		where = fmt.Sprintf("s3://%s/%s/ (copied to %s)", c.bucket, demoPrefix, lakeDir)
 	}
-	fmt.Fprintf(out, "lake %s: %d rows", where, rows)
+	fmt.Fprintf(out, "lake %s: %d rows of the day", where, rows)
 	if rows == generated-rejected {
 		fmt.Fprintln(out, ", one per record: a rerun overwrites its objects, it never adds rows")
 	} else {
@@ -484,6 +507,7 @@ func demoGenerate(ctx context.Context, c demoConfig, rawDir string, client *s3.C
 		return nil, nil, broken, err
 	}
 	est := sc.Estate()
+	sc.Background().AddBaselineAttacks(c.day.Add(demoBaselineAt), demoHistoryENIs[0], demoHistoryENIs[1])
 	bar := demoBar(c, progress, int64(sc.Len()), "generating")
 	if bar == nil {
 		fmt.Fprintf(progress, "generating %d records ...\n", sc.Len())
@@ -606,13 +630,12 @@ func demoCreate(rawDir, bucket, region, account string, t time.Time, header stri
 	return &demoFile{path: path, key: key, f: f, zw: zw, bw: bw, h: md}, nil
 }
 
-// demoIngest runs the S3 handler on SQS batches of ten notifications, two
-// at a time (as concurrent Lambda invocations would), and returns the
-// records ingested, rejected and the partitions written.
-func demoIngest(ctx context.Context, c demoConfig, objs []demoObject, lakeDir string, client *s3.Client, progress io.Writer) (records, rejected int64, parts int, err error) {
+// demoPipeline returns the ingest functions' pipeline, writing the lake
+// under lakeDir, or to the endpoint's bucket with client.
+func demoPipeline(c demoConfig, lakeDir string, client *s3.Client, progress io.Writer) (*pipeline.Pipeline, error) {
 	ranges := filepath.Join(c.dir, "ip-ranges.json")
 	if err := writeBenchRanges(ranges); err != nil {
-		return 0, 0, 0, err
+		return nil, err
 	}
 	// Country and AS from flowlake's open databases, as the ingest
 	// functions have them (built on the first run).
@@ -630,12 +653,22 @@ func demoIngest(ctx context.Context, c demoConfig, objs []demoObject, lakeDir st
 		EnrichGroups: groups,
 		Log:          pipeline.NewLogger(io.Discard, 0),
 	}
-	h := &pipeline.S3Handler{Pipeline: p, RawPrefix: "AWSLogs"}
 	if client != nil {
 		p.Store = &lake.S3Store{Client: client, Bucket: c.bucket}
-		h.S3, h.LakeBucket = client, c.bucket
 	} else {
 		p.Store = lake.DirStore{Root: lakeDir}
+	}
+	return p, nil
+}
+
+// demoIngest runs the S3 handler of p on SQS batches of ten
+// notifications, two at a time (as concurrent Lambda invocations would),
+// and returns the records ingested, rejected and the partitions written.
+func demoIngest(ctx context.Context, c demoConfig, p *pipeline.Pipeline, objs []demoObject, client *s3.Client, progress io.Writer) (records, rejected int64, parts int, err error) {
+	h := &pipeline.S3Handler{Pipeline: p, RawPrefix: "AWSLogs"}
+	if client != nil {
+		h.S3, h.LakeBucket = client, c.bucket
+	} else {
 		h.S3 = pipeline.DirObjects(filepath.Join(c.dir, "raw"))
 	}
 	var batches [][]byte
@@ -753,8 +786,9 @@ func demoRender(dir string, fs []finding.Finding) (int, error) {
 	return len(fs), os.WriteFile(filepath.Join(dir, "findings.jsonl"), []byte(jl.String()), 0o644)
 }
 
-// demoMirror copies the lake's objects under prefix in bucket to dir, for
-// DuckDB (which cannot reach S3 offline), replacing what dir held.
+// demoMirror copies the lake's objects under prefix in bucket (Parquet,
+// rollups and the compactor's manifests) to dir, for DuckDB (which cannot
+// reach S3 offline), replacing what dir held.
 func demoMirror(ctx context.Context, client *s3.Client, bucket, prefix, dir string) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return err
@@ -768,7 +802,7 @@ func demoMirror(ctx context.Context, client *s3.Client, bucket, prefix, dir stri
 		for _, o := range page.Contents {
 			key := aws.ToString(o.Key)
 			rel := strings.TrimPrefix(key, prefix+"/")
-			if !strings.HasSuffix(key, ".parquet") || !filepath.IsLocal(filepath.FromSlash(rel)) {
+			if !filepath.IsLocal(filepath.FromSlash(rel)) {
 				continue
 			}
 			obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})

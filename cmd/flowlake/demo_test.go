@@ -17,9 +17,10 @@ import (
 )
 
 // demoRules is what the demo's day must raise: the rules of every
-// injected scenario, each once, and nothing else.
+// injected scenario and of the baseline attacks (over the history), each
+// once, and nothing else.
 func demoRules() []string {
-	var want []string
+	want := slices.Clone(flowgen.BaselineExpect)
 	for _, sc := range flowgen.Scenarios {
 		want = append(want, sc.Expect...)
 	}
@@ -144,8 +145,19 @@ func TestDemoEndpoint(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo --endpoint = %d: %s\n%s", code, errs, out)
 	}
-	if rules := checkDemo(t, out); len(rules) == 0 {
+	rules := checkDemo(t, out)
+	if len(rules) == 0 {
 		t.Errorf("no findings:\n%s", out)
+	}
+	// The baseline rules read the history's rollups, which the compactor
+	// wrote in the bucket and the demo copied for DuckDB.
+	for _, r := range flowgen.BaselineExpect {
+		if !slices.Contains(rules, r) {
+			t.Errorf("no %s finding: the rollups were not in the bucket or not copied; findings %v", r, rules)
+		}
+	}
+	if !strings.Contains(out, "compacted as the compact function does") {
+		t.Errorf("the first run wrote no history:\n%s", out)
 	}
 	inBucket := lakeSums(t, filepath.Join(s.Root, "demo", demoPrefix))
 	if copied := lakeSums(t, filepath.Join(dir, "lake", demoPrefix)); len(inBucket) == 0 || !equalMaps(inBucket, copied) {
@@ -159,6 +171,9 @@ func TestDemoEndpoint(t *testing.T) {
 	code, out, errs = runCmd(t, "", args...)
 	if code != 0 {
 		t.Fatalf("demo again = %d: %s\n%s", code, errs, out)
+	}
+	if !strings.Contains(out, "already in the lake") {
+		t.Errorf("the second run did not keep the history:\n%s", out)
 	}
 	if again := lakeSums(t, filepath.Join(s.Root, "demo", demoPrefix)); !equalMaps(inBucket, again) {
 		t.Errorf("the second run changed the lake: %d objects, then %d", len(inBucket), len(again))

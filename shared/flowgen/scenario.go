@@ -434,15 +434,25 @@ func NewBaselineScenario(cfg Config) (*ScenarioGenerator, error) {
 	if err != nil {
 		return nil, err
 	}
-	at := day.Add(9 * time.Hour).Unix()
-	a := s.eni(1)
+	s.AddBaselineAttacks(day.Add(9*time.Hour), 1, 2)
+	return s, nil
+}
+
+// AddBaselineAttacks adds the baseline scenario's two attacks at at: the
+// interface of index unusual (of the estate, modulo its size) opens three
+// connections to an IRC port (tcp 6667) of an internet host, and the
+// interface of index loud sends ten flows of 100 MiB (1,000 MiB) to the
+// internet over the next hour. They raise BaselineExpect only over a lake
+// that holds those interfaces' history (BaselineDays, compacted).
+func (s *ScenarioGenerator) AddBaselineAttacks(at time.Time, unusual, loud int) {
+	t := at.Unix()
+	a := s.eni(unusual)
 	for i := 0; i < 3; i++ {
-		s.inject = append(s.inject, s.flow(a, a.Addr, scanner, s.ephemeral(), 6667, 30, 30*120, at+60+int64(i)*600, true, "egress"))
+		s.inject = append(s.inject, s.flow(a, a.Addr, scanner, s.ephemeral(), 6667, 30, 30*120, t+60+int64(i)*600, true, "egress"))
 	}
-	b := s.eni(2)
+	b := s.eni(loud)
 	for i := 0; i < 10; i++ {
-		s.inject = append(s.inject, s.flow(b, b.Addr, exfilHost, s.ephemeral(), 443, 75_000, 100<<20, at+120+int64(i)*300, true, "egress"))
+		s.inject = append(s.inject, s.flow(b, b.Addr, exfilHost, s.ephemeral(), 443, 75_000, 100<<20, t+120+int64(i)*300, true, "egress"))
 	}
 	sort.SliceStable(s.inject, func(i, j int) bool { return s.inject[i].End < s.inject[j].End })
-	return s, nil
 }

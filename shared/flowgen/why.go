@@ -174,6 +174,10 @@ func (g *WhyGenerator) Len() int { return g.bg.Len() + len(g.inject) }
 // per account and zone).
 func (g *WhyGenerator) Estate() *Estate { return g.bg.Estate() }
 
+// Background returns the scenario the connection attempts are merged
+// into, to add attacks to it (AddBaselineAttacks) before the first Next.
+func (g *WhyGenerator) Background() *ScenarioGenerator { return g.bg }
+
 // Question returns the scenario's pair.
 func (g *WhyGenerator) Question() WhyQuestion { return g.q }
 
