@@ -6,7 +6,7 @@
 // OCSF fields, each a leaf (an expression, in the SQL that Trino and DuckDB
 // share, over the flows table's columns) or an object of fields (an OCSF
 // object, such as src_endpoint) or a map of entries (unmapped), and each
-// names where its rule comes from. View renders them in Trino's dialect
+// names where its rule comes from. AthenaView renders them in Trino's dialect
 // for Athena (the Glue view's SQL, objects as CAST(ROW(...) AS ROW(...)))
 // with the Glue column types (Hive) and the view's column types (Trino);
 // DuckDBViewSQL renders them for DuckDB (objects as struct_pack), for
