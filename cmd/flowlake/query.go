@@ -28,7 +28,8 @@ func runQuery(ctx context.Context, sio stdio, args []string) int {
 		fmt.Fprintln(sio.err, "usage: flowlake query --lake DIR [--json] \"SQL\"\n\n"+
 			"Runs SQL in embedded DuckDB with the lake as the table flows, the name and\n"+
 			"column types of the Athena table, so a query runs unchanged in both.\n"+
-			"Partition keys (aws_account, aws_region, day, hour) are strings, as in Athena.\n\nflags:")
+			"Partition keys (aws_account, aws_region, day, hour) are strings, as in Athena.\n"+
+			"The view flows_ocsf has the flows as OCSF 1.1.0 Network Activity, as the Glue view has them.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

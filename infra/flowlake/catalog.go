@@ -1,6 +1,10 @@
 package flowlake
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsathena"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
@@ -10,6 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/flowlake/flowlake/shared/lake"
+	"github.com/flowlake/flowlake/shared/ocsf"
 	"github.com/flowlake/flowlake/shared/queries"
 	"github.com/flowlake/flowlake/shared/why"
 )
@@ -49,14 +54,20 @@ type Catalog struct {
 	// Rollups is the third table, the compactor's hourly rollups
 	// (lake.RollupTable, under RollupPrefix) that the baseline rules read
 	// instead of weeks of flows; the flows table's partition projection.
-	Rollups   awsglue.CfnTable
+	Rollups awsglue.CfnTable
+	// OCSF is the view flows_ocsf: the flows as OCSF 1.1.0 Network
+	// Activity, as Security Lake maps VPC flow logs (package ocsf), an
+	// Athena (Presto) view in Glue.
+	OCSF      awsglue.CfnTable
 	Workgroup awsathena.CfnWorkGroup
 	// TableDef is the table as plain data, as the CfnTable was made from.
 	TableDef lake.Table
 	// ThreatListsDef is the threat lists' table as plain data.
 	ThreatListsDef lake.Table
 	// RollupsDef is the rollups' table as plain data.
-	RollupsDef   lake.Table
+	RollupsDef lake.Table
+	// OCSFDef is the view as plain data.
+	OCSFDef      ocsf.View
 	DatabaseName string
 
 	lake, results awss3.IBucket
@@ -115,6 +126,14 @@ func NewCatalog(scope constructs.Construct, id string, p CatalogProps) *Catalog 
 	c.RollupsDef = lake.RollupTable(c.TableDef, "s3://"+*p.Lake.BucketName()+"/")
 	c.Rollups = table("RollupsTable",
 		"hourly rollups the compactor writes: per interface, protocol and port, what it sent to the internet; for the baseline rules", c.RollupsDef)
+	c.OCSFDef = ocsf.AthenaView()
+	c.OCSF = awsglue.NewCfnTable(c.Construct, jsii.String("OCSFView"), &awsglue.CfnTableProps{
+		CatalogId:    account,
+		DatabaseName: jsii.String(p.DatabaseName),
+		TableInput: glueViewInput(c.OCSFDef, p.DatabaseName,
+			"the flows as OCSF 1.1.0 Network Activity (class_uid 4001), as Amazon Security Lake maps VPC flow logs"),
+	})
+	c.OCSF.Node().AddDependency(c.Table)
 
 	c.Workgroup = awsathena.NewCfnWorkGroup(c.Construct, jsii.String("Workgroup"), &awsathena.CfnWorkGroupProps{
 		Name:                  jsii.String(p.DatabaseName),
@@ -153,7 +172,7 @@ func NewCatalog(scope constructs.Construct, id string, p CatalogProps) *Catalog 
 
 // GrantQuery lets grantee run queries over the table in the workgroup and
 // read their results: Athena's query actions on the workgroup, Glue reads
-// of the catalog, the database and the two tables, reads of the lake's
+// of the catalog, the database, the three tables and the view, reads of the lake's
 // Parquet objects (LakePrefix, ThreatListsPrefix and RollupPrefix only) and reads and
 // writes of the workgroup's results (ResultsPrefix only). It grants no
 // write to the lake.
@@ -183,7 +202,7 @@ func (c *Catalog) WorkgroupArn() *string {
 }
 
 // GlueReadArns returns the ARNs a reader of the tables needs Glue read
-// access on: the catalog, the database and the two tables.
+// access on: the catalog, the database, the three tables and the view.
 func (c *Catalog) GlueReadArns() []*string {
 	st := awscdk.Stack_Of(c.Construct)
 	arn := func(resource, name string) *string {
@@ -199,6 +218,7 @@ func (c *Catalog) GlueReadArns() []*string {
 		arn("table", c.DatabaseName+"/"+c.TableDef.Name),
 		arn("table", c.DatabaseName+"/"+c.ThreatListsDef.Name),
 		arn("table", c.DatabaseName+"/"+c.RollupsDef.Name),
+		arn("table", c.DatabaseName+"/"+c.OCSFDef.Name),
 	}
 }
 
@@ -234,4 +254,65 @@ func glueTableInput(def lake.Table, description string) *awsglue.CfnTable_TableI
 		in.PartitionKeys = cols(def.PartitionKeys)
 	}
 	return in
+}
+
+// prestoView is the definition Athena keeps of a view it created, as
+// JSON, base64-encoded in the Glue table's ViewOriginalText between
+// prestoViewPrefix and prestoViewSuffix: the SQL, the catalog and
+// database it resolves names in, and the columns with their Trino types.
+// Athena reads a Glue table as such a view when its TableType is
+// VIRTUAL_VIEW and its parameter presto_view is "true".
+type prestoView struct {
+	OriginalSQL string             `json:"originalSql"`
+	Catalog     string             `json:"catalog"`
+	Schema      string             `json:"schema"`
+	Columns     []prestoViewColumn `json:"columns"`
+}
+
+// prestoViewColumn is a column of a prestoView.
+type prestoViewColumn struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// The text around a Glue view's definition.
+const (
+	prestoViewPrefix   = "/* Presto View: "
+	prestoViewSuffix   = " */"
+	prestoViewExpanded = "/* Presto View */"
+	// athenaCatalog is the catalog of the account's Glue Data Catalog in
+	// Athena.
+	athenaCatalog = "awsdatacatalog"
+)
+
+// glueViewInput is the Glue table input of an Athena view over the
+// database's tables: a VIRTUAL_VIEW whose ViewOriginalText holds the
+// prestoView and whose storage descriptor lists the columns with their
+// Hive types, as Athena's CREATE VIEW writes them.
+func glueViewInput(v ocsf.View, database, description string) *awsglue.CfnTable_TableInputProperty {
+	def := prestoView{OriginalSQL: v.SQL, Catalog: athenaCatalog, Schema: database}
+	cols := make([]*awsglue.CfnTable_ColumnProperty, 0, len(v.Columns))
+	for _, c := range v.Columns {
+		def.Columns = append(def.Columns, prestoViewColumn{Name: c.Name, Type: c.Trino})
+		cols = append(cols, &awsglue.CfnTable_ColumnProperty{Name: jsii.String(c.Name), Type: jsii.String(c.Hive)})
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // the SQL's <> stays as written
+	if err := enc.Encode(def); err != nil {
+		panic(err) // strings and slices of strings always encode
+	}
+	return &awsglue.CfnTable_TableInputProperty{
+		Name:             jsii.String(v.Name),
+		Description:      jsii.String(description),
+		TableType:        jsii.String("VIRTUAL_VIEW"),
+		Parameters:       map[string]string{"presto_view": "true", "comment": "Presto View"},
+		ViewOriginalText: jsii.String(prestoViewPrefix + base64.StdEncoding.EncodeToString(bytes.TrimSuffix(b.Bytes(), []byte("\n"))) + prestoViewSuffix),
+		ViewExpandedText: jsii.String(prestoViewExpanded),
+		StorageDescriptor: &awsglue.CfnTable_StorageDescriptorProperty{
+			Columns:                &cols,
+			SerdeInfo:              &awsglue.CfnTable_SerdeInfoProperty{},
+			StoredAsSubDirectories: jsii.Bool(false),
+		},
+	}
 }

@@ -1,6 +1,9 @@
 package flowlake_test
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -9,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 
 	"github.com/flowlake/flowlake/infra/flowlake"
+	"github.com/flowlake/flowlake/shared/ocsf"
 )
 
 // newCatalog is the catalog as the stack makes it, over the buckets of a
@@ -26,10 +30,10 @@ func TestCatalog(t *testing.T) {
 		"DatabaseInput": map[string]any{"Name": "flowlake", "Description": assertions.Match_AnyValue()},
 	})
 	tables := tp.resources("AWS::Glue::Table")
-	if len(tables) != 3 {
-		t.Fatalf("%d Glue tables; want 3 (flows, threat_lists, flows_rollup)", len(tables))
+	if len(tables) != 4 {
+		t.Fatalf("%d Glue tables; want 4 (flows, threat_lists, flows_rollup and the view flows_ocsf)", len(tables))
 	}
-	var in, lists, rollups map[string]any
+	var in, lists, rollups, view map[string]any
 	for _, p := range tables {
 		ti := p["TableInput"].(map[string]any)
 		switch ti["Name"] {
@@ -37,13 +41,16 @@ func TestCatalog(t *testing.T) {
 			lists = ti
 		case "flows_rollup":
 			rollups = ti
+		case "flows_ocsf":
+			view = ti
 		default:
 			in = ti
 		}
 	}
-	if in == nil || lists == nil || rollups == nil {
-		t.Fatalf("Glue tables %v; want flows, threat_lists and flows_rollup", tables)
+	if in == nil || lists == nil || rollups == nil || view == nil {
+		t.Fatalf("Glue tables %v; want flows, threat_lists, flows_rollup and flows_ocsf", tables)
 	}
+	checkOCSFView(t, view)
 	// The rollups: the compactor's, under rollups/, with the flows'
 	// partition projection.
 	var rollupCols []string
@@ -147,6 +154,77 @@ func TestCatalog(t *testing.T) {
 	}
 }
 
+// checkOCSFView checks the Glue view flows_ocsf as Athena reads a view it
+// created: TableType VIRTUAL_VIEW, presto_view "true", and in
+// ViewOriginalText, between "/* Presto View: " and " */", the base64 of
+// the JSON definition (the SQL of package ocsf, the catalog, the
+// database, the columns with their Trino types), whose columns the
+// storage descriptor lists with their Hive types.
+func checkOCSFView(t *testing.T, view map[string]any) {
+	t.Helper()
+	if view["TableType"] != "VIRTUAL_VIEW" || view["ViewExpandedText"] != "/* Presto View */" {
+		t.Errorf("flows_ocsf: TableType %v, ViewExpandedText %v; want VIRTUAL_VIEW, /* Presto View */", view["TableType"], view["ViewExpandedText"])
+	}
+	if p := view["Parameters"].(map[string]any); p["presto_view"] != "true" || p["comment"] != "Presto View" || len(p) != 2 {
+		t.Errorf("flows_ocsf Parameters = %v; want presto_view true, comment Presto View", p)
+	}
+	text, _ := view["ViewOriginalText"].(string)
+	b64, ok := strings.CutPrefix(text, "/* Presto View: ")
+	if b64, ok = strings.CutSuffix(b64, " */"); !ok {
+		t.Fatalf("flows_ocsf ViewOriginalText = %.60q…; want /* Presto View: <base64> */", text)
+	}
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatalf("flows_ocsf ViewOriginalText: %v", err)
+	}
+	var def struct {
+		OriginalSQL string `json:"originalSql"`
+		Catalog     string `json:"catalog"`
+		Schema      string `json:"schema"`
+		Columns     []struct {
+			Name string `json:"name"`
+			Type string `json:"type"`
+		} `json:"columns"`
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&def); err != nil {
+		t.Fatalf("flows_ocsf view definition: %v\n%s", err, raw)
+	}
+	want := ocsf.AthenaView()
+	if def.OriginalSQL != want.SQL {
+		t.Errorf("flows_ocsf originalSql =\n%s\nwant ocsf.AthenaView().SQL:\n%s", def.OriginalSQL, want.SQL)
+	}
+	if def.Catalog != "awsdatacatalog" || def.Schema != "flowlake" {
+		t.Errorf("flows_ocsf catalog %q, schema %q; want awsdatacatalog, flowlake", def.Catalog, def.Schema)
+	}
+	sd := view["StorageDescriptor"].(map[string]any)
+	glueCols := list(sd["Columns"])
+	if len(def.Columns) != len(want.Columns) || len(glueCols) != len(want.Columns) {
+		t.Fatalf("flows_ocsf: %d view columns, %d Glue columns; want %d", len(def.Columns), len(glueCols), len(want.Columns))
+	}
+	for i, c := range want.Columns {
+		g := glueCols[i].(map[string]any)
+		if def.Columns[i].Name != c.Name || def.Columns[i].Type != c.Trino || g["Name"] != c.Name || g["Type"] != c.Hive {
+			t.Errorf("flows_ocsf column %d: view %+v, Glue %v %v; want %s %s / %s", i, def.Columns[i], g["Name"], g["Type"], c.Name, c.Trino, c.Hive)
+		}
+	}
+	// Spelled out once, in both type systems: the endpoint as OCSF has it.
+	for i, c := range def.Columns {
+		if c.Name != "src_endpoint" {
+			continue
+		}
+		const trino = `row("ip" varchar, "port" integer, "svc_name" varchar, "intermediate_ips" array(varchar), "interface_uid" varchar, "vpc_uid" varchar, "instance_uid" varchar, "subnet_uid" varchar)`
+		const hive = "struct<ip:string,port:int,svc_name:string,intermediate_ips:array<string>,interface_uid:string,vpc_uid:string,instance_uid:string,subnet_uid:string>"
+		if c.Type != trino || glueCols[i].(map[string]any)["Type"] != hive {
+			t.Errorf("src_endpoint: %s / %v; want %s / %s", c.Type, glueCols[i].(map[string]any)["Type"], trino, hive)
+		}
+	}
+	if !strings.Contains(def.OriginalSQL, `CAST(ROW(`) || !strings.HasSuffix(def.OriginalSQL, `FROM "flows"`) {
+		t.Errorf("flows_ocsf originalSql is not a Trino SELECT of ROWs over flows:\n%s", def.OriginalSQL)
+	}
+}
+
 func TestCatalogProps(t *testing.T) {
 	_, tp := synth(t, func(stack awscdk.Stack) {
 		st := flowlake.NewStorage(stack, "Storage", flowlake.StorageProps{LakeTransitionDays: 90})
@@ -186,6 +264,8 @@ func TestCatalogGrantQuery(t *testing.T) {
 		{"s3:GetObject", lake + `/flows/\*$`}, {"s3:ListBucket", lake + `$`},
 		{"glue:GetTable", `:table/flowlake/threat_lists$`}, {"s3:GetObject", lake + `/reference/threat_lists/\*$`},
 		{"glue:GetTable", `:table/flowlake/flows_rollup$`}, {"s3:GetObject", lake + `/rollups/\*$`},
+		{"glue:GetTable", `:table/flowlake/flows_ocsf$`},
+		{"glue:GetTable", `:table/flowlake/flows_ocsf$`},
 		{"s3:GetObject", results + `/athena/\*$`}, {"s3:PutObject", results + `/athena/\*$`},
 	} {
 		if len(allowed(sts, a[0], a[1])) == 0 {

@@ -12,7 +12,8 @@
 //   - Storage: the raw, lake, Athena-results and access-log buckets
 //     (GrantRawRead, GrantLakeWrite, GrantLakeCompact, GrantDeadLetterWrite);
 //   - Catalog: the Glue database and table from lake.TableSchema with
-//     partition projection, the Athena workgroup and saved queries
+//     partition projection, the view flows_ocsf (package ocsf's OCSF
+//     mapping, as an Athena view), the Athena workgroup and saved queries
 //     (GrantQuery);
 //   - Topic: a KMS-encrypted SNS topic with email subscriptions
 //     (GrantPublish);
@@ -26,7 +27,7 @@
 // that reads it (pipeline, notify, detect, schedule, slack, compact).
 //
 // Imports: the CDK and cdk-nag, and from shared/ only the names, schemas
-// and queries the template must agree with (lake, queries, flowlog,
+// and queries the template must agree with (lake, ocsf, queries, flowlog,
 // finding and the Env* constants), and enrich/geodb, which builds the GeoIP
 // and ASN databases the ingest functions ship (ShipGeoDatabases). Nothing
 // but infra imports this package: no function or shared package may, which

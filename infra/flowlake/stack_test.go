@@ -339,11 +339,15 @@ func TestCatalogInStack(t *testing.T) {
 		"DatabaseInput": map[string]any{"Name": "flowlake", "Description": assertions.Match_AnyValue()},
 	})
 	tables := tp.resources("AWS::Glue::Table")
-	if len(tables) != 3 {
-		t.Fatalf("%d Glue tables; want 3 (flows, threat_lists, flows_rollup)", len(tables))
+	if len(tables) != 4 {
+		t.Fatalf("%d Glue tables; want 4 (flows, threat_lists, flows_rollup and the view flows_ocsf)", len(tables))
 	}
 	for _, p := range tables {
 		in := p["TableInput"].(map[string]any)
+		if in["Name"] == "flows_ocsf" {
+			checkOCSFView(t, in)
+			continue
+		}
 		if in["Name"] == "threat_lists" {
 			if loc := render(in["StorageDescriptor"].(map[string]any)["Location"]); !logicalIDPath("s3://${StorageLake", "}/reference/threat_lists/").MatchString(loc) {
 				t.Errorf("threat_lists Location = %s; want the lake bucket's reference/threat_lists/", loc)

@@ -299,8 +299,8 @@ func TestEndToEnd(t *testing.T) {
 	// The Glue table's projection, as the stack creates it: an injected key
 	// would make Athena reject every query that does not name it.
 	tables := tpl.OfType("AWS::Glue::Table")
-	if len(tables) != 3 {
-		t.Fatalf("the template has %d Glue tables; want 3 (flows, threat_lists, flows_rollup)", len(tables))
+	if len(tables) != 4 {
+		t.Fatalf("the template has %d Glue tables; want 4 (flows, threat_lists, flows_rollup and the view flows_ocsf)", len(tables))
 	}
 	flowsTable := tables[0]
 	for _, id := range tables {

@@ -14,15 +14,17 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
 
 	"github.com/flowlake/flowlake/shared/lake"
+	"github.com/flowlake/flowlake/shared/ocsf"
 )
 
 // ErrEmptyLake is returned by Open for a folder that holds no Parquet file.
 var ErrEmptyLake = errors.New("no Parquet files in the lake (run flowlake convert first)")
 
 // Open opens an in-memory DuckDB with the lake under dir as the view
-// lake.TableName, and the threat lists under dir's lake.ReferencePrefix as
-// the view lake.ThreatListsTableName. Close the returned database when
-// done.
+// lake.TableName, the threat lists under dir's lake.ReferencePrefix as
+// the view lake.ThreatListsTableName, the rollups as lake.RollupTableName
+// and the flows as OCSF Network Activity as the view ocsf.ViewName. Close
+// the returned database when done.
 func Open(ctx context.Context, dir string, s *lake.Schema) (*sql.DB, error) {
 	return OpenWithReference(ctx, dir, "", s)
 }
@@ -92,6 +94,11 @@ func OpenWithReference(ctx context.Context, dir, refDir string, s *lake.Schema) 
 	if _, err := db.ExecContext(ctx, RollupViewSQL(rollupsDir, hasRollups(rollupsDir))); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create view %s: %w", lake.RollupTableName, err)
+	}
+	// The flows as OCSF Network Activity, as the Glue view has them.
+	if _, err := db.ExecContext(ctx, ocsf.DuckDBViewSQL()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create view %s: %w", ocsf.ViewName, err)
 	}
 	return db, nil
 }

@@ -76,6 +76,7 @@ func TestArrows(t *testing.T) {
 		{"shared/emf", flowlakeAbove(), "the metric encoding stands alone"},
 		{"shared/threatlist", flowlakeAbove(), "a threat list is plain values"},
 		{"shared/enrich", prefixes("shared/lake", "shared/pipeline", "shared/detect", "shared/notify", "shared/schedule", "shared/why"), "enrichment comes before the lake"},
+		{"shared/ocsf", flowlakeAbove("shared/lake"), "the OCSF mapping reads the lake's table only; lakesql and infra render it"},
 		{"shared/lake/...", prefixes("shared/pipeline", "shared/detect", "shared/notify", "shared/schedule", "shared/why", "shared/lakesql"), "the lake comes before detection"},
 		// detect itself; its engines, detect/duck and detect/athena, read the SQL's results.
 		{"shared/detect", prefixes("shared/lake", "shared/pipeline", "shared/notify", "shared/schedule"), "detection reads the lake through SQL only"},
