@@ -31,6 +31,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/flowlake/flowlake/shared/compact"
 	"github.com/flowlake/flowlake/shared/detect"
 	"github.com/flowlake/flowlake/shared/detect/duck"
 	"github.com/flowlake/flowlake/shared/enrich"
@@ -229,7 +230,7 @@ func demo(ctx context.Context, sio stdio, c demoConfig) error {
 		return err
 	}
 	if c.endpoint != "" { // the flows, and the rollups beside them
-		for _, prefix := range []string{demoPrefix, strings.TrimSuffix(lake.RollupPrefix, "/")} {
+		for _, prefix := range []string{demoPrefix, compact.RollupPrefix} {
 			if err := demoMirror(ctx, client, c.bucket, prefix, filepath.Join(lakeDir, prefix)); err != nil {
 				return err
 			}
