@@ -43,19 +43,20 @@ func run() error {
 			ingest = append(ingest, code[n])
 		}
 	}
-	if _, err := flowlake.ShipGeoDatabases(root, ingest...); err != nil {
-		return err
+	if len(ingest) > 0 {
+		if _, err := flowlake.ShipGeoDatabases(root, ingest...); err != nil {
+			return err
+		}
 	}
-	if _, err := flowlake.NewStack(app, cfg.StackName, flowlake.StackProps{
-		StackProps: awscdk.StackProps{
-			Env: &awscdk.Environment{Account: env("CDK_DEFAULT_ACCOUNT"), Region: env("CDK_DEFAULT_REGION")},
-		},
+	// One stack, or the organisation's stages (flowlake:mode,
+	// flowlake:members), each checked by cdk-nag.
+	if _, err := flowlake.NewDeployment(app, flowlake.DeploymentProps{
 		Config: cfg,
 		Code:   code,
+		Env:    &awscdk.Environment{Account: env("CDK_DEFAULT_ACCOUNT"), Region: env("CDK_DEFAULT_REGION")},
 	}); err != nil {
 		return err
 	}
-	flowlake.ApplyNag(app)
 	app.Synth(nil)
 	return nil
 }

@@ -66,6 +66,9 @@ func BuildFunctions(root string, names []string, out string) (map[string]string,
 		return nil, fmt.Errorf("%s: %w (the app builds every Lambda it deploys from functions/<name>/main.go)",
 			strings.Join(missing, ", "), ErrMissingFunction)
 	}
+	if len(names) == 0 {
+		return map[string]string{}, nil // a member stack: `go build` of no package would build the root
+	}
 	bin := filepath.Join(out, "bin")
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		return nil, err

@@ -24,9 +24,31 @@ const (
 	DestBoth       = "both"
 )
 
+// Deployment modes (flowlake:mode).
+const (
+	// ModeStandalone is one account's flow logs into that account's lake:
+	// everything in one stack.
+	ModeStandalone = "standalone"
+	// ModeCentral is the organisation's lake: the standalone stack, whose
+	// raw bucket also takes the flow logs of MemberAccounts, and whose
+	// catalog and detector cover them.
+	ModeCentral = "central"
+	// ModeMember is a member account's flow logs, delivered by VPC Flow
+	// Logs straight into the central raw bucket: no lake, no function, no
+	// topic.
+	ModeMember = "member"
+)
+
 // Context keys, all under the "flowlake:" prefix in cdk.json's context.
 const (
 	CtxStackName                = "flowlake:stackName"
+	CtxMode                     = "flowlake:mode"
+	CtxMemberAccounts           = "flowlake:memberAccounts"
+	CtxMemberRegions            = "flowlake:memberRegions"
+	CtxMembers                  = "flowlake:members"
+	CtxCentralAccount           = "flowlake:centralAccount"
+	CtxCentralRegion            = "flowlake:centralRegion"
+	CtxCentralRawBucket         = "flowlake:centralRawBucket"
 	CtxVPCs                     = "flowlake:vpcIds"
 	CtxSubnets                  = "flowlake:subnetIds"
 	CtxENIs                     = "flowlake:eniIds"
@@ -64,6 +86,25 @@ const (
 // Config is the app's whole configuration, read from the CDK context.
 type Config struct {
 	StackName string
+
+	// Organisation. Mode is ModeStandalone, ModeCentral or ModeMember.
+	Mode string
+	// MemberAccounts are the accounts whose flow logs a central stack
+	// takes (central only; with Members, theirs too).
+	MemberAccounts []string
+	// MemberRegions are the regions the members' flow logs come from,
+	// besides the central stack's own (central only).
+	MemberRegions []string
+	// Members are member stacks the app synthesizes too, one CDK Stage
+	// each, beside the central stack's (central only): `cdk deploy --all`
+	// deploys the organisation.
+	Members []Member
+	// CentralAccount and CentralRegion are where the central stack is:
+	// the central raw bucket's name is derived from them
+	// (CentralRawBucketName) unless CentralRawBucket names it. A member
+	// needs one of CentralAccount and CentralRawBucket; a central stack
+	// with Members needs CentralAccount (its Stage's account).
+	CentralAccount, CentralRegion, CentralRawBucket string
 
 	// Flow logs.
 	VPCs, Subnets, ENIs []string // the scope: at least one id in all
@@ -120,6 +161,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		StackName:                "Flowlake",
+		Mode:                     ModeStandalone,
 		TrafficType:              "REJECT",
 		AggregationSeconds:       600,
 		Destination:              DestS3,
@@ -271,6 +313,14 @@ func ConfigFromContext(get ContextGetter) (Config, error) {
 	}
 
 	str(CtxStackName, &c.StackName)
+	str(CtxMode, &c.Mode)
+	c.Mode = strings.ToLower(c.Mode)
+	list(CtxMemberAccounts, &c.MemberAccounts)
+	list(CtxMemberRegions, &c.MemberRegions)
+	c.Members = members(get(CtxMembers), bad)
+	str(CtxCentralAccount, &c.CentralAccount)
+	str(CtxCentralRegion, &c.CentralRegion)
+	str(CtxCentralRawBucket, &c.CentralRawBucket)
 	list(CtxVPCs, &c.VPCs)
 	list(CtxSubnets, &c.Subnets)
 	list(CtxENIs, &c.ENIs)
@@ -349,7 +399,9 @@ func (c Config) Validate() error {
 	if !stackName.MatchString(c.StackName) {
 		bad(CtxStackName, "%q is not a CloudFormation stack name", c.StackName)
 	}
-	if len(c.VPCs)+len(c.Subnets)+len(c.ENIs) == 0 {
+	// A central stack may have no flow logs of its own: its members'
+	// are its input.
+	if !c.HasScope() && c.Mode != ModeCentral {
 		errs = append(errs, fmt.Errorf("context: empty flow-log scope: set at least one of %s, %s or %s (e.g. -c %s=vpc-0123456789abcdef0)",
 			CtxVPCs, CtxSubnets, CtxENIs, CtxVPCs))
 	}
@@ -368,6 +420,7 @@ func (c Config) Validate() error {
 	ids(CtxVPCs, c.VPCs, vpcID, "VPC")
 	ids(CtxSubnets, c.Subnets, subnetID, "subnet")
 	ids(CtxENIs, c.ENIs, eniID, "network interface")
+	errs = append(errs, c.validateMode()...)
 	if !slices.Contains([]string{"ACCEPT", "REJECT", "ALL"}, c.TrafficType) {
 		bad(CtxTrafficType, "%q: want ACCEPT, REJECT or ALL", c.TrafficType)
 	}
@@ -488,6 +541,221 @@ func (c Config) Validate() error {
 		bad(CtxDeliveryLagThreshold, "%d: want at least 60 seconds", c.DeliveryLagThreshold)
 	}
 	return errors.Join(errs...)
+}
+
+var (
+	accountID  = regexp.MustCompile(`^[0-9]{12}$`)
+	regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+)
+
+// HasScope reports whether the configuration enables any flow log.
+func (c Config) HasScope() bool { return len(c.VPCs)+len(c.Subnets)+len(c.ENIs) > 0 }
+
+// Member is a member account's stack in an organisation the app
+// synthesizes whole (flowlake:members): one CDK Stage per member.
+type Member struct {
+	Account             string
+	Region              string // "": the central stack's region
+	VPCs, Subnets, ENIs []string
+}
+
+// members reads flowlake:members: a list of objects with "account" and
+// optional "region", "vpcIds", "subnetIds" and "eniIds".
+func members(v any, bad func(key, format string, args ...any)) []Member {
+	if v == nil {
+		return nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		bad(CtxMembers, "want a list of objects {\"account\": ..., \"vpcIds\": [...]}, got %T", v)
+		return nil
+	}
+	var out []Member
+	for i, e := range list {
+		o, ok := e.(map[string]any)
+		if !ok {
+			bad(CtxMembers, "element %d: want an object, got %T", i, e)
+			continue
+		}
+		var m Member
+		for k, v := range o {
+			switch k {
+			case "account", "region":
+				s, ok := v.(string)
+				if !ok {
+					bad(CtxMembers, "element %d: %s: want a string, got %T", i, k, v)
+				}
+				if k == "account" {
+					m.Account = s
+				} else {
+					m.Region = s
+				}
+			case "vpcIds", "subnetIds", "eniIds":
+				l, ok := v.([]any)
+				var ss []string
+				for _, x := range l {
+					s, isStr := x.(string)
+					ok = ok && isStr
+					ss = append(ss, s)
+				}
+				if !ok {
+					bad(CtxMembers, "element %d: %s: want a list of strings", i, k)
+				}
+				switch k {
+				case "vpcIds":
+					m.VPCs = ss
+				case "subnetIds":
+					m.Subnets = ss
+				default:
+					m.ENIs = ss
+				}
+			default:
+				bad(CtxMembers, "element %d: unknown key %q (want account, region, vpcIds, subnetIds, eniIds)", i, k)
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// validateMode checks the organisation keys against the mode.
+func (c Config) validateMode() []error {
+	var errs []error
+	bad := func(key string, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("context %s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	only := func(key string, set bool, modes string) {
+		if set {
+			bad(key, "applies to %s only (%s is %q)", modes, CtxMode, c.Mode)
+		}
+	}
+	account := func(key, v string) {
+		if v != "" && !accountID.MatchString(v) {
+			bad(key, "%q is not an AWS account id (12 digits)", v)
+		}
+	}
+	region := func(key, v string) {
+		if v != "" && !regionName.MatchString(v) {
+			bad(key, "%q is not an AWS region name", v)
+		}
+	}
+	account(CtxCentralAccount, c.CentralAccount)
+	region(CtxCentralRegion, c.CentralRegion)
+	if c.CentralRawBucket != "" && !bucketName.MatchString(c.CentralRawBucket) {
+		bad(CtxCentralRawBucket, "%q is not an S3 bucket name", c.CentralRawBucket)
+	}
+	switch c.Mode {
+	case ModeStandalone:
+		only(CtxMemberAccounts, len(c.MemberAccounts) > 0, ModeCentral)
+		only(CtxMemberRegions, len(c.MemberRegions) > 0, ModeCentral)
+		only(CtxMembers, len(c.Members) > 0, ModeCentral)
+		only(CtxCentralAccount, c.CentralAccount != "", ModeCentral+" and "+ModeMember)
+		only(CtxCentralRegion, c.CentralRegion != "", ModeCentral+" and "+ModeMember)
+		only(CtxCentralRawBucket, c.CentralRawBucket != "", ModeCentral+" and "+ModeMember)
+	case ModeCentral:
+		accounts := c.Accounts()
+		if len(accounts) == 0 {
+			bad(CtxMemberAccounts, "a central stack needs its member accounts (or %s)", CtxMembers)
+		}
+		seen := map[string]bool{}
+		for _, a := range c.MemberAccounts {
+			account(CtxMemberAccounts, a)
+			if seen[a] {
+				bad(CtxMemberAccounts, "%q is listed twice", a)
+			}
+			seen[a] = true
+		}
+		for _, a := range accounts {
+			if a == c.CentralAccount {
+				bad(CtxMemberAccounts, "%q is the central account: its own flow logs are the central stack's scope", a)
+			}
+		}
+		for _, r := range c.MemberRegions {
+			region(CtxMemberRegions, r)
+		}
+		if len(c.Members) > 0 && c.CentralAccount == "" {
+			bad(CtxCentralAccount, "%s deploys the organisation with one CDK Stage per account: name the central stack's account", CtxMembers)
+		}
+		mseen := map[string]bool{}
+		for i, m := range c.Members {
+			if !accountID.MatchString(m.Account) {
+				bad(CtxMembers, "element %d: account %q is not an AWS account id (12 digits)", i, m.Account)
+			}
+			if mseen[m.Account] {
+				bad(CtxMembers, "account %q is listed twice", m.Account)
+			}
+			mseen[m.Account] = true
+			region(CtxMembers, m.Region)
+			mc := c.MemberConfig(m)
+			if err := mc.Validate(); err != nil {
+				bad(CtxMembers, "member %s: %v", m.Account, err)
+			}
+		}
+	case ModeMember:
+		only(CtxMemberAccounts, len(c.MemberAccounts) > 0, ModeCentral)
+		only(CtxMemberRegions, len(c.MemberRegions) > 0, ModeCentral)
+		only(CtxMembers, len(c.Members) > 0, ModeCentral)
+		if c.CentralAccount == "" && c.CentralRawBucket == "" {
+			bad(CtxCentralAccount, "a member delivers into the central raw bucket: set %s (or %s)", CtxCentralAccount, CtxCentralRawBucket)
+		}
+		// A CloudWatch Logs subscription in another account reaches only
+		// a Logs destination, whose target is a Kinesis data stream or a
+		// Firehose stream, never a Lambda function: S3 is the one direct
+		// cross-account path.
+		if c.Destination == DestCloudWatch {
+			bad(CtxDestination, "%q: a member's flow logs reach the central lake through S3 (CloudWatch Logs cross-account "+
+				"subscriptions deliver only to Kinesis Data Streams or Firehose, not to the ingest function); want s3 or both", c.Destination)
+		}
+	default:
+		bad(CtxMode, "%q: want %s, %s or %s", c.Mode, ModeStandalone, ModeCentral, ModeMember)
+	}
+	return errs
+}
+
+// Accounts returns the member accounts a central stack takes: those of
+// MemberAccounts, then those of Members not already listed.
+func (c Config) Accounts() []string {
+	out := slices.Clone(c.MemberAccounts)
+	for _, m := range c.Members {
+		if !slices.Contains(out, m.Account) {
+			out = append(out, m.Account)
+		}
+	}
+	return out
+}
+
+// Regions returns the regions a central stack's members deliver from,
+// besides its own: MemberRegions, then those of Members.
+func (c Config) Regions() []string {
+	out := slices.Clone(c.MemberRegions)
+	for _, m := range c.Members {
+		if m.Region != "" && m.Region != c.CentralRegion && !slices.Contains(out, m.Region) {
+			out = append(out, m.Region)
+		}
+	}
+	return out
+}
+
+// MemberConfig returns the configuration of member m's stack in the
+// organisation c (central) deploys: c's flow-log settings, m's scope, and
+// the central stack's account and bucket.
+func (c Config) MemberConfig(m Member) Config {
+	mc := c
+	mc.Mode = ModeMember
+	mc.VPCs, mc.Subnets, mc.ENIs = m.VPCs, m.Subnets, m.ENIs
+	mc.MemberAccounts, mc.MemberRegions, mc.Members = nil, nil, nil
+	if mc.Destination == DestCloudWatch {
+		mc.Destination = DestS3
+	}
+	return mc
+}
+
+// CentralRawBucketName is the name of a central stack's raw bucket, in
+// account and region: fixed, so that its members, in other accounts,
+// name it without a cross-account reference.
+func CentralRawBucketName(account, region string) string {
+	return "flowlake-raw-" + account + "-" + region
 }
 
 // minCompactLookbackDays is the least lookback of the compactor: the

@@ -74,6 +74,8 @@ func NewFlowLogs(scope constructs.Construct, id string, p FlowLogsProps) *FlowLo
 	}
 	var dests []destination
 	if p.Bucket != nil {
+		// An imported bucket (a member's central bucket) has its policy
+		// in its own account's stack: AddToResourcePolicy does nothing.
 		grantDelivery(p.Bucket)
 		dests = append(dests, destination{"S3", awsec2.FlowLogDestination_ToS3(p.Bucket, nil, nil)})
 	}
@@ -131,6 +133,53 @@ func grantDelivery(bucket awss3.IBucket) {
 			"ArnLike":      map[string]any{"aws:SourceArn": sourceArn},
 		},
 	}))
+}
+
+// GrantMemberDelivery lets the log delivery service write the flow logs of
+// each of accounts (members of a central stack's organisation) to bucket,
+// through its policy, each under its own AWSLogs/<account>/ only, as AWS
+// documents for cross-account delivery: s3:PutObject with the account as
+// aws:SourceAccount, its flow logs (arn:aws:logs:*:<account>:*) as
+// aws:SourceArn and the bucket-owner-full-control ACL; and, on the same
+// conditions, the s3:GetBucketAcl and s3:ListBucket delivery checks. No
+// principal of a member account gets anything: only the service, on its
+// behalf, and only these writes.
+func GrantMemberDelivery(bucket awss3.IBucket, accounts []string) {
+	if len(accounts) == 0 {
+		return
+	}
+	stack := awscdk.Stack_Of(bucket)
+	delivery := awsiam.NewServicePrincipal(jsii.String("delivery.logs.amazonaws.com"), nil)
+	sourceArn := func(account string) string {
+		return *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("logs"), Region: jsii.String("*"),
+			Account: jsii.String(account), Resource: jsii.String("*")})
+	}
+	var arns []*string
+	for _, a := range accounts {
+		arns = append(arns, jsii.String(sourceArn(a)))
+	}
+	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AWSLogDeliveryAclCheckMembers"),
+		Principals: &[]awsiam.IPrincipal{delivery},
+		Actions:    jsii.Strings("s3:GetBucketAcl", "s3:ListBucket"),
+		Resources:  &[]*string{bucket.BucketArn()},
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": jsii.Strings(accounts...)},
+			"ArnLike":      map[string]any{"aws:SourceArn": &arns},
+		},
+	}))
+	for _, a := range accounts {
+		bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("AWSLogDeliveryWrite" + a),
+			Principals: &[]awsiam.IPrincipal{delivery},
+			Actions:    jsii.Strings("s3:PutObject"),
+			Resources:  &[]*string{bucket.ArnForObjects(jsii.String("AWSLogs/" + a + "/*"))},
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"aws:SourceAccount": a, "s3:x-amz-acl": "bucket-owner-full-control"},
+				"ArnLike":      map[string]any{"aws:SourceArn": sourceArn(a)},
+			},
+		}))
+	}
 }
 
 // addLogGroup creates the flow-log group, kept retentionDays, and the

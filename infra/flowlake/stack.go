@@ -70,8 +70,11 @@ type Stack struct {
 // FunctionNames returns the functions the configuration deploys, each of
 // which needs functions/<name>.
 func FunctionNames(c Config) []string {
+	if c.Mode == ModeMember {
+		return nil // a member stack has flow logs only
+	}
 	names := []string{FnIngestS3, FnDetect, FnCompact}
-	if c.CloudWatch() {
+	if c.CloudWatch() && c.HasScope() {
 		names = append(names, FnIngestCWLogs)
 	}
 	if c.SlackSecretName != "" {
@@ -84,8 +87,18 @@ func FunctionNames(c Config) []string {
 // buckets and the catalog, where findings go, the two ingest paths, the
 // flow logs that feed them, the scheduled detector and Slack; then the
 // alarms, the dashboard and the outputs.
+//
+// In ModeCentral, the stack is the organisation's lake: the raw bucket has
+// the fixed name CentralRawBucketName gives (or CentralRawBucket), its
+// policy lets log delivery write each member account's flow logs under
+// that account's AWSLogs/<account>/ (GrantMemberDelivery), and the
+// catalog and detector cover the members' accounts and regions. A
+// member's stack is NewMemberStack's.
 func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, error) {
 	c := p.Config
+	if c.Mode == ModeMember {
+		return nil, fmt.Errorf("stack %s: %s %q has no lake: use NewMemberStack", id, CtxMode, c.Mode)
+	}
 	for _, n := range FunctionNames(c) {
 		if p.Code[n] == "" {
 			return nil, fmt.Errorf("no bootstrap for function %s", n)
@@ -101,14 +114,19 @@ func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, erro
 		sp.Description = jsii.String("flowlake: VPC Flow Logs into a Parquet lake with Athena tables, detection and findings")
 	}
 	s := &Stack{Stack: awscdk.NewStack(scope, jsii.String(id), &sp)}
+	if a := s.Account(); c.CentralAccount != "" && !*awscdk.Token_IsUnresolved(a) && *a != c.CentralAccount {
+		return nil, fmt.Errorf("stack %s: deployed to account %s, but %s is %s", id, *a, CtxCentralAccount, c.CentralAccount)
+	}
 
 	s.addLake(c)
 	s.addFindings(c)
 	s.addIngestS3(c, p.Code[FnIngestS3])
-	if c.CloudWatch() {
+	if c.CloudWatch() && c.HasScope() {
 		s.addIngestCWLogs(c, p.Code[FnIngestCWLogs])
 	}
-	s.addFlowLogs(c)
+	if c.HasScope() {
+		s.addFlowLogs(c)
+	}
 	s.addDetect(c, p.Code[FnDetect])
 	s.addCompact(c, p.Code[FnCompact])
 	if c.SlackSecretName != "" {
@@ -123,19 +141,39 @@ func NewStack(scope constructs.Construct, id string, p StackProps) (*Stack, erro
 // addLake creates the buckets and the Glue and Athena catalog over the
 // lake bucket.
 func (s *Stack) addLake(c Config) {
-	s.Storage = NewStorage(s.Stack, "Storage", StorageProps{
+	sp := StorageProps{
 		RawExpirationDays: c.RawExpirationDays, LakeTransitionDays: c.LakeTransitionDays,
 		LakeStorageClass: c.LakeStorageClass, LakeExpirationDays: c.LakeExpirationDays,
 		AccessLogExpirationDays: c.AccessLogExpirationDays,
-	})
+	}
+	if c.Mode == ModeCentral {
+		sp.RawBucketName = c.CentralRawBucket
+		if sp.RawBucketName == "" {
+			sp.RawBucketName = CentralRawBucketName(*s.Account(), *s.Region())
+		}
+	}
+	s.Storage = NewStorage(s.Stack, "Storage", sp)
+	if c.Mode == ModeCentral {
+		GrantMemberDelivery(s.Storage.Raw, c.Accounts())
+	}
 	s.Catalog = NewCatalog(s.Stack, "Catalog", CatalogProps{
 		DatabaseName: c.DatabaseName, Lake: s.Storage.Lake, Results: s.Storage.Results,
-		// The flow logs of this stack are in its own account and region: S3
-		// keys carry the region, and ingest-cwlogs gives CloudWatch Logs
-		// records its own. So an unfiltered query projects 24 partitions a
-		// day (see TestProjectedPartitions).
-		Accounts: []string{*s.Account()}, Regions: []string{*s.Region()}, BytesScannedCutoff: c.BytesScannedCutoff,
+		// The flow logs of this stack are in its own account and region
+		// (and, for a central stack, its members'): S3 keys carry the
+		// account and region, and ingest-cwlogs gives CloudWatch Logs
+		// records its own. So an unfiltered query of a standalone stack
+		// projects 24 partitions a day (see TestProjectedPartitions).
+		Accounts: s.accounts(c), Regions: append([]string{*s.Region()}, c.Regions()...), BytesScannedCutoff: c.BytesScannedCutoff,
 	})
+}
+
+// accounts are the aws_account values of the lake: the stack's own, then
+// a central stack's members'.
+func (s *Stack) accounts(c Config) []string {
+	if c.Mode != ModeCentral {
+		return []string{*s.Account()}
+	}
+	return append([]string{*s.Account()}, c.Accounts()...)
 }
 
 // addFindings creates where findings go (the findings topic, with its
@@ -245,7 +283,9 @@ func (s *Stack) addIngestS3(c Config, code string) {
 		RetentionPeriod:   days(4),
 		DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: s.IngestDLQ, MaxReceiveCount: jsii.Number(5)},
 	})
-	if c.S3() {
+	// A central stack's members deliver to the raw bucket whatever its
+	// own flow logs' destination.
+	if c.S3() || c.Mode == ModeCentral {
 		s.Storage.Raw.AddEventNotification(awss3.EventType_OBJECT_CREATED, awss3notifications.NewSqsDestination(s.IngestQueue),
 			&awss3.NotificationKeyFilter{Prefix: jsii.String(RawPrefix)})
 		s.tendNotificationsHandler(c)
@@ -322,7 +362,7 @@ func (s *Stack) addDetect(c Config, code string) {
 		Environment: union(s.publishEnv(c), map[string]*string{
 			schedule.EnvWorkgroup: s.Catalog.Workgroup.Ref(),
 			schedule.EnvDatabase:  jsii.String(c.DatabaseName),
-			detect.EnvAccounts:    s.Account(),
+			detect.EnvAccounts:    jsii.String(strings.Join(s.accounts(c), ",")),
 		}),
 	})
 	s.Catalog.GrantQuery(s.Detect.Role)

@@ -48,6 +48,10 @@ type StorageProps struct {
 	LakeStorageClass        string // STANDARD_IA (""), INTELLIGENT_TIERING or GLACIER_IR
 	LakeExpirationDays      int    // 0: never
 	AccessLogExpirationDays int    // 0: 90 (Defaults)
+	// RawBucketName names the raw bucket (tokens allowed); "": the
+	// CloudFormation-generated name. A central stack's raw bucket has a
+	// fixed name (CentralRawBucketName), which its members deliver to.
+	RawBucketName string
 }
 
 // Storage is the lake's buckets: raw flow-log files, Parquet lake, Athena
@@ -90,8 +94,13 @@ func NewStorage(scope constructs.Construct, id string, p StorageProps) *Storage 
 			AbortIncompleteMultipartUploadAfter: days(1),
 		}},
 	})
-	secure := func(id, logPrefix string, versioned bool, rules ...*awss3.LifecycleRule) awss3.Bucket {
+	secure := func(id, name, logPrefix string, versioned bool, rules ...*awss3.LifecycleRule) awss3.Bucket {
+		var bucketName *string
+		if name != "" {
+			bucketName = jsii.String(name)
+		}
 		return awss3.NewBucket(s.Construct, jsii.String(id), &awss3.BucketProps{
+			BucketName:             bucketName,
 			BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
 			Encryption:             awss3.BucketEncryption_S3_MANAGED,
 			EnforceSSL:             jsii.Bool(true),
@@ -108,7 +117,7 @@ func NewStorage(scope constructs.Construct, id string, p StorageProps) *Storage 
 	// Raw flow-log files: the source of truth for a re-ingest, so
 	// versioned (an overwrite or delete stays recoverable for a week), and
 	// expired after RawExpirationDays.
-	s.Raw = secure("Raw", "raw/", true, &awss3.LifecycleRule{
+	s.Raw = secure("Raw", p.RawBucketName, "raw/", true, &awss3.LifecycleRule{
 		Id:                                  jsii.String("expire-raw"),
 		Expiration:                          days(p.RawExpirationDays),
 		NoncurrentVersionExpiration:         days(7),
@@ -130,10 +139,10 @@ func NewStorage(scope constructs.Construct, id string, p StorageProps) *Storage 
 	if p.LakeExpirationDays > 0 {
 		lakeRule.Expiration = days(p.LakeExpirationDays)
 	}
-	s.Lake = secure("Lake", "lake/", true, lakeRule)
+	s.Lake = secure("Lake", "", "lake/", true, lakeRule)
 
 	// Athena results: scratch, kept a week.
-	s.Results = secure("AthenaResults", "athena-results/", false, &awss3.LifecycleRule{
+	s.Results = secure("AthenaResults", "", "athena-results/", false, &awss3.LifecycleRule{
 		Id:                                  jsii.String("expire-results"),
 		Expiration:                          days(7),
 		AbortIncompleteMultipartUploadAfter: days(1),
