@@ -1,9 +1,12 @@
 // Package flowlake holds the CDK constructs of the flowlake stack and the
 // stack itself, with the app's configuration and the build of the Lambda
 // bootstraps. infra (the app) wires them: ConfigFromContext reads and
-// validates the CDK context, BuildFunctions builds the bootstraps,
-// NewStack creates the stack and ApplyNag applies cdk-nag's AwsSolutions
-// pack.
+// validates the CDK context, BuildFunctions builds the bootstraps, and
+// NewDeployment creates what the configuration's mode (flowlake:mode)
+// deploys, each stack with cdk-nag's AwsSolutions pack (ApplyNag): the
+// Stack (standalone, or the organisation's central lake), a MemberStack
+// (a member account's flow logs into the central raw bucket), or the whole
+// organisation as CDK Stages, one per account (flowlake:members).
 //
 // Each construct, in the manner of the CDK's own, takes a props struct,
 // builds with secure defaults, and grants what another needs through
@@ -20,7 +23,8 @@
 //   - Dedup: the findings' dedup table (GrantUse);
 //   - GoFunction: a Go Lambda with its own role and log group;
 //   - FlowLogs: the flow logs, with S3 and CloudWatch Logs delivery and the
-//     Logs Insights saved queries.
+//     Logs Insights saved queries; GrantMemberDelivery lets member
+//     accounts' log delivery write their own prefixes of a central bucket.
 //
 // NewStack composes them, step by step in the order the data flows, and
 // sets each function's environment from the Env* constants of the package

@@ -164,14 +164,14 @@ type rawObject struct {
 
 // sqsBatches wraps one S3 notification per object in SQS batches of ten,
 // as the stack's queue delivers them to ingest-s3 (BatchSize 10).
-func sqsBatches(accountID string, objs []rawObject) [][]byte {
+func sqsBatches(accountID, bucket string, objs []rawObject) [][]byte {
 	var out [][]byte
 	for i := 0; i < len(objs); i += 10 {
 		var ev events.SQSEvent
 		for j, o := range objs[i:min(i+10, len(objs))] {
 			rec := events.S3EventRecord{
 				EventVersion: "2.1", EventSource: "aws:s3", AWSRegion: stack.Region, EventName: "ObjectCreated:Put", EventTime: time.Now().UTC(),
-				S3: events.S3Entity{SchemaVersion: "1.0", Bucket: events.S3Bucket{Name: rawBucket, Arn: "arn:aws:s3:::" + rawBucket},
+				S3: events.S3Entity{SchemaVersion: "1.0", Bucket: events.S3Bucket{Name: bucket, Arn: "arn:aws:s3:::" + bucket},
 					Object: events.S3Object{Key: url.QueryEscape(o.key), Size: int64(o.size), ETag: strings.Trim(o.etag, `"`)}},
 			}
 			body, _ := json.Marshal(events.S3Event{Records: []events.S3EventRecord{rec}})
@@ -370,7 +370,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// Hop 1 and 2: both ingest paths, every event twice (SQS and
 	// CloudWatch Logs redeliver).
-	batches := sqsBatches(accountID, objs)
+	batches := sqsBatches(accountID, rawBucket, objs)
 	for round := 1; round <= 2; round++ {
 		t1 := time.Now()
 		for _, b := range batches {

@@ -66,6 +66,7 @@ type subscriber struct {
 // delivered is an SNS HTTP notification, as SNS documents its JSON.
 type delivered struct {
 	Type, MessageId, TopicArn, Subject, Message string
+	MessageAttributes                           map[string]struct{ Type, Value string }
 }
 
 func (s *subscriber) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -60,6 +60,85 @@ func CDKContext(t testing.TB) map[string]any {
 // here.
 func Synth(t testing.TB, stackName string, context map[string]any) *Template {
 	t.Helper()
+	out := synthApp(t, context)
+	b, err := os.ReadFile(filepath.Join(out, stackName+".template.json"))
+	if err != nil {
+		t.Fatalf("synth: %v", err)
+	}
+	tp := &Template{Dir: out}
+	if err := json.Unmarshal(b, tp); err != nil {
+		t.Fatalf("template: %v", err)
+	}
+	return tp
+}
+
+// SynthStages runs the CDK app as Synth does, for a configuration that
+// synthesizes CDK Stages (flowlake:members), and returns the template of
+// every stack of every stage, by its path ("Central/Flowlake",
+// "Member-111111111111/Flowlake"), each with its stage's environment.
+func SynthStages(t testing.TB, context map[string]any) map[string]*StageTemplate {
+	t.Helper()
+	out := synthApp(t, context)
+	type manifest struct {
+		Artifacts map[string]struct {
+			Type        string `json:"type"`
+			Environment string `json:"environment"`
+			DisplayName string `json:"displayName"`
+			Properties  struct {
+				DirectoryName string `json:"directoryName"`
+				TemplateFile  string `json:"templateFile"`
+			} `json:"properties"`
+		} `json:"artifacts"`
+	}
+	read := func(dir string) manifest {
+		var m manifest
+		b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+		if err == nil {
+			err = json.Unmarshal(b, &m)
+		}
+		if err != nil {
+			t.Fatalf("cloud assembly %s: %v", dir, err)
+		}
+		return m
+	}
+	stages := map[string]*StageTemplate{}
+	for _, a := range read(out).Artifacts {
+		if a.Type != "cdk:cloud-assembly" {
+			continue
+		}
+		dir := filepath.Join(out, a.Properties.DirectoryName)
+		for _, s := range read(dir).Artifacts {
+			if s.Type != "aws:cloudformation:stack" {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(dir, s.Properties.TemplateFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A stage's assets are staged in the top assembly's folder.
+			st := &StageTemplate{Template: Template{Dir: out}, Environment: s.Environment}
+			if err := json.Unmarshal(b, &st.Template); err != nil {
+				t.Fatalf("template %s: %v", s.DisplayName, err)
+			}
+			stages[s.DisplayName] = st
+		}
+	}
+	if len(stages) == 0 {
+		t.Fatalf("synth: no stage in %s", out)
+	}
+	return stages
+}
+
+// StageTemplate is a stack's template in a CDK Stage, with its
+// environment: aws://<account>/<region>.
+type StageTemplate struct {
+	Template
+	Environment string
+}
+
+// synthApp runs the app into a temporary folder, which it returns.
+func synthApp(t testing.TB, context map[string]any) string {
+	t.Helper()
 	root := RepoRoot(t)
 	out := t.TempDir()
 	ctx, err := json.Marshal(context)
@@ -74,15 +153,7 @@ func Synth(t testing.TB, stackName string, context map[string]any) *Template {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("synth (go run ./infra): %v\n%s", err, b)
 	}
-	b, err := os.ReadFile(filepath.Join(out, stackName+".template.json"))
-	if err != nil {
-		t.Fatalf("synth: %v", err)
-	}
-	tp := &Template{Dir: out}
-	if err := json.Unmarshal(b, tp); err != nil {
-		t.Fatalf("template: %v", err)
-	}
-	return tp
+	return out
 }
 
 // OfType returns the logical IDs of the resources of type typ, sorted.
