@@ -44,6 +44,11 @@ func runBench(ctx context.Context, sio stdio, args []string) int {
 	input := fs.String("input", "", "use this flow-log file instead of generating one")
 	runs := fs.Int("runs", 1, "time each path this many times and keep the fastest; the enrichment cost is also the median of the runs' pairs (the machine may be shared)")
 	cwBatches := fs.Int("cw-batches", 20, "CloudWatch path: how many times to handle the 1 MiB subscription batch (0: skip)")
+	var price costModel
+	fs.Float64Var(&price.LambdaGBSecond, "lambda-price", lambdaARMPricePerGBSecond, "cost model: the Lambda arm64 price, USD per GB-second")
+	fs.IntVar(&price.MemoryMB, "lambda-memory", ingestS3MemoryMB, "cost model: the ingest function's memory, MB")
+	fs.Float64Var(&price.ParquetPerGB, "parquet-price", 0, "cost model: AWS's price for delivering flow logs to S3 as Parquet, USD per GB, beside ours (0: not shown)")
+	fs.StringVar(&price.ParquetSource, "parquet-price-source", "", "cost model: where and when --parquet-price was read")
 	compactMode := fs.Bool("compact", false, "instead: the compaction benchmark on a CloudWatch-like day (see --compact-*)")
 	var day compactDay
 	fs.IntVar(&day.Records, "compact-records", 2_000_000, "with --compact: records over the day")
@@ -96,7 +101,7 @@ func runBench(ctx context.Context, sio stdio, args []string) int {
 		r.print(sio.out)
 		return 0
 	}
-	if err := bench(ctx, sio, *records, *dir, *input, max(*runs, 1), *cwBatches); err != nil {
+	if err := bench(ctx, sio, *records, *dir, *input, max(*runs, 1), *cwBatches, price); err != nil {
 		fmt.Fprintf(sio.err, "flowlake bench: %v\n", err)
 		return 1
 	}
@@ -112,7 +117,7 @@ type benchRow struct {
 	out     int64 // output bytes
 }
 
-func bench(ctx context.Context, sio stdio, records int, dir, input string, runs, cwBatches int) error {
+func bench(ctx context.Context, sio stdio, records int, dir, input string, runs, cwBatches int, price costModel) error {
 	if dir == "" {
 		d, err := os.MkdirTemp("", "flowlake-bench-")
 		if err != nil {
@@ -166,13 +171,14 @@ func bench(ctx context.Context, sio stdio, records int, dir, input string, runs,
 	// run back to back (in turns, first one then the other), so that a
 	// machine whose speed drifts between runs skews it less.
 	var timeRatios, cpuRatios []float64
+	var perCore [2]benchRow
 	for run := range runs {
 		var pair [2]benchRow
 		for k := range 2 {
 			i := k ^ run&1
 			args := [][]string{{"--no-enrich"}, {"--ip-ranges", ranges}}[i]
 			fmt.Fprintf(sio.err, "run %d/%d: flowlake convert %s ...\n", run+1, runs, strings.Join(args, " "))
-			r, err := benchOurs(ctx, src, filepath.Join(dir, fmt.Sprintf("ours-%d", i)), args...)
+			r, err := benchOurs(ctx, src, filepath.Join(dir, fmt.Sprintf("ours-%d", i)), nil, args...)
 			if err != nil {
 				return err
 			}
@@ -180,6 +186,21 @@ func bench(ctx context.Context, sio stdio, records int, dir, input string, runs,
 				results[i] = r
 			}
 			pair[i] = r
+		}
+		// Per core: the same two paths with GOMAXPROCS=1, as one vCPU
+		// runs them; CPU-seconds is what a Lambda's duration bills.
+		for k := range 2 {
+			i := k ^ run&1
+			args := [][]string{{"--no-enrich"}, {"--ip-ranges", ranges}}[i]
+			fmt.Fprintf(sio.err, "run %d/%d: GOMAXPROCS=1 flowlake convert %s ...\n", run+1, runs, strings.Join(args, " "))
+			r, err := benchOurs(ctx, src, filepath.Join(dir, fmt.Sprintf("core-%d", i)), []string{"GOMAXPROCS=1"}, args...)
+			if err != nil {
+				return err
+			}
+			r.name += ", GOMAXPROCS=1"
+			if run == 0 || r.cpu < perCore[i].cpu {
+				perCore[i] = r
+			}
 		}
 		timeRatios = append(timeRatios, pair[1].elapsed.Seconds()/pair[0].elapsed.Seconds())
 		cpuRatios = append(cpuRatios, pair[1].cpu.Seconds()/pair[0].cpu.Seconds())
@@ -202,6 +223,12 @@ func bench(ctx context.Context, sio stdio, records int, dir, input string, runs,
 		}
 		if ours.out, err = treeSize(lakeDir); err != nil {
 			return err
+		}
+	}
+	for i := range perCore {
+		core := filepath.Join(dir, fmt.Sprintf("core-%d", i))
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+sqlString(filepath.Join(core, "**", "*.parquet"))+")").Scan(&perCore[i].rows); err != nil {
+			return fmt.Errorf("count our rows: %w", err)
 		}
 	}
 	ours, enriched := &results[0], &results[1]
@@ -253,8 +280,82 @@ func bench(ctx context.Context, sio stdio, records int, dir, input string, runs,
 			return fmt.Errorf("%s wrote %d rows; want %d", r.name, r.rows, records)
 		}
 	}
+	// Per core, and what a user pays.
+	duck1 := results[2]
+	perCPU := func(r benchRow) float64 { return float64(records) / r.cpu.Seconds() }
+	fmt.Fprintf(sio.out, "\nper core: records per CPU-second (ours GOMAXPROCS=1, DuckDB threads=1)\n")
+	for _, r := range perCore {
+		fmt.Fprintf(sio.out, "  %s: %.0f (%.2f CPU-s, %.2f s): %.2fx DuckDB's %.0f\n", r.name, perCPU(r), r.cpu.Seconds(), r.elapsed.Seconds(), perCPU(r)/perCPU(duck1), perCPU(duck1))
+	}
+	fmt.Fprintf(sio.out, "both cores: enriched %.2fx, unenriched %.2fx DuckDB's best (%s) records/s\n",
+		results[best].elapsed.Seconds()/enriched.elapsed.Seconds(), results[best].elapsed.Seconds()/ours.elapsed.Seconds(), results[best].name)
+	raw, err := gunzippedSize(src)
+	if err != nil {
+		return err
+	}
+	price.print(sio.out, perCore[1].cpu.Seconds()/float64(records), float64(raw)/float64(records))
+	for _, r := range perCore {
+		if r.rows != int64(records) {
+			return fmt.Errorf("%s wrote %d rows; want %d", r.name, r.rows, records)
+		}
+	}
 	fmt.Fprintf(sio.out, "row counts: all %d\n", records)
 	return nil
+}
+
+// The cost model's defaults.
+const (
+	// lambdaARMPricePerGBSecond is AWS Lambda's arm64 duration price in
+	// us-east-1 for the first 7.5 billion GB-seconds a month, USD.
+	lambdaARMPricePerGBSecond = 0.0000133334
+	// ingestS3MemoryMB is the stack's ingest-s3 memory (infra/flowlake,
+	// addIngestS3).
+	ingestS3MemoryMB = 2048
+)
+
+// costModel prices ingest: the measured CPU-seconds per record, billed as
+// the duration of a function with MemoryMB at LambdaGBSecond. It is a
+// model, not a bill: it assumes the duration is the CPU time of one vCPU
+// (what GOMAXPROCS=1 measures; a 2048 MB function has a little over one)
+// and leaves out requests, S3, SQS and the start of each environment.
+type costModel struct {
+	LambdaGBSecond float64
+	MemoryMB       int
+	ParquetPerGB   float64 // AWS's Parquet delivery price per GB; 0: unknown
+	ParquetSource  string
+}
+
+// perGB returns the modelled USD per GiB of uncompressed flow-log text,
+// for cpuPerRecord CPU-seconds and bytesPerRecord bytes of text a record.
+func (m costModel) perGB(cpuPerRecord, bytesPerRecord float64) float64 {
+	records := float64(1<<30) / bytesPerRecord
+	return records * cpuPerRecord * float64(m.MemoryMB) / 1024 * m.LambdaGBSecond
+}
+
+func (m costModel) print(w io.Writer, cpuPerRecord, bytesPerRecord float64) {
+	fmt.Fprintf(w, "modelled ingest cost (a model, not a bill): %.3f µs CPU a record (enriched, GOMAXPROCS=1), %.0f bytes of text a record, %d MB at $%.10f per GB-second: $%.5f per GB of raw flow logs\n",
+		cpuPerRecord*1e6, bytesPerRecord, m.MemoryMB, m.LambdaGBSecond, m.perGB(cpuPerRecord, bytesPerRecord))
+	if m.ParquetPerGB > 0 {
+		fmt.Fprintf(w, "  beside AWS's Parquet delivery, $%.4f per GB (%s): %.1fx cheaper\n", m.ParquetPerGB, m.ParquetSource, m.ParquetPerGB/m.perGB(cpuPerRecord, bytesPerRecord))
+	}
+}
+
+// gunzippedSize returns the uncompressed size of a gzip file.
+func gunzippedSize(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
+		return 0, fmt.Errorf("gunzip %s: %w", path, err)
+	}
+	n, err := io.Copy(io.Discard, zr)
+	if err != nil {
+		return 0, fmt.Errorf("gunzip %s: %w", path, err)
+	}
+	return n, nil
 }
 
 // benchDuckDB times DuckDB's own gzip CSV to Parquet path on src.
@@ -283,13 +384,16 @@ func benchDuckDB(ctx context.Context, db *sql.DB, src, out string, threads int) 
 }
 
 // benchOurs runs `flowlake convert [args]` on src in a child process.
-func benchOurs(ctx context.Context, src, lakeDir string, args ...string) (benchRow, error) {
+func benchOurs(ctx context.Context, src, lakeDir string, env []string, args ...string) (benchRow, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return benchRow{}, err
 	}
 	os.RemoveAll(lakeDir)
 	cmd := exec.CommandContext(ctx, exe, append(append([]string{"convert", "--lake", lakeDir}, args...), src)...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	t0 := time.Now()

@@ -27,3 +27,12 @@ func TestMedian(t *testing.T) {
 		}
 	}
 }
+
+// TestCostModel: the model's arithmetic, on round numbers: 1 µs a record
+// of 1 KiB is 1,048,576 records a GiB, 1.048576 CPU-s, at 2 GB.
+func TestCostModel(t *testing.T) {
+	m := costModel{LambdaGBSecond: 0.00001, MemoryMB: 2048}
+	if got, want := m.perGB(1e-6, 1024), 1.048576*2*0.00001; got < want*0.999999 || got > want*1.000001 {
+		t.Errorf("perGB = %v; want %v", got, want)
+	}
+}
