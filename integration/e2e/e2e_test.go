@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"os"
@@ -16,17 +15,13 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/flowlake/flowlake/integration/stack"
@@ -44,7 +39,6 @@ import (
 	"github.com/flowlake/flowlake/shared/flowlog"
 	"github.com/flowlake/flowlake/shared/lake"
 	"github.com/flowlake/flowlake/shared/lakesql"
-	"github.com/flowlake/flowlake/shared/notify"
 	"github.com/flowlake/flowlake/shared/pipeline"
 	"github.com/flowlake/flowlake/shared/schedule"
 	"github.com/flowlake/flowlake/shared/threatlist"
@@ -248,29 +242,8 @@ func TestEndToEnd(t *testing.T) {
 	t.Logf("synth: %d functions from %s in %s", len(fns), tpl.Dir, time.Since(t0).Round(time.Millisecond))
 
 	// Loopback servers for what the template references.
-	s3 := stack.StartS3(t)
-	s3.Bucket(t, rawBucket)
-	lakeRoot := s3.Bucket(t, lakeBucket)
-	lakeDir := filepath.Join(lakeRoot, pipeline.DefaultLakePrefix)
-	snsURL := startGoaws(t)
-	ddbURL := stack.StartDynamoDBServer(t, "").URL
-	creds := credentials.NewStaticCredentialsProvider(stack.AccessKey, stack.SecretKey, "")
-	snsClient := sns.New(sns.Options{Region: stack.Region, BaseEndpoint: aws.String(snsURL), Credentials: creds, RetryMaxAttempts: 1})
-	ddb := dynamodb.New(dynamodb.Options{Region: stack.Region, BaseEndpoint: aws.String(ddbURL), Credentials: creds})
-	if err := dedup.EnsureTable(ctx, ddb, dedupTable); err != nil {
-		t.Fatal(err)
-	}
-	topic, err := snsClient.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("flowlake-findings")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	topicARN := aws.ToString(topic.TopicArn)
-	sub := &subscriber{}
-	subSrv := httptest.NewServer(sub)
-	t.Cleanup(subSrv.Close)
-	if _, err := snsClient.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"), Endpoint: aws.String(subSrv.URL + "/sns")}); err != nil {
-		t.Fatal(err)
-	}
+	lb := startLoopback(ctx, t, rawBucket, "flowlake-findings")
+	s3, lakeRoot, lakeDir, creds, ddb, topicARN, sub := lb.s3, lb.lakeRoot, lb.lakeDir, lb.creds, lb.ddb, lb.topicARN, lb.sub
 	hk := stack.ServeSlackWebhook(t, hookPath)
 	smURL := stack.ServeSecret(t, secretID, hk.URL)
 
@@ -327,20 +300,12 @@ func TestEndToEnd(t *testing.T) {
 	// start runs a function's bootstrap with the template's environment
 	// and, for the plumbing only, the loopback endpoints and credentials.
 	start := func(name string) *stack.Function {
-		f := fns[name]
 		env, m := envOf(name)
 		if m[pipeline.EnvIPRanges] == enrich.AWSIPRangesURL {
 			env = append(env, pipeline.EnvIPRanges+"="+rangesURL, "SSL_CERT_FILE="+caFile)
 		}
-		env = append(env, s3.Env()...)
-		env = append(env,
-			"AWS_LAMBDA_FUNCTION_NAME="+stackName+"-"+name, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(f.MemoryMB),
-			"AWS_LAMBDA_FUNCTION_TIMEOUT="+strconv.Itoa(f.TimeoutS),
-			"AWS_ENDPOINT_URL_SNS="+snsURL, "AWS_ENDPOINT_URL_DYNAMODB="+ddbURL, "AWS_ENDPOINT_URL_ATHENA="+athenaSrv.URL,
-			"AWS_ENDPOINT_URL_EC2="+ec2.URL, "AWS_ENDPOINT_URL_SECRETS_MANAGER="+smURL,
-			// goaws has no PublishBatch: one Publish per finding.
-			notify.EnvSNSSingle+"=true")
-		return stack.StartFunction(t, f.Bootstrap, env...)
+		return lb.start(t, fns[name], env, "AWS_ENDPOINT_URL_ATHENA="+athenaSrv.URL,
+			"AWS_ENDPOINT_URL_EC2="+ec2.URL, "AWS_ENDPOINT_URL_SECRETS_MANAGER="+smURL)
 	}
 	ingestS3, ingestCW, detectFn, notifySlack := start("ingest-s3"), start("ingest-cwlogs"), start("detect"), start("notify-slack")
 	compactFn := start("compact")

@@ -6,27 +6,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	goawsapp "github.com/Admiral-Piett/goaws/app"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/flowlake/flowlake/integration/stack"
 	"github.com/flowlake/flowlake/integration/standin"
-	"github.com/flowlake/flowlake/shared/dedup"
 	detectathena "github.com/flowlake/flowlake/shared/detect/athena"
 	"github.com/flowlake/flowlake/shared/enrich"
 	"github.com/flowlake/flowlake/shared/enrich/enrichtest"
@@ -34,7 +28,6 @@ import (
 	"github.com/flowlake/flowlake/shared/flowgen"
 	"github.com/flowlake/flowlake/shared/flowlog"
 	"github.com/flowlake/flowlake/shared/lakesql"
-	"github.com/flowlake/flowlake/shared/notify"
 	"github.com/flowlake/flowlake/shared/pipeline"
 	"github.com/flowlake/flowlake/shared/schedule"
 )
@@ -164,50 +157,24 @@ func TestOrganisation(t *testing.T) {
 	}
 
 	// The central stack's servers.
-	s3 := stack.StartS3(t)
-	s3.Bucket(t, rawName)
-	lakeRoot := s3.Bucket(t, lakeBucket)
-	lakeDir := lakeRoot + "/" + pipeline.DefaultLakePrefix
-	snsURL := startGoaws(t)
-	ddbURL := stack.StartDynamoDBServer(t, "").URL
-	creds := credentials.NewStaticCredentialsProvider(stack.AccessKey, stack.SecretKey, "")
-	snsClient := sns.New(sns.Options{Region: stack.Region, BaseEndpoint: aws.String(snsURL), Credentials: creds, RetryMaxAttempts: 1})
-	ddb := dynamodb.New(dynamodb.Options{Region: stack.Region, BaseEndpoint: aws.String(ddbURL), Credentials: creds})
-	if err := dedup.EnsureTable(ctx, ddb, dedupTable); err != nil {
-		t.Fatal(err)
-	}
-	topic, err := snsClient.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("flowlake-org-findings")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := &subscriber{}
-	subSrv := httptest.NewServer(all)
-	t.Cleanup(subSrv.Close)
-	if _, err := snsClient.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"), Endpoint: aws.String(subSrv.URL + "/sns")}); err != nil {
-		t.Fatal(err)
-	}
+	lb := startLoopback(ctx, t, rawName, "flowlake-org-findings")
+	all := lb.sub
 	loc := stack.Locals{
 		"AWS::AccountId": orgCentral, "AWS::Region": stack.Region, "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com",
-		"StorageLake": lakeBucket, "StorageRaw": rawName, "FindingsTopic": aws.ToString(topic.TopicArn), "Dedup": dedupTable,
+		"StorageLake": lakeBucket, "StorageRaw": rawName, "FindingsTopic": lb.topicARN, "Dedup": dedupTable,
 	}
 	fns := central.Functions(t)
 	_, detectEnv := central.Env(t, fns["detect"], loc)
-	athenaSrv := standin.StartAthena(t, lakeDir, detectEnv[schedule.EnvWorkgroup], detectEnv[schedule.EnvDatabase], 100)
+	athenaSrv := standin.StartAthena(t, lb.lakeDir, detectEnv[schedule.EnvWorkgroup], detectEnv[schedule.EnvDatabase], 100)
 	// The central account's EC2 knows none of the members' interfaces: it
 	// cannot describe another account's.
 	ec2 := enrichtest.NewEC2Server()
 	t.Cleanup(ec2.Close)
 	rangesURL, caFile := stack.ServeIPRanges(t, &enrich.IPRanges{SyncToken: "1", CreateDate: "2026-11-01-00-00-00"}, `"org-1"`)
 	start := func(name string) *stack.Function {
-		f := fns[name]
-		env, _ := central.Env(t, f, loc)
-		env = append(env, pipeline.EnvIPRanges+"="+rangesURL, "SSL_CERT_FILE="+caFile)
-		env = append(env, s3.Env()...)
-		env = append(env, "AWS_LAMBDA_FUNCTION_NAME="+stackName+"-"+name, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(f.MemoryMB),
-			"AWS_LAMBDA_FUNCTION_TIMEOUT="+strconv.Itoa(f.TimeoutS),
-			"AWS_ENDPOINT_URL_SNS="+snsURL, "AWS_ENDPOINT_URL_DYNAMODB="+ddbURL, "AWS_ENDPOINT_URL_ATHENA="+athenaSrv.URL,
-			"AWS_ENDPOINT_URL_EC2="+ec2.URL, notify.EnvSNSSingle+"=true")
-		return stack.StartFunction(t, f.Bootstrap, env...)
+		env, _ := central.Env(t, fns[name], loc)
+		return lb.start(t, fns[name], env, pipeline.EnvIPRanges+"="+rangesURL, "SSL_CERT_FILE="+caFile,
+			"AWS_ENDPOINT_URL_ATHENA="+athenaSrv.URL, "AWS_ENDPOINT_URL_EC2="+ec2.URL)
 	}
 	ingestS3, detectFn := start("ingest-s3"), start("detect")
 
@@ -244,7 +211,7 @@ func TestOrganisation(t *testing.T) {
 			zw := gzip.NewWriter(&z)
 			zw.Write(b.Bytes())
 			zw.Close()
-			objs = append(objs, rawObject{key: k, etag: s3.Put(t, rawName, k, bytes.NewReader(z.Bytes())), size: z.Len()})
+			objs = append(objs, rawObject{key: k, etag: lb.s3.Put(t, rawName, k, bytes.NewReader(z.Bytes())), size: z.Len()})
 		}
 	}
 	slices.SortFunc(objs, func(a, b rawObject) int { return strings.Compare(a.key, b.key) })
@@ -258,7 +225,7 @@ func TestOrganisation(t *testing.T) {
 			}
 		}
 	}
-	db, err := lakesql.Open(ctx, lakeDir, nil)
+	db, err := lakesql.Open(ctx, lb.lakeDir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +327,7 @@ func TestOrganisation(t *testing.T) {
 	}
 
 	// The README's per-account query, through Athena.
-	q := &detectathena.Querier{Client: athena.New(athena.Options{Region: stack.Region, BaseEndpoint: aws.String(athenaSrv.URL), Credentials: creds}),
+	q := &detectathena.Querier{Client: athena.New(athena.Options{Region: stack.Region, BaseEndpoint: aws.String(athenaSrv.URL), Credentials: lb.creds}),
 		Workgroup: detectEnv[schedule.EnvWorkgroup], Database: detectEnv[schedule.EnvDatabase], Poll: 10 * time.Millisecond}
 	sql := readmeAccountQuery(t)
 	rows, err := q.Query(ctx, sql)
