@@ -53,7 +53,7 @@ type CloudWatchResult struct {
 // makes CloudWatch Logs retry the batch.
 func (h *CloudWatchHandler) Handle(ctx context.Context, ev events.CloudwatchLogsEvent) (CloudWatchResult, error) {
 	p := h.Pipeline
-	data, err := ev.AWSLogs.Parse()
+	data, err := decodeSubscription(ev.AWSLogs.Data)
 	if err != nil {
 		return CloudWatchResult{}, fmt.Errorf("decode awslogs payload: %w", err)
 	}
