@@ -83,4 +83,3 @@ func validUTF8(s string) string {
 	}
 	return b.String()
 }
-
