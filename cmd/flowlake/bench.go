@@ -487,6 +487,8 @@ func writeBenchRanges(path string) error {
 // into a DirStore under dir. It runs the batch batches times and returns
 // the mean per batch and the batch's size.
 func benchCloudWatch(ctx context.Context, dir string, batches int) (benchRow, int, error) {
+	// The collector's setting ingest-cwlogs runs with.
+	defer pipeline.SetCloudWatchGC(os.Getenv)()
 	fm := flowgen.RichFormat()
 	g := flowgen.NewGenerator(flowgen.Config{Seed: 3, Records: 1 << 20, Format: fm, Accounts: 1, ENIs: 1})
 	data := events.CloudwatchLogsData{

@@ -17,6 +17,7 @@ import (
 
 func main() {
 	pipeline.SetMemoryLimit(os.Getenv)
+	pipeline.SetCloudWatchGC(os.Getenv)
 	env, err := pipeline.LoadEnv(os.Getenv)
 	if err != nil {
 		fail(err)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/netip"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -139,5 +140,24 @@ func TestEnvGeoIPASN(t *testing.T) {
 	kv[EnvASN] = "missing.mmdb"
 	if _, err := LoadEnv(func(k string) string { return kv[k] }); err == nil || !strings.Contains(err.Error(), EnvASN) {
 		t.Errorf("LoadEnv with a missing ASN database = %v; want an error naming %s", err, EnvASN)
+	}
+}
+
+// TestSetCloudWatchGC: GOGC becomes CloudWatchGCPercent unless the
+// variable is set, and the restore puts back what was there.
+func TestSetCloudWatchGC(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	restore := SetCloudWatchGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(CloudWatchGCPercent); got != CloudWatchGCPercent {
+		t.Errorf("GOGC after SetCloudWatchGC = %d; want %d", got, CloudWatchGCPercent)
+	}
+	restore()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC after restore = %d; want 100", got)
+	}
+	SetCloudWatchGC(func(k string) string { return map[string]string{"GOGC": "50"}[k] })()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC with the variable set = %d; want it left at 100", got)
 	}
 }
