@@ -96,8 +96,7 @@ type Config struct {
 	// besides the central stack's own (central only).
 	MemberRegions []string
 	// Members are member stacks the app synthesizes too, one CDK Stage
-	// each, beside the central stack's (central only): `cdk deploy --all`
-	// deploys the organisation.
+	// each, beside the central stack's (central only; see NewDeployment).
 	Members []Member
 	// CentralAccount and CentralRegion are where the central stack is:
 	// the central raw bucket's name is derived from them

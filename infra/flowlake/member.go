@@ -95,8 +95,11 @@ type DeploymentProps struct {
 //   - ModeCentral with Members: the organisation, one CDK Stage per
 //     account: "Central" (the Stack, in CentralAccount) and
 //     "Member-<account>" for each member (its MemberStack, in that
-//     account, with Config.MemberConfig). `cdk deploy --all` deploys them
-//     all, from an account each member's CDK bootstrap trusts.
+//     account, with Config.MemberConfig). `cdk deploy 'Central/*'` and
+//     then `cdk deploy 'Member-*/*'` deploy them, from an account each
+//     member's CDK bootstrap trusts: the members' flow logs need the
+//     central bucket's policy first, and stacks in different stages and
+//     accounts have no dependency CloudFormation could order.
 func NewDeployment(scope constructs.Construct, p DeploymentProps) (*Deployment, error) {
 	c := p.Config
 	env := p.Env
