@@ -110,9 +110,7 @@ func generate(t *testing.T, day time.Time, fm *flowlog.Format, logGroup string) 
 			c.cwRecs++
 			continue
 		}
-		h := time.Unix(rec.End, 0).UTC().Truncate(time.Hour)
-		key := fmt.Sprintf("AWSLogs/%s/vpcflowlogs/us-east-1/%s/%s_vpcflowlogs_us-east-1_fl-0e2e0e2e0e2e0e2e0_%s_%08x.log.gz",
-			rec.AccountID, h.Format("2006/01/02"), rec.AccountID, h.Format("20060102T1504Z"), h.Unix())
+		key := deliveryKey(rec, stack.Region, "fl-0e2e0e2e0e2e0e2e0")
 		b := texts[key]
 		if b == nil {
 			b = bytes.NewBufferString(fm.Header() + "\n")
@@ -125,11 +123,7 @@ func generate(t *testing.T, day time.Time, fm *flowlog.Format, logGroup string) 
 		b.Write(append(line, '\n'))
 	}
 	for k, b := range texts {
-		var z bytes.Buffer
-		zw := gzip.NewWriter(&z)
-		zw.Write(b.Bytes())
-		zw.Close()
-		c.s3[k] = z.Bytes()
+		c.s3[k] = gzipped(b.Bytes())
 	}
 	for _, st := range order {
 		evs := streams[st]
@@ -138,16 +132,29 @@ func generate(t *testing.T, day time.Time, fm *flowlog.Format, logGroup string) 
 				SubscriptionFilters: []string{stackName + "-FlowLogsSubscription"}, MessageType: pipeline.MessageData,
 				LogEvents: evs[i:min(i+cwBatch, len(evs))]}
 			js, _ := json.Marshal(d)
-			var z bytes.Buffer
-			zw := gzip.NewWriter(&z)
-			zw.Write(js)
-			zw.Close()
-			ev, _ := json.Marshal(events.CloudwatchLogsEvent{AWSLogs: events.CloudwatchLogsRawData{Data: base64.StdEncoding.EncodeToString(z.Bytes())}})
+			ev, _ := json.Marshal(events.CloudwatchLogsEvent{AWSLogs: events.CloudwatchLogsRawData{Data: base64.StdEncoding.EncodeToString(gzipped(js))}})
 			c.cw = append(c.cw, ev)
 			c.cwHour = append(c.cwHour, time.UnixMilli(evs[i].Timestamp).UTC().Hour())
 		}
 	}
 	return c
+}
+
+// deliveryKey is the key VPC Flow Logs gives, in the raw bucket, the file
+// of flow log flowLogID holding rec: one file an account and hour.
+func deliveryKey(rec flowlog.Record, region, flowLogID string) string {
+	h := time.Unix(rec.End, 0).UTC().Truncate(time.Hour)
+	return fmt.Sprintf("AWSLogs/%s/vpcflowlogs/%s/%s/%s_vpcflowlogs_%s_%s_%s_%08x.log.gz",
+		rec.AccountID, region, h.Format("2006/01/02"), rec.AccountID, region, flowLogID, h.Format("20060102T1504Z"), h.Unix())
+}
+
+// gzipped returns b gzipped, as VPC Flow Logs and CloudWatch Logs deliver.
+func gzipped(b []byte) []byte {
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(b)
+	zw.Close()
+	return z.Bytes()
 }
 
 // rawObject is one flow-log file in the raw bucket.

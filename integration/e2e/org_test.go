@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -17,7 +16,6 @@ import (
 	goawsapp "github.com/Admiral-Piett/goaws/app"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
-	"github.com/klauspost/compress/gzip"
 
 	"github.com/flowlake/flowlake/integration/stack"
 	"github.com/flowlake/flowlake/integration/standin"
@@ -193,9 +191,7 @@ func TestOrganisation(t *testing.T) {
 			}
 			line = rec.AppendText(line[:0], fm)
 			want[rec.AccountID]++
-			h := time.Unix(rec.End, 0).UTC().Truncate(time.Hour)
-			key := fmt.Sprintf("AWSLogs/%s/vpcflowlogs/%s/%s/%s_vpcflowlogs_%s_fl-0a11b22c33d44e55f_%s_%08x.log.gz",
-				rec.AccountID, stack.Region, h.Format("2006/01/02"), rec.AccountID, stack.Region, h.Format("20060102T1504Z"), h.Unix())
+			key := deliveryKey(rec, stack.Region, "fl-0a11b22c33d44e55f")
 			if !strings.HasPrefix(key, prefixes[rec.AccountID]) || prefixes[rec.AccountID] == "" {
 				t.Fatalf("the central bucket's policy lets %s's delivery write %q only; its flow logs write %s", rec.AccountID, prefixes[rec.AccountID], key)
 			}
@@ -207,11 +203,8 @@ func TestOrganisation(t *testing.T) {
 			b.Write(append(line, '\n'))
 		}
 		for k, b := range texts {
-			var z bytes.Buffer
-			zw := gzip.NewWriter(&z)
-			zw.Write(b.Bytes())
-			zw.Close()
-			objs = append(objs, rawObject{key: k, etag: lb.s3.Put(t, rawName, k, bytes.NewReader(z.Bytes())), size: z.Len()})
+			z := gzipped(b.Bytes())
+			objs = append(objs, rawObject{key: k, etag: lb.s3.Put(t, rawName, k, bytes.NewReader(z)), size: len(z)})
 		}
 	}
 	slices.SortFunc(objs, func(a, b rawObject) int { return strings.Compare(a.key, b.key) })
