@@ -70,6 +70,24 @@ func BenchmarkRead(b *testing.B) {
 
 // BenchmarkEncode measures Parquet encoding alone, records already parsed.
 func BenchmarkEncode(b *testing.B) {
+	scr := []*scratch{{}}
+	benchEncode(b, func(fs *fileSchema) (func([]flowlog.Record, []int32) error, func() error) {
+		fw := newFileWriter(io.Discard, fs, 128<<10, 64<<20)
+		return func(recs []flowlog.Record, idx []int32) error { return fw.write(recs, idx, scr, nil) }, fw.close
+	})
+}
+
+// BenchmarkEncodeReference is BenchmarkEncode with parquet-go's writer
+// (refWriter), the baseline of leafEncoder.
+func BenchmarkEncodeReference(b *testing.B) {
+	scr := []*refScratch{{}}
+	benchEncode(b, func(fs *fileSchema) (func([]flowlog.Record, []int32) error, func() error) {
+		fw := newRefWriter(io.Discard, fs, 128<<10, 64<<20)
+		return func(recs []flowlog.Record, idx []int32) error { return fw.write(recs, idx, scr, nil) }, fw.close
+	})
+}
+
+func benchEncode(b *testing.B, open func(*fileSchema) (func([]flowlog.Record, []int32) error, func() error)) {
 	in := benchInput(b)
 	rd := flowlog.NewReader(bytes.NewReader(in))
 	recs := make([]flowlog.Record, 100_000)
@@ -82,22 +100,18 @@ func BenchmarkEncode(b *testing.B) {
 	for i := range idx {
 		idx[i] = int32(i)
 	}
-	workers := 1
-	scr := make([]*scratch, workers)
-	for i := range scr {
-		scr[i] = &scratch{}
-	}
+	fs := DefaultSchema.fileSchema(flowgen.RichFormat().Set())
 	var ru0, ru1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	b.ResetTimer()
 	for range b.N {
-		fw := newFileWriter(io.Discard, DefaultSchema.fileSchema(flowgen.RichFormat().Set()), 128<<10, 64<<20)
+		write, close := open(fs)
 		for k := 0; k+batchSize <= len(recs); k += batchSize {
-			if err := fw.write(recs[k:k+batchSize], idx, scr, nil); err != nil {
+			if err := write(recs[k:k+batchSize], idx); err != nil {
 				b.Fatal(err)
 			}
 		}
-		if err := fw.close(); err != nil {
+		if err := close(); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -53,7 +53,14 @@
 // Imports: lake may import flowlog (records), enrich (only for
 // TableSchema's column definitions), threatlist (the reference table's
 // rows), parquet-go and the S3 SDK; it must
-// not import pipeline, a function, the CLI or DuckDB. It uses no unsafe:
-// the one zero-copy conversion it needs (a string as a Parquet value) is
-// shared/internal/pqvalue.
+// not import pipeline, a function, the CLI or DuckDB. It uses no unsafe.
+//
+// The Parquet writer is the lake's own (fileWriter, one leafEncoder per
+// leaf column: pages encoded straight from typed values, bounds kept as
+// the dictionary is built), on parquet-go's bit-level encodings, Thrift
+// structures and footer schema. Its tests compare every type, encoding and
+// level it writes with what parquet-go's writer (refWriter, kept as the
+// tests' reference, with its zero-copy strings from
+// shared/internal/pqvalue) writes for the same rows, read back by
+// parquet-go, and check its page index with arrow-go.
 package lake

@@ -37,29 +37,55 @@ func SkipPageBoundsOptions(s *Schema) []parquet.WriterOption {
 // WriteObject writes recs to w as one object, the way a conversion writes
 // a partition's object from an input that carries fields (the converter's
 // file layout, row groups and column writers, run called before each group
-// of up to 1024 records is encoded, as Converter.Hook), with extra appended to the writer's options.
+// of up to 1024 records is encoded, as Converter.Hook).
 func WriteObject(ctx context.Context, w io.Writer, s *Schema, fields flowlog.FieldSet, recs []flowlog.Record,
+	run func(context.Context, []flowlog.Record) error) error {
+	return WriteObjectSized(ctx, w, s, fields, recs, run, 128<<10, pageBytes)
+}
+
+// WriteObjectSized is WriteObject with row groups of rgRows rows and pages
+// closed at pageBytes (see leafEncoder.pageSize).
+func WriteObjectSized(ctx context.Context, w io.Writer, s *Schema, fields flowlog.FieldSet, recs []flowlog.Record,
+	run func(context.Context, []flowlog.Record) error, rgRows, pageBytes int) error {
+	fw := newFileWriter(w, s.fileSchema(fields), rgRows, 64<<20)
+	fw.pageBytes = pageBytes
+	scr := []*scratch{{}}
+	return writeGroups(ctx, recs, run, func(group []flowlog.Record, idx []int32, h *hook) error {
+		return fw.write(group, idx, scr, h)
+	}, fw.close)
+}
+
+// WriteReferenceObject is WriteObject with the reference writer
+// (refWriter, parquet-go's), extra appended to its options.
+func WriteReferenceObject(ctx context.Context, w io.Writer, s *Schema, fields flowlog.FieldSet, recs []flowlog.Record,
 	run func(context.Context, []flowlog.Record) error, extra ...parquet.WriterOption) error {
 	fs := *s.fileSchema(fields)
 	fs.opts = append(append([]parquet.WriterOption(nil), fs.opts...), extra...)
-	fw := newFileWriter(w, &fs, 128<<10, 64<<20)
+	fw := newRefWriter(w, &fs, 128<<10, 64<<20)
+	scr := []*refScratch{{}}
+	return writeGroups(ctx, recs, run, func(group []flowlog.Record, idx []int32, h *hook) error {
+		return fw.write(group, idx, scr, h)
+	}, fw.close)
+}
+
+func writeGroups(ctx context.Context, recs []flowlog.Record, run func(context.Context, []flowlog.Record) error,
+	write func([]flowlog.Record, []int32, *hook) error, close func() error) error {
 	ident := make([]int32, batchSize)
 	for i := range ident {
 		ident[i] = int32(i)
 	}
-	scr := []*scratch{{}}
 	for len(recs) > 0 {
 		group := recs[:min(len(recs), batchSize)]
 		recs = recs[len(group):]
 		h := &hook{run: func() error { return run(ctx, group) }}
-		if err := fw.write(group, ident[:len(group)], scr, h); err != nil {
+		if err := write(group, ident[:len(group)], h); err != nil {
 			return fmt.Errorf("write object: %w", err)
 		}
 		if err := h.wait(); err != nil {
 			return fmt.Errorf("write object: %w", err)
 		}
 	}
-	if err := fw.close(); err != nil {
+	if err := close(); err != nil {
 		return fmt.Errorf("close object: %w", err)
 	}
 	return nil

@@ -150,7 +150,7 @@ func buildIndexLakes(ctx context.Context) (map[string]*indexLake, error) {
 	en := &lake.TestEnrichment{Enricher: e}
 	s := en.Schema()
 	var old bytes.Buffer
-	if err := lake.WriteObject(ctx, &old, s, flowgen.RichFormat().Set(), recs, en.Hook, lake.SkipPageBoundsOptions(s)...); err != nil {
+	if err := lake.WriteReferenceObject(ctx, &old, s, flowgen.RichFormat().Set(), recs, en.Hook, lake.SkipPageBoundsOptions(s)...); err != nil {
 		return nil, fmt.Errorf("old writer: %w", err)
 	}
 	return map[string]*indexLake{
@@ -850,7 +850,15 @@ func TestPageIndexLongStrings(t *testing.T) {
 			}
 			var obj bytes.Buffer
 			noHook := func(context.Context, []flowlog.Record) error { return nil }
-			if err := lake.WriteObject(context.Background(), &obj, lake.DefaultSchema, fm.Set(), recs, noHook, tt.opts...); err != nil {
+			// The lake's writer, or parquet-go's with the options.
+			write := lake.WriteObject
+			if tt.opts != nil {
+				write = func(ctx context.Context, w io.Writer, s *lake.Schema, fields flowlog.FieldSet, recs []flowlog.Record,
+					run func(context.Context, []flowlog.Record) error) error {
+					return lake.WriteReferenceObject(ctx, w, s, fields, recs, run, tt.opts...)
+				}
+			}
+			if err := write(context.Background(), &obj, lake.DefaultSchema, fm.Set(), recs, noHook); err != nil {
 				t.Fatal(err)
 			}
 			var rep boundsReport

@@ -1,12 +1,15 @@
 package lake
 
 import (
+	"bytes"
+	"fmt"
 	"reflect"
 
 	"github.com/flowlake/flowlake/shared/flowlog"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // orderedGroup is a parquet group whose fields keep the schema's order
@@ -82,6 +85,10 @@ type fileSchema struct {
 	cols   []*Column
 	pq     *parquet.Schema
 	opts   []parquet.WriterOption
+	// meta is the footer of an empty object of the layout, as parquet-go
+	// writes it: its schema elements, column orders and creator are every
+	// object's (fileWriter adds the row groups).
+	meta format.FileMetaData
 }
 
 // fileSchema returns the layout of an object whose input carries fields.
@@ -100,11 +107,33 @@ func (s *Schema) fileSchema(fields flowlog.FieldSet) *fileSchema {
 	}
 	fs.pq = parquet.NewSchema("flows", g)
 	fs.opts = append(fs.opts, fs.pq)
+	fs.meta = emptyFooter(fs.opts)
 	return fs
 }
 
-// writerOptions returns the writer options of every object, but its
-// schema.
+// emptyFooter returns the footer parquet-go writes for an object of no
+// rows with opts.
+func emptyFooter(opts []parquet.WriterOption) format.FileMetaData {
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[any](&buf, opts...)
+	if err := w.Close(); err != nil {
+		panic(fmt.Sprintf("lake: empty parquet object: %v", err)) // a schema of known types cannot fail
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		panic(fmt.Sprintf("lake: empty parquet object: %v", err))
+	}
+	md := *f.Metadata()
+	md.RowGroups, md.NumRows = nil, 0
+	return md
+}
+
+// writerOptions returns parquet-go's writer options of every object, but
+// its schema: fileSchema takes the footer of an empty object written with
+// them (schema elements, column orders, creator), and the tests' reference
+// writer (refWriter) writes with them. fileWriter makes the same choices:
+// the codec, version 1 data pages, no bounds in page headers, exact bounds
+// in the column index and chunk statistics.
 func writerOptions() []parquet.WriterOption {
 	// Every leaf column, strings and list and map elements included, writes
 	// the true bounds of each page in the column index and of each chunk in

@@ -1,6 +1,7 @@
 package lake
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"slices"
@@ -9,21 +10,27 @@ import (
 	"sync/atomic"
 
 	"github.com/flowlake/flowlake/shared/flowlog"
-	"github.com/flowlake/flowlake/shared/internal/pqvalue"
-	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // fileWriter writes one Parquet object. Rows arrive in batches; each batch
-// is encoded column by column, the columns spread over worker goroutines.
+// is encoded column by column, the columns spread over worker goroutines,
+// each leaf column by its leafEncoder. The footer's schema is the one
+// parquet-go derives from the file's schema (fileSchema.meta).
 type fileWriter struct {
 	fs        *fileSchema
 	out       *countingWriter
-	pw        *parquet.GenericWriter[any] // written column by column (ColumnWriters), never by rows
-	leafStart []int                       // first leaf column of each column
-	rgRows    int                         // rows in the open row group
-	rows      int64                       // rows in the file
+	leaves    []*leafEncoder
+	leafStart []int // first leaf column of each column
+	rgRows    int   // rows in the open row group
+	rows      int64 // rows in the file
 	rgMax     int
 	rgBytes   int64
+	pageBytes int // pageBytes, but in tests
+
+	groups []format.RowGroup
+	index  [][]chunk // the page index of each row group's chunks
 }
 
 type countingWriter struct {
@@ -37,27 +44,27 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+const magic = "PAR1"
+
 func newFileWriter(w io.Writer, fs *fileSchema, rgRows int, rgBytes int64) *fileWriter {
-	cw := &countingWriter{w: w}
-	fw := &fileWriter{
-		fs:      fs,
-		out:     cw,
-		pw:      parquet.NewGenericWriter[any](cw, fs.opts...), // the schema is one of fs.opts
-		rgMax:   rgRows,
-		rgBytes: rgBytes,
-	}
-	leaf := 0
+	fw := &fileWriter{fs: fs, out: &countingWriter{w: w}, rgMax: rgRows, rgBytes: rgBytes, pageBytes: pageBytes}
+	paths := fs.pq.Columns()
 	for _, c := range fs.cols {
-		fw.leafStart = append(fw.leafStart, leaf)
-		leaf += c.leaves()
+		fw.leafStart = append(fw.leafStart, len(fw.leaves))
+		repeated := c.Type == TypeArrayString || c.Type == TypeMapStringString
+		elem := c.Type
+		if repeated {
+			elem = TypeString
+		}
+		for range c.leaves() {
+			fw.leaves = append(fw.leaves, newLeafEncoder(paths[len(fw.leaves)], elem, c.Encoding, repeated))
+		}
 	}
 	return fw
 }
 
 // scratch is one worker's reusable buffers.
 type scratch struct {
-	vals  []parquet.Value
-	vals2 []parquet.Value
 	arena []byte
 	offs  []int32
 	strs  []string
@@ -70,8 +77,8 @@ type scratch struct {
 	maps  []map[string]string
 }
 
-// chunkRows bounds the rows handed to a column writer at once, so pages stay
-// close to their target size.
+// chunkRows bounds the rows encoded at once, between which a page may be
+// closed.
 const chunkRows = 1024
 
 // hook is Converter.Hook for one group of records, run once, by one of the
@@ -101,7 +108,7 @@ func (fw *fileWriter) write(recs []flowlog.Record, idx []int32, scr []*scratch, 
 		idx = idx[n:]
 		fw.rgRows += n
 		fw.rows += int64(n)
-		if fw.rgRows >= fw.rgMax || fw.pw.Size() >= fw.rgBytes {
+		if fw.rgRows >= fw.rgMax || fw.size() >= fw.rgBytes {
 			if err := fw.flush(); err != nil {
 				return err
 			}
@@ -110,8 +117,16 @@ func (fw *fileWriter) write(recs []flowlog.Record, idx []int32, scr []*scratch, 
 	return nil
 }
 
+// size is the size of the open row group so far.
+func (fw *fileWriter) size() int64 {
+	var n int64
+	for _, l := range fw.leaves {
+		n += l.size()
+	}
+	return n
+}
+
 func (fw *fileWriter) writeChunk(recs []flowlog.Record, idx []int32, scr []*scratch, h *hook) error {
-	cols := fw.pw.ColumnWriters()
 	ncol := len(fw.fs.cols)
 	var present flowlog.FieldSet
 	for _, k := range idx {
@@ -131,7 +146,7 @@ func (fw *fileWriter) writeChunk(recs []flowlog.Record, idx []int32, scr []*scra
 				return err
 			}
 		}
-		return fw.writeColumn(cols, ci, recs, idx, present, sc)
+		return fw.writeColumn(ci, recs, idx, present, sc)
 	}
 	if len(scr) == 1 {
 		for ci := -1; ci < ncol; ci++ {
@@ -170,87 +185,138 @@ func (fw *fileWriter) writeChunk(recs []flowlog.Record, idx []int32, scr []*scra
 	return nil
 }
 
+// flush writes the open row group.
 func (fw *fileWriter) flush() error {
 	if fw.rgRows == 0 {
 		return nil
 	}
+	if err := fw.start(); err != nil {
+		return err
+	}
+	rg := format.RowGroup{NumRows: int64(fw.rgRows), FileOffset: fw.out.n, Ordinal: int16(len(fw.groups))}
+	idx := make([]chunk, len(fw.leaves))
+	for i, l := range fw.leaves {
+		c, err := l.writeChunk(fw.out, compression)
+		if err != nil {
+			return fmt.Errorf("column %s: %w", strings.Join(l.path, "."), err)
+		}
+		rg.Columns = append(rg.Columns, c.meta)
+		rg.TotalByteSize += c.meta.MetaData.TotalUncompressedSize
+		rg.TotalCompressedSize += c.meta.MetaData.TotalCompressedSize
+		idx[i] = c
+	}
+	fw.groups = append(fw.groups, rg)
+	fw.index = append(fw.index, idx)
 	fw.rgRows = 0
-	return fw.pw.Flush()
+	return nil
 }
 
-// close writes the last row group and the footer.
+// start writes the magic number that begins the object.
+func (fw *fileWriter) start() error {
+	if fw.out.n > 0 {
+		return nil
+	}
+	_, err := fw.out.Write([]byte(magic))
+	return err
+}
+
+// close writes the last row group, the page index and the footer.
 func (fw *fileWriter) close() error {
 	if err := fw.flush(); err != nil {
 		return err
 	}
-	return fw.pw.Close()
+	if err := fw.start(); err != nil {
+		return err
+	}
+	enc := func(v any) ([]byte, error) { return thrift.Marshal(new(thrift.CompactProtocol), v) }
+	for r := range fw.groups {
+		for i := range fw.index[r] {
+			b, err := enc(&fw.index[r][i].ci)
+			if err != nil {
+				return fmt.Errorf("column index: %w", err)
+			}
+			c := &fw.groups[r].Columns[i]
+			c.ColumnIndexOffset, c.ColumnIndexLength = fw.out.n, int32(len(b))
+			if _, err := fw.out.Write(b); err != nil {
+				return err
+			}
+		}
+	}
+	for r := range fw.groups {
+		for i := range fw.index[r] {
+			b, err := enc(&fw.index[r][i].oi)
+			if err != nil {
+				return fmt.Errorf("offset index: %w", err)
+			}
+			c := &fw.groups[r].Columns[i]
+			c.OffsetIndexOffset, c.OffsetIndexLength = fw.out.n, int32(len(b))
+			if _, err := fw.out.Write(b); err != nil {
+				return err
+			}
+		}
+	}
+	md := fw.fs.meta
+	md.NumRows = fw.rows
+	md.RowGroups = slices.Clone(fw.groups)
+	b, err := enc(&md)
+	if err != nil {
+		return fmt.Errorf("footer: %w", err)
+	}
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(b)))
+	_, err = fw.out.Write(append(b, magic...))
+	return err
 }
 
 // writeColumn encodes one column of the rows.
-func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []flowlog.Record, idx []int32, present flowlog.FieldSet, sc *scratch) error {
+func (fw *fileWriter) writeColumn(ci int, recs []flowlog.Record, idx []int32, present flowlog.FieldSet, sc *scratch) error {
 	c := fw.fs.cols[ci]
-	li := fw.leafStart[ci]
-	cw := cols[li]
+	l := fw.leaves[fw.leafStart[ci]]
+	var lv *leafEncoder // a map's values
+	if c.Type == TypeMapStringString {
+		lv = fw.leaves[fw.leafStart[ci]+1]
+	}
 	allNull := c.Field != 0 && !present.Has(c.Field)
 	for len(idx) > 0 {
 		part := idx[:min(len(idx), chunkRows)]
 		idx = idx[len(part):]
-		vals := sc.vals[:0]
 		switch {
 		case allNull:
-			vals = grow(vals, len(part))
-			clear(vals)
-			if c.Type == TypeMapStringString {
-				if _, err := cols[li+1].WriteRowValues(vals); err != nil {
-					return fmt.Errorf("column %s: %w", c.Name, err)
-				}
+			l.nulls(len(part))
+			if lv != nil {
+				lv.nulls(len(part))
 			}
 		case c.Strings != nil:
-			// The strings stay in sc.cstrs until the next chunk: they are
-			// the source's (enrich's tables and caches), not the records'.
 			strs, ok := chunkOf(&sc.cstrs, len(part)), chunkOf(&sc.ok, len(part))
 			c.Strings(part, strs, ok)
-			vals = grow(vals, len(part))
-			ok = ok[:len(strs)]
 			for i, s := range strs {
 				if ok[i] {
-					vals[i] = pqvalue.String(s)
-					vals[i].SetDefinitionLevel(1)
+					l.str(s, 0)
 				} else {
-					vals[i] = parquet.Value{}
+					l.null(0)
 				}
 			}
+			clear(strs)
 		case c.Ints != nil:
 			ints, ok := chunkOf(&sc.ints, len(part)), chunkOf(&sc.ok, len(part))
 			c.Ints(part, ints, ok)
-			vals = grow(vals, len(part))
-			ok = ok[:len(ints)]
-			int32s := c.Type == TypeInt
 			for i, v := range ints {
-				switch {
-				case !ok[i]:
-					vals[i] = parquet.Value{}
-					continue
-				case int32s:
-					vals[i] = parquet.Int32Value(int32(v))
-				default:
-					vals[i] = parquet.Int64Value(v)
+				if ok[i] {
+					l.int(v)
+				} else {
+					l.null(0)
 				}
-				vals[i].SetDefinitionLevel(1)
 			}
 		case c.Str != nil:
-			vals = grow(vals, len(part))
-			for i, k := range part {
+			for _, k := range part {
 				if s, ok := c.Str(&recs[k], int(k)); ok {
-					vals[i] = pqvalue.String(s)
-					vals[i].SetDefinitionLevel(1)
+					l.str(s, 0)
 				} else {
-					vals[i] = parquet.Value{}
+					l.null(0)
 				}
 			}
 		case c.AppendStr != nil:
 			// First append every string to the arena and note where each
-			// ends (-1 for NULL), then slice: the arena may move while growing.
+			// ends (-1 for NULL), then take them from one string of it.
 			arena, offs := sc.arena[:0], sc.offs[:0]
 			for _, k := range part {
 				var ok bool
@@ -262,118 +328,107 @@ func (fw *fileWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []f
 				}
 				offs = append(offs, int32(len(arena)))
 			}
-			vals = grow(vals, len(part))
+			all := string(arena)
 			prev := int32(0)
-			for i, e := range offs {
+			for _, e := range offs {
 				if e < 0 {
-					vals[i] = parquet.Value{}
+					l.null(0)
 					continue
 				}
-				vals[i] = parquet.ByteArrayValue(arena[prev:e:e])
-				vals[i].SetDefinitionLevel(1)
+				l.str(all[prev:e], 0)
 				prev = e
 			}
 			sc.arena, sc.offs = arena, offs
-		case c.Int != nil && c.Type == TypeInt:
-			vals = grow(vals, len(part))
-			for i, k := range part {
-				if v, ok := c.Int(&recs[k], int(k)); ok {
-					vals[i] = parquet.Int32Value(int32(v))
-					vals[i].SetDefinitionLevel(1)
-				} else {
-					vals[i] = parquet.Value{}
-				}
-			}
 		case c.Int != nil:
-			vals = grow(vals, len(part))
-			for i, k := range part {
+			for _, k := range part {
 				if v, ok := c.Int(&recs[k], int(k)); ok {
-					vals[i] = parquet.Int64Value(v)
-					vals[i].SetDefinitionLevel(1)
+					l.int(v)
 				} else {
-					vals[i] = parquet.Value{}
+					l.null(0)
 				}
 			}
 		case c.Lists != nil:
 			lists, ok := chunkOf(&sc.lists, len(part)), chunkOf(&sc.ok, len(part))
 			c.Lists(part, lists, ok)
-			ok = ok[:len(lists)]
 			for i, strs := range lists {
-				vals = appendList(vals, strs, ok[i], li)
+				appendList(l, strs, ok[i])
 			}
+			clear(lists)
 		case c.List != nil:
 			for _, k := range part {
 				strs, ok := c.List(sc.strs[:0], &recs[k], int(k))
 				sc.strs = strs
-				vals = appendList(vals, strs, ok, li)
+				appendList(l, strs, ok)
 			}
-		case c.Map != nil, c.Maps != nil:
-			vals2 := sc.vals2[:0]
-			if c.Map != nil {
-				for _, k := range part {
-					kvs, ok := c.Map(sc.kvs[:0], &recs[k], int(k))
-					sc.kvs = kvs
-					vals, vals2 = appendMap(vals, vals2, kvs, ok, li)
-				}
-			} else {
-				maps, ok := chunkOf(&sc.maps, len(part)), chunkOf(&sc.ok, len(part))
-				c.Maps(part, maps, ok)
-				for i, m := range maps {
-					kvs := sc.kvs[:0]
-					for k, v := range m {
-						kvs = append(kvs, KV{k, v})
-					}
-					slices.SortFunc(kvs, func(a, b KV) int { return strings.Compare(a.Key, b.Key) })
-					sc.kvs = kvs
-					vals, vals2 = appendMap(vals, vals2, kvs, ok[i], li)
-				}
-				clear(maps)
+			clear(sc.strs)
+		case c.Map != nil:
+			for _, k := range part {
+				kvs, ok := c.Map(sc.kvs[:0], &recs[k], int(k))
+				sc.kvs = kvs
+				appendMap(l, lv, kvs, ok)
 			}
-			if _, err := cols[li+1].WriteRowValues(vals2); err != nil {
+			clear(sc.kvs)
+		case c.Maps != nil:
+			maps, ok := chunkOf(&sc.maps, len(part)), chunkOf(&sc.ok, len(part))
+			c.Maps(part, maps, ok)
+			for i, m := range maps {
+				kvs := sc.kvs[:0]
+				for k, v := range m {
+					kvs = append(kvs, KV{k, v})
+				}
+				slices.SortFunc(kvs, func(a, b KV) int { return strings.Compare(a.Key, b.Key) })
+				sc.kvs = kvs
+				appendMap(l, lv, kvs, ok[i])
+			}
+			clear(maps)
+			clear(sc.kvs)
+		}
+		for _, e := range []*leafEncoder{l, lv} {
+			if e == nil {
+				continue
+			}
+			if err := e.endRows(compression, fw.pageBytes); err != nil {
 				return fmt.Errorf("column %s: %w", c.Name, err)
 			}
-			clear(vals2)
-			sc.vals2 = vals2[:0]
 		}
-		if _, err := cw.WriteRowValues(vals); err != nil {
-			return fmt.Errorf("column %s: %w", c.Name, err)
-		}
-		clear(vals) // drop references to record strings
-		sc.vals = vals[:0]
 	}
 	return nil
 }
 
-// appendList appends the levelled values of one row of a list column (leaf
-// column li): definition level 0 is NULL, 1 an empty array, 2 an element;
-// repetition level 0 starts a row, 1 continues it.
-func appendList(vals []parquet.Value, strs []string, ok bool, li int) []parquet.Value {
+// appendList appends one row of a list column: definition level 0 is
+// NULL, 1 an empty array, 2 an element; repetition level 0 starts a row,
+// 1 continues it.
+func appendList(l *leafEncoder, strs []string, ok bool) {
 	switch {
 	case !ok:
-		return append(vals, parquet.NullValue().Level(0, 0, li))
+		l.null(0)
+		return
 	case len(strs) == 0:
-		return append(vals, parquet.NullValue().Level(0, 1, li))
+		l.null(1)
+		return
 	}
 	for j, s := range strs {
-		vals = append(vals, pqvalue.String(s).Level(min(j, 1), 2, li))
+		l.str(s, uint8(min(j, 1)))
 	}
-	return vals
 }
 
-// appendMap appends the levelled keys (leaf column li) and values (li+1) of
-// one row of a map column, with the levels of appendList.
-func appendMap(keys, vals []parquet.Value, kvs []KV, ok bool, li int) ([]parquet.Value, []parquet.Value) {
+// appendMap appends the keys (to lk) and values (to lv) of one row of a
+// map column, with the levels of appendList.
+func appendMap(lk, lv *leafEncoder, kvs []KV, ok bool) {
 	switch {
 	case !ok:
-		return append(keys, parquet.NullValue().Level(0, 0, li)), append(vals, parquet.NullValue().Level(0, 0, li+1))
+		lk.null(0)
+		lv.null(0)
+		return
 	case len(kvs) == 0:
-		return append(keys, parquet.NullValue().Level(0, 1, li)), append(vals, parquet.NullValue().Level(0, 1, li+1))
+		lk.null(1)
+		lv.null(1)
+		return
 	}
 	for j, kv := range kvs {
-		keys = append(keys, pqvalue.String(kv.Key).Level(min(j, 1), 2, li))
-		vals = append(vals, pqvalue.String(kv.Value).Level(min(j, 1), 2, li+1))
+		lk.str(kv.Key, uint8(min(j, 1)))
+		lv.str(kv.Value, uint8(min(j, 1)))
 	}
-	return keys, vals
 }
 
 // chunkOf returns *buf resliced to n elements, reallocated if too small.
@@ -382,12 +437,4 @@ func chunkOf[T any](buf *[]T, n int) []T {
 		*buf = make([]T, n)
 	}
 	return (*buf)[:n]
-}
-
-// grow returns vals resliced to n values, reallocated if too small.
-func grow(vals []parquet.Value, n int) []parquet.Value {
-	if cap(vals) < n {
-		return make([]parquet.Value, n)
-	}
-	return vals[:n]
 }

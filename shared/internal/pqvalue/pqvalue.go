@@ -1,4 +1,7 @@
-// Package pqvalue makes Parquet values of Go strings without copying them.
+// Package pqvalue makes Parquet values of Go strings without copying them,
+// for the lake's reference writer (parquet-go's, which its tests compare
+// the lake's own writer with), so that the baseline costs what the lake's
+// writer did.
 //
 // parquet-go v0.32.0 builds a BYTE_ARRAY value from a []byte only
 // (parquet.ByteArrayValue); its own string constructor, which references
