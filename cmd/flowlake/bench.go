@@ -40,7 +40,7 @@ func runBench(ctx context.Context, sio stdio, args []string) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(sio.err)
 	records := fs.Int("records", 2_000_000, "records to generate")
-	dir := fs.String("dir", "", "work folder (default: a temporary folder, removed at the end)")
+	dir := fs.String("dir", "", "work folder, made if missing and kept (default: a temporary folder, removed at the end)")
 	input := fs.String("input", "", "use this flow-log file instead of generating one")
 	runs := fs.Int("runs", 1, "time each path this many times and keep the fastest; the enrichment cost is also the median of the runs' pairs (the machine may be shared)")
 	cwBatches := fs.Int("cw-batches", 20, "CloudWatch path: how many times to handle the 1 MiB subscription batch (0: skip)")
@@ -78,16 +78,12 @@ func runBench(ctx context.Context, sio stdio, args []string) int {
 		return 2
 	}
 	if *compactMode {
-		work := *dir
-		if work == "" {
-			d, err := os.MkdirTemp("", "flowlake-bench-compact-")
-			if err != nil {
-				fmt.Fprintf(sio.err, "flowlake bench: %v\n", err)
-				return 1
-			}
-			defer os.RemoveAll(d)
-			work = d
+		work, done, err := workDir(*dir, "flowlake-bench-compact-")
+		if err != nil {
+			fmt.Fprintf(sio.err, "flowlake bench: %v\n", err)
+			return 1
 		}
+		defer done()
 		exe, err := os.Executable()
 		if err != nil {
 			fmt.Fprintf(sio.err, "flowlake bench: %v\n", err)
@@ -117,15 +113,29 @@ type benchRow struct {
 	out     int64 // output bytes
 }
 
-func bench(ctx context.Context, sio stdio, records int, dir, input string, runs, cwBatches int, price costModel) error {
-	if dir == "" {
-		d, err := os.MkdirTemp("", "flowlake-bench-")
-		if err != nil {
-			return err
+// workDir returns the bench's work folder: dir, made if it does not
+// exist (and kept), or, if dir is empty, a new temporary folder that done
+// removes.
+func workDir(dir, pattern string) (string, func(), error) {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", nil, fmt.Errorf("work folder: %w", err)
 		}
-		defer os.RemoveAll(d)
-		dir = d
+		return dir, func() {}, nil
 	}
+	d, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		return "", nil, fmt.Errorf("work folder: %w", err)
+	}
+	return d, func() { os.RemoveAll(d) }, nil
+}
+
+func bench(ctx context.Context, sio stdio, records int, dir, input string, runs, cwBatches int, price costModel) error {
+	dir, done, err := workDir(dir, "flowlake-bench-")
+	if err != nil {
+		return err
+	}
+	defer done()
 	src := input
 	if src == "" {
 		src = filepath.Join(dir, "flows.log.gz")

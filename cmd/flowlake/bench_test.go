@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -34,5 +36,33 @@ func TestCostModel(t *testing.T) {
 	m := costModel{LambdaGBSecond: 0.00001, MemoryMB: 2048}
 	if got, want := m.perGB(1e-6, 1024), 1.048576*2*0.00001; got < want*0.999999 || got > want*1.000001 {
 		t.Errorf("perGB = %v; want %v", got, want)
+	}
+}
+
+// TestWorkDir: --dir names a folder that need not exist (bench makes it
+// and keeps it); without it, a temporary folder is made and removed.
+func TestWorkDir(t *testing.T) {
+	want := filepath.Join(t.TempDir(), "new", "bench")
+	dir, done, err := workDir(want, "flowlake-bench-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done()
+	if st, err := os.Stat(dir); dir != want || err != nil || !st.IsDir() {
+		t.Fatalf("workDir(%q) = %q (%v); want the folder made and kept", want, dir, err)
+	}
+	tmp, done, err := workDir("", "flowlake-bench-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(tmp); err != nil {
+		t.Fatalf("temporary folder %q: %v", tmp, err)
+	}
+	done()
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Fatalf("temporary folder %q left after done: %v", tmp, err)
+	}
+	if _, _, err := workDir(filepath.Join(want, "\x00"), ""); err == nil {
+		t.Fatal("workDir of an invalid path: no error")
 	}
 }
