@@ -27,7 +27,8 @@ type fileWriter struct {
 	rows      int64 // rows in the file
 	rgMax     int
 	rgBytes   int64
-	pageBytes int // pageBytes, but in tests
+	pageBytes int         // pageBytes, but in tests
+	ps        pageScratch // for flush
 
 	groups []format.RowGroup
 	index  [][]chunk // the page index of each row group's chunks
@@ -65,6 +66,7 @@ func newFileWriter(w io.Writer, fs *fileSchema, rgRows int, rgBytes int64) *file
 
 // scratch is one worker's reusable buffers.
 type scratch struct {
+	page  pageScratch
 	arena []byte
 	offs  []int32
 	strs  []string
@@ -196,7 +198,7 @@ func (fw *fileWriter) flush() error {
 	rg := format.RowGroup{NumRows: int64(fw.rgRows), FileOffset: fw.out.n, Ordinal: int16(len(fw.groups))}
 	idx := make([]chunk, len(fw.leaves))
 	for i, l := range fw.leaves {
-		c, err := l.writeChunk(fw.out, compression)
+		c, err := l.writeChunk(fw.out, compression, &fw.ps)
 		if err != nil {
 			return fmt.Errorf("column %s: %w", strings.Join(l.path, "."), err)
 		}
@@ -387,7 +389,7 @@ func (fw *fileWriter) writeColumn(ci int, recs []flowlog.Record, idx []int32, pr
 			if e == nil {
 				continue
 			}
-			if err := e.endRows(compression, fw.pageBytes); err != nil {
+			if err := e.endRows(compression, fw.pageBytes, &sc.page); err != nil {
 				return fmt.Errorf("column %s: %w", c.Name, err)
 			}
 		}
