@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -49,6 +50,8 @@ type leafEncoder struct {
 
 	// The dictionary of the open chunk, of strings or of integers.
 	strDict  map[string]int32
+	addrDict map[netip.Addr]int32 // the entries of strDict that addr added
+	lastAddr netip.Addr           // the address of last, when addr set it
 	strVals  []string
 	intDict  map[int64]int32
 	intVals  []int64
@@ -246,6 +249,49 @@ func (l *leafEncoder) str(s string, rep uint8) {
 			l.dictSize += 4 + len(s)
 		}
 		l.last = id
+	}
+	l.idx = append(l.idx, id)
+	if l.seen[id] != l.page {
+		l.seen[id] = l.page
+		l.pb.addStr(l.strVals[id])
+	}
+}
+
+// addr appends an address value as its text (appendAddr's), formatted in
+// buf. A dictionary column looks the address up first, so that a repeated
+// address (most are: the rows of a row group share few) is not formatted
+// again.
+func (l *leafEncoder) addr(a netip.Addr, buf *[]byte) {
+	if l.strDict == nil {
+		*buf = appendAddr((*buf)[:0], a)
+		l.level(0)
+		l.plain = binary.LittleEndian.AppendUint32(l.plain, uint32(len(*buf)))
+		l.plain = append(l.plain, *buf...)
+		if !l.pb.ok || string(*buf) < l.pb.minS || string(*buf) > l.pb.maxS {
+			l.pb.addStr(string(*buf))
+		}
+		return
+	}
+	if l.addrDict == nil {
+		l.addrDict = make(map[netip.Addr]int32)
+	}
+	l.level(0)
+	id := l.last
+	if id < 0 || l.lastAddr != a {
+		var ok bool
+		if id, ok = l.addrDict[a]; !ok {
+			*buf = appendAddr((*buf)[:0], a)
+			if id, ok = l.strDict[string(*buf)]; !ok {
+				s := string(*buf)
+				id = int32(len(l.strVals))
+				l.strDict[s] = id
+				l.strVals = append(l.strVals, s)
+				l.seen = append(l.seen, 0)
+				l.dictSize += 4 + len(s)
+			}
+			l.addrDict[a] = id
+		}
+		l.last, l.lastAddr = id, a
 	}
 	l.idx = append(l.idx, id)
 	if l.seen[id] != l.page {
@@ -562,6 +608,7 @@ func compareBounds(a, b *bounds, ints bool) (int, int) {
 // reset empties the chunk, keeping the buffers.
 func (l *leafEncoder) reset() {
 	clear(l.strDict)
+	clear(l.addrDict)
 	clear(l.intDict)
 	clear(l.strVals)
 	l.strVals, l.intVals, l.seen = l.strVals[:0], l.intVals[:0], l.seen[:0]

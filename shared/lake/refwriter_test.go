@@ -212,14 +212,24 @@ func (fw *refWriter) writeColumn(cols []*parquet.ColumnWriter, ci int, recs []fl
 					vals[i] = parquet.Value{}
 				}
 			}
-		case c.AppendStr != nil:
+		case c.AppendStr != nil || c.Addr != nil:
+			appendStr := c.AppendStr
+			if appendStr == nil {
+				appendStr = func(dst []byte, r *flowlog.Record, i int) ([]byte, bool) {
+					a, ok := c.Addr(r, i)
+					if !ok {
+						return dst, false
+					}
+					return appendAddr(dst, a), true
+				}
+			}
 			// First append every string to the arena and note where each
 			// ends (-1 for NULL), then slice: the arena may move while growing.
 			arena, offs := sc.arena[:0], sc.offs[:0]
 			for _, k := range part {
 				var ok bool
 				n := len(arena)
-				if arena, ok = c.AppendStr(arena, &recs[k], int(k)); !ok {
+				if arena, ok = appendStr(arena, &recs[k], int(k)); !ok {
 					arena = arena[:n]
 					offs = append(offs, -1)
 					continue

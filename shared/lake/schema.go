@@ -89,7 +89,7 @@ type KV struct{ Key, Value string }
 // accessor that reads its values.
 //
 // Exactly one accessor must be set, matching Type. A record accessor reads
-// one row from its record: Str or AppendStr for TypeString, Int for
+// one row from its record: Str, AppendStr or Addr for TypeString, Int for
 // TypeInt, TypeBigInt and TypeTimestamp (Unix milliseconds), List for
 // TypeArrayString, Map for TypeMapStringString; it reports false for NULL.
 // Besides the record, it gets the record's index in the group that
@@ -116,6 +116,10 @@ type Column struct {
 	Str func(r *flowlog.Record, i int) (string, bool)
 	// AppendStr appends a string that must be built, such as an address.
 	AppendStr func(dst []byte, r *flowlog.Record, i int) ([]byte, bool)
+	// Addr returns an address, written as its text (appendAddr's). A
+	// dictionary column keys its entries by the address itself, so that
+	// a repeated address is looked up without being formatted.
+	Addr func(r *flowlog.Record, i int) (netip.Addr, bool)
 	// Int returns an integer; timestamps are Unix milliseconds.
 	Int func(r *flowlog.Record, i int) (int64, bool)
 	// List appends the elements to dst; false is NULL, true with no
@@ -198,7 +202,7 @@ var (
 
 func (c *Column) check() error {
 	n := 0
-	for _, set := range []bool{c.Str != nil, c.AppendStr != nil, c.Int != nil, c.List != nil, c.Map != nil,
+	for _, set := range []bool{c.Str != nil, c.AppendStr != nil, c.Addr != nil, c.Int != nil, c.List != nil, c.Map != nil,
 		c.Strings != nil, c.Ints != nil, c.Lists != nil, c.Maps != nil} {
 		if set {
 			n++
@@ -207,7 +211,7 @@ func (c *Column) check() error {
 	ok := n == 1
 	switch c.Type {
 	case TypeString:
-		ok = ok && (c.Str != nil || c.AppendStr != nil || c.Strings != nil)
+		ok = ok && (c.Str != nil || c.AppendStr != nil || c.Addr != nil || c.Strings != nil)
 	case TypeInt, TypeBigInt, TypeTimestamp:
 		ok = ok && (c.Int != nil || c.Ints != nil)
 	case TypeArrayString:
@@ -331,13 +335,7 @@ func FieldColumn(f flowlog.Field) Column {
 		}
 	case flowlog.KindAddr:
 		c.Type = TypeString
-		c.AppendStr = func(dst []byte, r *flowlog.Record, _ int) ([]byte, bool) {
-			a, ok := r.Addr(f)
-			if !ok {
-				return dst, false
-			}
-			return appendAddr(dst, a), true
-		}
+		c.Addr = func(r *flowlog.Record, _ int) (netip.Addr, bool) { return r.Addr(f) }
 	case flowlog.KindInt64:
 		c.Type = TypeBigInt
 		c.Int = func(r *flowlog.Record, _ int) (int64, bool) { return r.Int(f) }

@@ -341,6 +341,14 @@ func (fw *fileWriter) writeColumn(ci int, recs []flowlog.Record, idx []int32, pr
 				prev = e
 			}
 			sc.arena, sc.offs = arena, offs
+		case c.Addr != nil:
+			for _, k := range part {
+				if a, ok := c.Addr(&recs[k], int(k)); ok {
+					l.addr(a, &sc.arena)
+				} else {
+					l.null(0)
+				}
+			}
 		case c.Int != nil:
 			for _, k := range part {
 				if v, ok := c.Int(&recs[k], int(k)); ok {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -27,6 +28,7 @@ import (
 type cell struct {
 	null bool
 	s    string
+	a    netip.Addr
 	i    int64
 	list []string
 	kvs  []lake.KV
@@ -43,6 +45,12 @@ type writerCase struct {
 // 0xFF bytes (the largest in the column order), long.
 var strChoices = []string{"", "a", "b", "ACCEPT", "REJECT", "eni-0123456789abcdef0", "\xff\xff", "\xff", "z",
 	strings.Repeat("y", 300), "10.0.0.1", "2001:db8::1"}
+
+// addrChoices are the addresses a cell may hold: IPv4 extremes, IPv6, and
+// an IPv4-mapped IPv6 address (a different value, and text, from 10.0.0.1).
+var addrChoices = []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("0.0.0.0"),
+	netip.MustParseAddr("255.255.255.255"), netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("::ffff:10.0.0.1"),
+	netip.MustParseAddr("fe80::1"), netip.MustParseAddr("10.0.0.10")}
 
 var intChoices = []int64{0, 1, -1, 6, 17, 443, 65535, 1 << 31, -1 << 31, 1<<63 - 1, -1 << 63, 1_795_478_400_000}
 
@@ -69,6 +77,7 @@ func newWriterCase(data []byte, rows int) *writerCase {
 				row[c].null = true
 			default:
 				row[c].s = strChoices[int(b)%len(strChoices)]
+				row[c].a = addrChoices[int(b)%len(addrChoices)]
 				row[c].i = intChoices[int(b)%len(intChoices)] + int64(b/64)
 				for j := range int(b % 4) {
 					row[c].list = append(row[c].list, strChoices[(int(b)+j*5)%len(strChoices)])
@@ -114,6 +123,9 @@ func writerColumns(wc *writerCase) []lake.Column {
 					v := cellOf(c, r)
 					return append(dst, v.s...), !v.null
 				}
+			})
+			add("addr_"+e.name, lake.TypeString, e.enc, func(c int, col *lake.Column) {
+				col.Addr = func(r *flowlog.Record, _ int) (netip.Addr, bool) { v := cellOf(c, r); return v.a, !v.null }
 			})
 			add("strings_"+e.name, lake.TypeString, e.enc, func(c int, col *lake.Column) {
 				col.Hooked = true
