@@ -3,6 +3,7 @@ package lake
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -308,8 +309,15 @@ type pending struct {
 	n       int
 	fields  flowlog.FieldSet
 	lastUse int64
-	keys    []rowKey // order's scratch
-	idx     []int32
+	// order's scratch
+	keys   []rowKey
+	idx    []int32
+	seen   map[uint64]int32
+	ids    []string
+	ranks  []int32
+	byID   []int32
+	rankOf []int32
+	packed []uint64
 }
 
 // route copies a batch's records to their partition's pending group and
@@ -337,38 +345,104 @@ func (cv *conversion) route(ctx context.Context, recs []flowlog.Record, fields f
 	return nil
 }
 
-// rowKey orders a pending group's rows as compaction orders a
-// partition-hour's (interface, then start), so that runs of equal values
-// compress: iface is the interface id's first 8 bytes after "eni-", big
-// endian, so that most comparisons are of integers.
+// rowKey is a row's sort key when order compares fields.
 type rowKey struct {
-	iface uint64
 	start int64
 	row   int32
 }
 
-// order returns the group's rows sorted by interface id, then start.
+// order returns the group's rows sorted by interface id, then start, then
+// row. Each row's key packs the interface's rank in the group, its start
+// less the group's earliest and its row into one integer, so the sort
+// compares integers; a group whose starts spread too wide for that sorts
+// by comparing the fields.
 func (pg *pending) order(recs []flowlog.Record) []int32 {
-	keys := pg.keys[:0]
+	const rowBits, rankBits = 10, 11 // batchSize rows, as many interfaces
+	const startBits = 64 - rowBits - rankBits
+	ids := pg.ids[:0]
+	ranks := pg.ranks[:0]
+	if pg.seen == nil {
+		pg.seen = make(map[uint64]int32)
+	}
+	defer func() { clear(pg.seen); clear(pg.ids) }() // drop the strings
+	minStart, maxStart := int64(0), int64(0)
+	last, lastAt := "", int32(-1)
+	collide := false
 	for i := range recs {
 		id := recs[i].InterfaceID
-		var k uint64
-		for j := 4; j < 12; j++ {
-			k <<= 8
-			if j < len(id) {
-				k |= uint64(id[j])
+		if lastAt < 0 || id != last {
+			// keyed by the id's first 8 bytes after "eni-": a second id
+			// with the same 8 sorts by fields
+			var k uint64
+			if len(id) >= 12 {
+				k = binary.BigEndian.Uint64([]byte(id[4:12]))
+			} else {
+				k = uint64(len(id)) | 1<<63 // no 12-byte id has these
 			}
+			at, ok := pg.seen[k]
+			if !ok {
+				at = int32(len(ids))
+				pg.seen[k] = at
+				ids = append(ids, id)
+			} else if ids[at] != id {
+				collide = true
+			}
+			last, lastAt = id, at
 		}
-		keys = append(keys, rowKey{k, recs[i].Start, int32(i)})
+		ranks = append(ranks, lastAt)
+		if s := recs[i].Start; i == 0 || s < minStart {
+			minStart = s
+		}
+		if s := recs[i].Start; i == 0 || s > maxStart {
+			maxStart = s
+		}
+	}
+	pg.ids, pg.ranks = ids, ranks
+	if collide || len(recs) > 1<<rowBits || len(ids) > 1<<rankBits ||
+		uint64(maxStart-minStart) >= 1<<startBits || maxStart-minStart < 0 {
+		return pg.orderByFields(recs)
+	}
+	// ids in order: rankOf[first-seen index] = rank
+	byID := pg.byID[:0]
+	for i := range ids {
+		byID = append(byID, int32(i))
+	}
+	slices.SortFunc(byID, func(a, b int32) int { return strings.Compare(ids[a], ids[b]) })
+	rankOf := slices.Grow(pg.rankOf[:0], len(ids))[:len(ids)]
+	for r, at := range byID {
+		rankOf[at] = int32(r)
+	}
+	pg.byID, pg.rankOf = byID, rankOf
+	keys := pg.packed[:0]
+	for i := range recs {
+		k := uint64(rankOf[ranks[i]])<<(startBits+rowBits) |
+			uint64(recs[i].Start-minStart)<<rowBits | uint64(i)
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	idx := pg.idx[:0]
+	for _, k := range keys {
+		idx = append(idx, int32(k&(1<<rowBits-1)))
+	}
+	pg.packed, pg.idx = keys, idx
+	return idx
+}
+
+// orderByFields is order by comparing the fields, for a group whose keys do
+// not pack.
+func (pg *pending) orderByFields(recs []flowlog.Record) []int32 {
+	keys := pg.keys[:0]
+	for i := range recs {
+		keys = append(keys, rowKey{recs[i].Start, int32(i)})
 	}
 	slices.SortFunc(keys, func(a, b rowKey) int {
-		if a.iface != b.iface {
-			return cmp.Compare(a.iface, b.iface)
-		}
 		if c := strings.Compare(recs[a.row].InterfaceID, recs[b.row].InterfaceID); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.start, b.start)
+		if c := cmp.Compare(a.start, b.start); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.row, b.row)
 	})
 	idx := pg.idx[:0]
 	for _, k := range keys {
