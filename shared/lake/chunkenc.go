@@ -49,16 +49,18 @@ type leafEncoder struct {
 	pb        bounds
 
 	// The dictionary of the open chunk, of strings or of integers.
-	strDict  map[string]int32
-	addrDict map[netip.Addr]int32 // the entries of strDict that addr added
-	lastAddr netip.Addr           // the address of last, when addr set it
-	strVals  []string
-	intDict  map[int64]int32
-	intVals  []int64
-	dictSize int      // bytes of the plain dictionary page
-	seen     []uint32 // the last page in which each entry was seen
-	page     uint32   // the open page's stamp, from 1
-	last     int32    // the last entry looked up, or -1
+	strDict    map[string]int32
+	addrDict   map[netip.Addr]int32 // the entries of strDict that addr added
+	lastAddr   netip.Addr           // the address of last, when addr set it
+	strVals    []string
+	intDict    map[int64]int32
+	intVals    []int64
+	dictSize   int             // bytes of the plain dictionary page
+	seen       []uint32        // the last page in which each entry was seen
+	page       uint32          // the open page's stamp, from 1
+	last       int32           // the last entry looked up, or -1
+	recent     [16]int32       // strDict entries by recentSlot of their string, plus 1
+	recentAddr [256]recentAddr // addrDict entries by addrSlot
 
 	// The open chunk: its encoded data pages and what the footer and the
 	// page index say of it.
@@ -239,14 +241,20 @@ func (l *leafEncoder) str(s string, rep uint8) {
 	}
 	id := l.last
 	if id < 0 || l.strVals[id] != s {
-		var ok bool
-		if id, ok = l.strDict[s]; !ok {
-			s = strings.Clone(s)
-			id = int32(len(l.strVals))
-			l.strDict[s] = id
-			l.strVals = append(l.strVals, s)
-			l.seen = append(l.seen, 0)
-			l.dictSize += 4 + len(s)
+		// a column of few values that alternate (action, direction,
+		// service) finds them here without hashing
+		slot := recentSlot(s)
+		if id = l.recent[slot] - 1; id < 0 || l.strVals[id] != s {
+			var ok bool
+			if id, ok = l.strDict[s]; !ok {
+				s = strings.Clone(s)
+				id = int32(len(l.strVals))
+				l.strDict[s] = id
+				l.strVals = append(l.strVals, s)
+				l.seen = append(l.seen, 0)
+				l.dictSize += 4 + len(s)
+			}
+			l.recent[slot] = id + 1
 		}
 		l.last = id
 	}
@@ -255,6 +263,29 @@ func (l *leafEncoder) str(s string, rep uint8) {
 		l.seen[id] = l.page
 		l.pb.addStr(l.strVals[id])
 	}
+}
+
+// recentSlot is s's slot in leafEncoder.recent: of its length and its
+// first and last bytes, which tell apart the few values of an enumerated
+// column.
+func recentSlot(s string) int {
+	if s == "" {
+		return 0
+	}
+	return int(uint(len(s))*7+uint(s[0])+uint(s[len(s)-1])*3) & 15
+}
+
+// recentAddr is an address and its strDict entry plus 1.
+type recentAddr struct {
+	a  netip.Addr
+	id int32
+}
+
+// addrSlot is a's slot in leafEncoder.recentAddr: of its last two bytes,
+// which differ most between the addresses of a row group.
+func addrSlot(a netip.Addr) int {
+	b := a.As16()
+	return int(uint(b[15])^uint(b[14])*37) & 255
 }
 
 // addr appends an address value as its text (appendAddr's), formatted in
@@ -278,8 +309,13 @@ func (l *leafEncoder) addr(a netip.Addr, buf *[]byte) {
 	l.level(0)
 	id := l.last
 	if id < 0 || l.lastAddr != a {
+		slot := &l.recentAddr[addrSlot(a)]
 		var ok bool
-		if id, ok = l.addrDict[a]; !ok {
+		if slot.id > 0 && slot.a == a {
+			id = slot.id - 1
+		} else if id, ok = l.addrDict[a]; ok {
+			*slot = recentAddr{a, id + 1}
+		} else {
 			*buf = appendAddr((*buf)[:0], a)
 			if id, ok = l.strDict[string(*buf)]; !ok {
 				s := string(*buf)
@@ -290,6 +326,7 @@ func (l *leafEncoder) addr(a netip.Addr, buf *[]byte) {
 				l.dictSize += 4 + len(s)
 			}
 			l.addrDict[a] = id
+			*slot = recentAddr{a, id + 1}
 		}
 		l.last, l.lastAddr = id, a
 	}
@@ -613,6 +650,7 @@ func (l *leafEncoder) reset() {
 	clear(l.strVals)
 	l.strVals, l.intVals, l.seen = l.strVals[:0], l.intVals[:0], l.seen[:0]
 	l.dictSize, l.last, l.page = 0, -1, 1
+	l.recent, l.recentAddr = [16]int32{}, [256]recentAddr{}
 	l.data, l.pages = l.data[:0], l.pages[:0]
 	l.chunkRows, l.numValues, l.nullCount, l.uncompSize, l.plainPages, l.encPages = 0, 0, 0, 0, 0, 0
 	l.cb = bounds{}
