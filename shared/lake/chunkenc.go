@@ -247,12 +247,7 @@ func (l *leafEncoder) str(s string, rep uint8) {
 		if id = l.recent[slot] - 1; id < 0 || l.strVals[id] != s {
 			var ok bool
 			if id, ok = l.strDict[s]; !ok {
-				s = strings.Clone(s)
-				id = int32(len(l.strVals))
-				l.strDict[s] = id
-				l.strVals = append(l.strVals, s)
-				l.seen = append(l.seen, 0)
-				l.dictSize += 4 + len(s)
+				id = l.addEntry(strings.Clone(s))
 			}
 			l.recent[slot] = id + 1
 		}
@@ -263,6 +258,17 @@ func (l *leafEncoder) str(s string, rep uint8) {
 		l.seen[id] = l.page
 		l.pb.addStr(l.strVals[id])
 	}
+}
+
+// addEntry adds s, which the encoder keeps, to the string dictionary and
+// returns its entry.
+func (l *leafEncoder) addEntry(s string) int32 {
+	id := int32(len(l.strVals))
+	l.strDict[s] = id
+	l.strVals = append(l.strVals, s)
+	l.seen = append(l.seen, 0)
+	l.dictSize += 4 + len(s)
+	return id
 }
 
 // recentSlot is s's slot in leafEncoder.recent: of its length and its
@@ -318,12 +324,7 @@ func (l *leafEncoder) addr(a netip.Addr, buf *[]byte) {
 		} else {
 			*buf = appendAddr((*buf)[:0], a)
 			if id, ok = l.strDict[string(*buf)]; !ok {
-				s := string(*buf)
-				id = int32(len(l.strVals))
-				l.strDict[s] = id
-				l.strVals = append(l.strVals, s)
-				l.seen = append(l.seen, 0)
-				l.dictSize += 4 + len(s)
+				id = l.addEntry(string(*buf))
 			}
 			l.addrDict[a] = id
 			*slot = recentAddr{a, id + 1}

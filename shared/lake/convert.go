@@ -390,16 +390,16 @@ func (pg *pending) order(recs []flowlog.Record) []int32 {
 			last, lastAt = id, at
 		}
 		ranks = append(ranks, lastAt)
-		if s := recs[i].Start; i == 0 || s < minStart {
-			minStart = s
-		}
-		if s := recs[i].Start; i == 0 || s > maxStart {
-			maxStart = s
+		if s := recs[i].Start; i == 0 {
+			minStart, maxStart = s, s
+		} else {
+			minStart, maxStart = min(minStart, s), max(maxStart, s)
 		}
 	}
 	pg.ids, pg.ranks = ids, ranks
+	// a spread that overflows is negative: as a uint64, over 1<<startBits
 	if collide || len(recs) > 1<<rowBits || len(ids) > 1<<rankBits ||
-		uint64(maxStart-minStart) >= 1<<startBits || maxStart-minStart < 0 {
+		uint64(maxStart-minStart) >= 1<<startBits {
 		return pg.orderByFields(recs)
 	}
 	// ids in order: rankOf[first-seen index] = rank
