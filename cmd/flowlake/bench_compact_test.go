@@ -79,3 +79,15 @@ func BenchmarkCloudWatchDay(b *testing.B) {
 		b.ReportMetric(float64(r.LargestRSS)/(1<<20), "largest-hour-peak-RSS-MiB")
 	}
 }
+
+// BenchmarkCloudWatchBatch is bench's CloudWatch figure: the ingest-cwlogs
+// handler on one real-shaped 1 MiB subscription batch, enriched, with every
+// detection rule; `go test -run '^$' -bench CloudWatchBatch ./cmd/flowlake`.
+func BenchmarkCloudWatchBatch(b *testing.B) {
+	r, _, err := benchCloudWatch(context.Background(), b.TempDir(), b.N)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(r.cpu.Microseconds())/1000, "cpu-ms/batch")
+	b.ReportMetric(float64(r.rows), "records/batch")
+}
