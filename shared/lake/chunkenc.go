@@ -70,6 +70,8 @@ type leafEncoder struct {
 	numValues  int64
 	nullCount  int64
 	uncompSize int64 // of the data pages, headers included
+	dictLen    int   // bytes of the sealed dictionary page, at the end of data
+	dictUncomp int64 // its uncompressed size, header included
 	cb         bounds
 	plainPages int32 // data pages written PLAIN
 	encPages   int32 // and in the column's encoding
@@ -522,15 +524,58 @@ type chunk struct {
 	oi   format.OffsetIndex
 }
 
-// writeChunk closes the open page, writes the dictionary page and the data
-// pages to w (the object), and resets the chunk.
-func (l *leafEncoder) writeChunk(w *countingWriter, codec compressor, ps *pageScratch) (chunk, error) {
-	var c chunk
+// seal closes the open page and encodes and compresses the dictionary
+// page, appending it to data after the data pages (dictLen bytes), so that
+// writeChunk only writes. The leaves of a row group are sealed in
+// parallel, each by one worker with its pageScratch.
+func (l *leafEncoder) seal(codec compressor, ps *pageScratch) error {
 	l.ps = ps
 	defer func() { l.ps = nil }()
 	if err := l.flushPage(codec); err != nil {
-		return c, err
+		return err
 	}
+	l.dictLen, l.dictUncomp = 0, 0
+	n := max(len(l.strVals), len(l.intVals))
+	if n == 0 {
+		return nil
+	}
+	dict := l.ps.body[:0]
+	for _, s := range l.strVals {
+		dict = binary.LittleEndian.AppendUint32(dict, uint32(len(s)))
+		dict = append(dict, s...)
+	}
+	for _, v := range l.intVals {
+		if l.ints32() {
+			dict = binary.LittleEndian.AppendUint32(dict, uint32(v))
+		} else {
+			dict = binary.LittleEndian.AppendUint64(dict, uint64(v))
+		}
+	}
+	l.ps.body = dict
+	var err error
+	if l.ps.tmp, err = codec.Encode(l.ps.tmp[:0], dict); err != nil {
+		return fmt.Errorf("compress dictionary: %w", err)
+	}
+	h := format.PageHeader{
+		Type:                 format.DictionaryPage,
+		UncompressedPageSize: int32(len(dict)),
+		CompressedPageSize:   int32(len(l.ps.tmp)),
+		DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{NumValues: int32(n), Encoding: format.Plain}),
+	}
+	hb, err := thrift.Marshal(new(thrift.CompactProtocol), &h)
+	if err != nil {
+		return fmt.Errorf("dictionary page header: %w", err)
+	}
+	l.data = append(append(l.data, hb...), l.ps.tmp...)
+	l.dictLen = len(hb) + len(l.ps.tmp)
+	l.dictUncomp = int64(len(hb) + len(dict))
+	return nil
+}
+
+// writeChunk writes the sealed chunk to w (the object): the dictionary
+// page, then the data pages; and resets the chunk.
+func (l *leafEncoder) writeChunk(w *countingWriter, codec compressor) (chunk, error) {
+	var c chunk
 	start := w.n
 	md := format.ColumnMetaData{
 		Type:         l.ptype,
@@ -540,47 +585,18 @@ func (l *leafEncoder) writeChunk(w *countingWriter, codec compressor, ps *pageSc
 		Statistics:   format.Statistics{NullCount: l.nullCount},
 	}
 	encs := []format.Encoding{format.RLE}
-	if n := max(len(l.strVals), len(l.intVals)); n > 0 {
-		dict := l.ps.body[:0]
-		for _, s := range l.strVals {
-			dict = binary.LittleEndian.AppendUint32(dict, uint32(len(s)))
-			dict = append(dict, s...)
-		}
-		for _, v := range l.intVals {
-			if l.ints32() {
-				dict = binary.LittleEndian.AppendUint32(dict, uint32(v))
-			} else {
-				dict = binary.LittleEndian.AppendUint64(dict, uint64(v))
-			}
-		}
-		l.ps.body = dict
-		var err error
-		if l.ps.tmp, err = codec.Encode(l.ps.tmp[:0], dict); err != nil {
-			return c, fmt.Errorf("compress dictionary: %w", err)
-		}
-		h := format.PageHeader{
-			Type:                 format.DictionaryPage,
-			UncompressedPageSize: int32(len(dict)),
-			CompressedPageSize:   int32(len(l.ps.tmp)),
-			DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{NumValues: int32(n), Encoding: format.Plain}),
-		}
-		hb, err := thrift.Marshal(new(thrift.CompactProtocol), &h)
-		if err != nil {
-			return c, fmt.Errorf("dictionary page header: %w", err)
-		}
+	pages := l.data[:len(l.data)-l.dictLen]
+	if l.dictLen > 0 {
 		md.DictionaryPageOffset = start
-		if _, err := w.Write(hb); err != nil {
+		if _, err := w.Write(l.data[len(pages):]); err != nil {
 			return c, err
 		}
-		if _, err := w.Write(l.ps.tmp); err != nil {
-			return c, err
-		}
-		md.TotalUncompressedSize += int64(len(hb) + len(dict))
+		md.TotalUncompressedSize += l.dictUncomp
 		md.EncodingStats = append(md.EncodingStats, format.PageEncodingStats{PageType: format.DictionaryPage, Encoding: format.Plain, Count: 1})
 		encs = append(encs, format.Plain)
 	}
 	md.DataPageOffset = w.n
-	if _, err := w.Write(l.data); err != nil {
+	if _, err := w.Write(pages); err != nil {
 		return c, err
 	}
 	md.TotalUncompressedSize += l.uncompSize
@@ -652,7 +668,7 @@ func (l *leafEncoder) reset() {
 	l.strVals, l.intVals, l.seen = l.strVals[:0], l.intVals[:0], l.seen[:0]
 	l.dictSize, l.last, l.page = 0, -1, 1
 	l.recent, l.recentAddr = [16]int32{}, [256]recentAddr{}
-	l.data, l.pages = l.data[:0], l.pages[:0]
+	l.data, l.pages, l.dictLen, l.dictUncomp = l.data[:0], l.pages[:0], 0, 0
 	l.chunkRows, l.numValues, l.nullCount, l.uncompSize, l.plainPages, l.encPages = 0, 0, 0, 0, 0, 0
 	l.cb = bounds{}
 }

@@ -27,8 +27,8 @@ type fileWriter struct {
 	rows      int64 // rows in the file
 	rgMax     int
 	rgBytes   int64
-	pageBytes int         // pageBytes, but in tests
-	ps        pageScratch // for flush
+	pageBytes int        // pageBytes, but in tests
+	scr       []*scratch // the workers of the last write, which flush uses
 
 	groups []format.RowGroup
 	index  [][]chunk // the page index of each row group's chunks
@@ -102,6 +102,7 @@ func (h *hook) wait() error {
 // len(scr) goroutines, then flushes the row group when it is full. h, if
 // not nil, is run first, while the columns that do not need it are encoded.
 func (fw *fileWriter) write(recs []flowlog.Record, idx []int32, scr []*scratch, h *hook) error {
+	fw.scr = scr
 	for len(idx) > 0 {
 		n := min(len(idx), fw.rgMax-fw.rgRows)
 		if err := fw.writeChunk(recs, idx[:n], scr, h); err != nil {
@@ -150,16 +151,22 @@ func (fw *fileWriter) writeChunk(recs []flowlog.Record, idx []int32, scr []*scra
 		}
 		return fw.writeColumn(ci, recs, idx, present, sc)
 	}
+	return parallel(ncol+1, scr, func(i int, sc *scratch) error { return task(i-1, sc) })
+}
+
+// parallel runs task(0, ...) to task(n-1, ...) on len(scr) goroutines,
+// each with its scratch, taking the tasks in order; it returns the first
+// error. One scratch runs them in order on this goroutine.
+func parallel(n int, scr []*scratch, task func(i int, sc *scratch) error) error {
 	if len(scr) == 1 {
-		for ci := -1; ci < ncol; ci++ {
-			if err := task(ci, scr[0]); err != nil {
+		for i := range n {
+			if err := task(i, scr[0]); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	var next atomic.Int32
-	next.Store(-1)
 	var wg sync.WaitGroup
 	errs := make([]error, len(scr))
 	for w := range scr {
@@ -167,11 +174,11 @@ func (fw *fileWriter) writeChunk(recs []flowlog.Record, idx []int32, scr []*scra
 		go func() {
 			defer wg.Done()
 			for {
-				ci := int(next.Add(1)) - 1
-				if ci >= ncol {
+				i := int(next.Add(1)) - 1
+				if i >= n {
 					return
 				}
-				if err := task(ci, scr[w]); err != nil {
+				if err := task(i, scr[w]); err != nil {
 					errs[w] = err
 					return
 				}
@@ -195,10 +202,25 @@ func (fw *fileWriter) flush() error {
 	if err := fw.start(); err != nil {
 		return err
 	}
+	// The last pages and the dictionaries are compressed in parallel;
+	// then the chunks are written in order.
+	scr := fw.scr
+	if len(scr) == 0 {
+		scr = []*scratch{{}}
+	}
+	err := parallel(len(fw.leaves), scr, func(i int, sc *scratch) error {
+		if err := fw.leaves[i].seal(compression, &sc.page); err != nil {
+			return fmt.Errorf("column %s: %w", strings.Join(fw.leaves[i].path, "."), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	rg := format.RowGroup{NumRows: int64(fw.rgRows), FileOffset: fw.out.n, Ordinal: int16(len(fw.groups))}
 	idx := make([]chunk, len(fw.leaves))
 	for i, l := range fw.leaves {
-		c, err := l.writeChunk(fw.out, compression, &fw.ps)
+		c, err := l.writeChunk(fw.out, compression)
 		if err != nil {
 			return fmt.Errorf("column %s: %w", strings.Join(l.path, "."), err)
 		}
