@@ -55,6 +55,7 @@ type groupKey struct {
 
 type group struct {
 	agg     Agg
+	samples []sample // the first MaxSampleFlows flows, as Findings formats them
 	ports   set[uint16]
 	hosts   set[netip.Addr]
 	sources set[netip.Addr]
@@ -313,8 +314,8 @@ func (b *Batch) add(ri int, c *compiled, f *flow) {
 	if r.Has(flowlog.FieldEnd) {
 		a.LastSeen = max(a.LastSeen, r.End)
 	}
-	if len(a.Samples) < finding.MaxSampleFlows {
-		a.Samples = append(a.Samples, sampleOf(r))
+	if len(g.samples) < finding.MaxSampleFlows {
+		g.samples = append(g.samples, sampleOf(r))
 	}
 }
 
@@ -339,28 +340,52 @@ func (b *Batch) accounts(r *flowlog.Record) (account, part string) {
 // partitions it.
 const lakeUnknown = "unknown"
 
-func sampleOf(r *flowlog.Record) finding.Flow {
+// sample is a sample flow as observed: the fields of the record that
+// finding.Flow shows, formatted only for a group that fires (most never
+// do).
+type sample struct {
+	set              flowlog.FieldSet
+	eni, dir         string
+	start, end       int64
+	packets, bytes   int64
+	src, dst         netip.Addr
+	srcPort, dstPort uint16
+	protocol         uint8
+	action           flowlog.Action
+	logStatus        flowlog.LogStatus
+}
+
+func sampleOf(r *flowlog.Record) sample {
+	return sample{
+		set: r.Set, eni: r.InterfaceID, dir: r.FlowDirection, start: r.Start, end: r.End,
+		packets: r.Packets, bytes: r.Bytes, src: r.SrcAddr, dst: r.DstAddr,
+		srcPort: r.SrcPort, dstPort: r.DstPort, protocol: r.Protocol, action: r.Action, logStatus: r.LogStatus,
+	}
+}
+
+// flow is the sample as a finding shows it.
+func (p *sample) flow() finding.Flow {
 	s := finding.Flow{
-		InterfaceID: r.InterfaceID,
-		Start:       time.Unix(r.Start, 0).UTC(),
-		End:         time.Unix(r.End, 0).UTC(),
-		SrcPort:     int(r.SrcPort), DstPort: int(r.DstPort), Protocol: int(r.Protocol),
-		Packets: r.Packets, Bytes: r.Bytes,
+		InterfaceID: p.eni,
+		Start:       time.Unix(p.start, 0).UTC(),
+		End:         time.Unix(p.end, 0).UTC(),
+		SrcPort:     int(p.srcPort), DstPort: int(p.dstPort), Protocol: int(p.protocol),
+		Packets: p.packets, Bytes: p.bytes,
 	}
-	if r.Has(flowlog.FieldSrcAddr) {
-		s.SrcAddr = r.SrcAddr.String()
+	if p.set.Has(flowlog.FieldSrcAddr) {
+		s.SrcAddr = p.src.String()
 	}
-	if r.Has(flowlog.FieldDstAddr) {
-		s.DstAddr = r.DstAddr.String()
+	if p.set.Has(flowlog.FieldDstAddr) {
+		s.DstAddr = p.dst.String()
 	}
-	if r.Has(flowlog.FieldAction) {
-		s.Action = r.Action.String()
+	if p.set.Has(flowlog.FieldAction) {
+		s.Action = p.action.String()
 	}
-	if r.Has(flowlog.FieldLogStatus) {
-		s.LogStatus = r.LogStatus.String()
+	if p.set.Has(flowlog.FieldLogStatus) {
+		s.LogStatus = p.logStatus.String()
 	}
-	if r.Has(flowlog.FieldFlowDirection) {
-		s.FlowDirection = r.FlowDirection
+	if p.set.Has(flowlog.FieldFlowDirection) {
+		s.FlowDirection = p.dir
 	}
 	return s
 }
@@ -422,7 +447,10 @@ func (b *Batch) Findings() []finding.Finding {
 		for _, p := range g.ports.all() {
 			a.PortList = append(a.PortList, int(p))
 		}
-		a.Samples = slices.Clone(a.Samples)
+		a.Samples = nil
+		for i := range g.samples {
+			a.Samples = append(a.Samples, g.samples[i].flow())
+		}
 		slices.SortStableFunc(a.Samples, func(x, y finding.Flow) int { return x.Start.Compare(y.Start) })
 		out = append(out, b.set.build(c, &a, finding.EngineBatch))
 	}
