@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
-	gojson "github.com/goccy/go-json"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -21,10 +22,11 @@ const maxSubscriptionHint = 8 << 20
 // decodeSubscription decodes a CloudWatch Logs subscription payload (the
 // awslogs.data string: base64 of gzip of the JSON of the batch), as
 // events.CloudwatchLogsRawData.Parse does, with the same result: the
-// standard library's base64, klauspost's gzip and goccy/go-json in place
-// of compress/gzip and encoding/json, which took two thirds of the
-// ingest-cwlogs handler's time (TestDecodeSubscriptionMatchesParse and
-// FuzzDecodeSubscription compare the two).
+// standard library's base64, klauspost's gzip in place of compress/gzip,
+// and decodeBatchJSON for the JSON CloudWatch Logs writes, falling back to
+// encoding/json for anything else (TestDecodeSubscriptionMatchesParse and
+// FuzzDecodeSubscription compare the two). goccy/go-json was the decoder
+// before: it panicked on a fuzzed body ({"\), intermittently.
 func decodeSubscription(data string) (events.CloudwatchLogsData, error) {
 	var d events.CloudwatchLogsData
 	zipped, err := base64.StdEncoding.DecodeString(data)
@@ -39,18 +41,23 @@ func decodeSubscription(data string) (events.CloudwatchLogsData, error) {
 	if len(zipped) >= 4 {
 		hint = min(int(binary.LittleEndian.Uint32(zipped[len(zipped)-4:])), maxSubscriptionHint)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, hint+bytes.MinRead))
-	if _, err := buf.ReadFrom(zr); err != nil {
+	// Inflated into a string, which the fast path's strings share.
+	var doc strings.Builder
+	doc.Grow(hint + 512)
+	if _, err := io.Copy(&doc, zr); err != nil {
 		return d, fmt.Errorf("gzip: %w", err)
 	}
 	if err := zr.Close(); err != nil {
 		return d, fmt.Errorf("gzip: %w", err)
 	}
-	if err := gojson.Unmarshal(buf.Bytes(), &d); err != nil {
-		return d, fmt.Errorf("json: %w", err)
+	if !decodeBatchJSON(doc.String(), &d) {
+		d = events.CloudwatchLogsData{}
+		if err := json.Unmarshal([]byte(doc.String()), &d); err != nil {
+			return d, fmt.Errorf("json: %w", err)
+		}
 	}
 	// encoding/json turns each byte of invalid UTF-8 in a string into
-	// U+FFFD; goccy/go-json keeps it. CloudWatch Logs writes UTF-8, so
+	// U+FFFD; decodeBatchJSON keeps it. CloudWatch Logs writes UTF-8, so
 	// this is a check, and a rewrite only for a corrupt payload.
 	for _, p := range []*string{&d.Owner, &d.LogGroup, &d.LogStream, &d.MessageType} {
 		*p = validUTF8(*p)

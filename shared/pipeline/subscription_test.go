@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/flowlake/flowlake/shared/flowgen"
 )
 
 // subscriptionPayload returns the awslogs.data string of the JSON body, as
@@ -29,9 +31,8 @@ func subscriptionPayload(body []byte) string {
 // checkSameAsParse reports where decodeSubscription and aws-lambda-go's
 // Parse (compress/gzip and encoding/json) disagree on data: both fail, or
 // both give the same batch. The one difference allowed is on a body that
-// is not one valid JSON document: goccy/go-json may accept garbage in a
-// field it skips, and rejects data after the document, which Parse's
-// decoder ignores.
+// is not one valid JSON document: decodeSubscription rejects data after
+// the document, which Parse's decoder ignores.
 func checkSameAsParse(t *testing.T, what, data string) {
 	t.Helper()
 	want, werr := events.CloudwatchLogsRawData{Data: data}.Parse()
@@ -110,5 +111,168 @@ func FuzzDecodeSubscription(f *testing.F) {
 	f.Add([]byte(`{"logEvents":[{"message":"\u00e9\"\\"}],"subscriptionFilters":["x"]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		checkSameAsParse(t, "fuzz", subscriptionPayload(body))
+	})
+}
+
+// TestDecodeBatchJSON: the batches CloudWatch Logs writes (the repository's
+// real-shaped payload, an account-level policy's, empty arrays) take the
+// fast path and decode as encoding/json decodes them; what the fast path
+// leaves to encoding/json (escapes, null, a fraction, a key in another
+// case, a repeated array) is refused, not decoded differently.
+func TestDecodeBatchJSON(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "events", "cwlogs-data.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.CloudwatchLogsEvent
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatal(err)
+	}
+	real := inflatePayload(t, ev.AWSLogs.Data)
+	ev1 := `{"id":"1","timestamp":1764547200000,"message":"2 123456789012 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1 2 ACCEPT OK"}`
+	for name, body := range map[string]string{
+		"real-shaped":   real,
+		"policyLevel":   `{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[` + ev1 + `],"policyLevel":"ACCOUNT_LEVEL_POLICY"}`,
+		"empty arrays":  " {\n\t\"subscriptionFilters\" : [ ] , \"logEvents\":[]}\r\n",
+		"unknown int":   `{"logEvents":[{"message":"m","extra":-12,"timestamp":-0}],"n":0}`,
+		"no key at all": `{}`,
+	} {
+		var got events.CloudwatchLogsData
+		if !decodeBatchJSON(body, &got) {
+			t.Errorf("%s: refused", name)
+			continue
+		}
+		var want events.CloudwatchLogsData
+		if err := json.Unmarshal([]byte(body), &want); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %+v; encoding/json %+v", name, got, want)
+		}
+	}
+	for name, body := range map[string]string{
+		"escape":          `{"logEvents":[{"message":"a\"b"}]}`,
+		"control":         "{\"owner\":\"a\tb\"}",
+		"null":            `{"owner":null}`,
+		"fraction":        `{"logEvents":[{"timestamp":1.5}]}`,
+		"exponent":        `{"logEvents":[{"timestamp":1e3}]}`,
+		"leading zero":    `{"logEvents":[{"timestamp":01}]}`,
+		"overflow":        `{"logEvents":[{"timestamp":9223372036854775808}]}`,
+		"other case":      `{"Owner":"1"}`,
+		"folded key":      "{\"logStream\":\"s\",\"logſtream\":\"t\"}",
+		"repeated array":  `{"logEvents":[],"logEvents":[]}`,
+		"object value":    `{"logEvents":[{"message":"m","extractedFields":{"a":"b"}}]}`,
+		"trailing data":   `{} x`,
+		"not an object":   `[]`,
+		"unterminated":    `{"owner":"1`,
+		"missing comma":   `{"owner":"1" "logGroup":"g"}`,
+		"trailing comma":  `{"owner":"1",}`,
+		"array of number": `{"subscriptionFilters":[1]}`,
+	} {
+		var got events.CloudwatchLogsData
+		if decodeBatchJSON(body, &got) {
+			t.Errorf("%s: accepted %q as %+v", name, body, got)
+		}
+	}
+	// the largest and least int64
+	var got events.CloudwatchLogsData
+	if !decodeBatchJSON(`{"logEvents":[{"timestamp":9223372036854775807},{"timestamp":-9223372036854775808}]}`, &got) ||
+		got.LogEvents[0].Timestamp != 1<<63-1 || got.LogEvents[1].Timestamp != -1<<63 {
+		t.Errorf("int64 bounds: %+v", got)
+	}
+}
+
+// inflatePayload returns the JSON body of an awslogs.data string.
+func inflatePayload(t *testing.T, data string) string {
+	t.Helper()
+	z, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(z))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestSpecial: the word-at-a-time search agrees with a byte loop for
+// every byte value at every position of strings of 1 to 19 bytes, over a
+// background of plain bytes either side of the special ones.
+func TestSpecial(t *testing.T) {
+	slow := func(s string) int {
+		for i := 0; i < len(s); i++ {
+			if s[i] < 0x20 || s[i] == '"' || s[i] == '\\' {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, bg := range []byte{'a', 0x21, 0x1f + 0x80, '"' + 1, '\\' - 1, 0xff} {
+		for n := 1; n < 20; n++ {
+			b := bytes.Repeat([]byte{bg}, n)
+			for i := range n {
+				for c := range 256 {
+					b[i] = byte(c)
+					if got, want := special(string(b)), slow(string(b)); got != want {
+						t.Fatalf("special(%q) = %d, want %d", b, got, want)
+					}
+					// and a special byte later must not move the first
+					if i+1 < n {
+						b[n-1] = '"'
+						if got, want := special(string(b)), slow(string(b)); got != want {
+							t.Fatalf("special(%q) = %d, want %d", b, got, want)
+						}
+						b[n-1] = bg
+					}
+				}
+				b[i] = bg
+			}
+		}
+	}
+}
+
+// BenchmarkDecodeBatchJSON decodes the JSON of a generated 1 MiB batch
+// (rich format, as bench's CloudWatch figure uses) with the fast path and
+// with encoding/json, its fallback.
+func BenchmarkDecodeBatchJSON(b *testing.B) {
+	fm := flowgen.RichFormat()
+	g := flowgen.NewGenerator(flowgen.Config{Seed: 3, Records: 1 << 20, Format: fm, Accounts: 1, ENIs: 1})
+	data := events.CloudwatchLogsData{MessageType: MessageData, Owner: "123456789012", LogGroup: "/flowlake/vpc-flow-logs",
+		LogStream: "eni-1-all", SubscriptionFilters: []string{"flowlake-ingest"}}
+	var line []byte
+	for text := 0; text < 1<<20; {
+		rec := g.Next()
+		line = rec.AppendText(line[:0], fm)
+		text += len(line)
+		data.LogEvents = append(data.LogEvents, events.CloudwatchLogsLogEvent{
+			ID: fmt.Sprintf("3%055d", len(data.LogEvents)), Timestamp: rec.End * 1000, Message: string(line)})
+	}
+	doc, err := json.Marshal(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("fast", func(b *testing.B) {
+		b.SetBytes(int64(len(doc)))
+		s := string(doc)
+		for b.Loop() {
+			var d events.CloudwatchLogsData
+			if !decodeBatchJSON(s, &d) || len(d.LogEvents) != len(data.LogEvents) {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.SetBytes(int64(len(doc)))
+		for b.Loop() {
+			var d events.CloudwatchLogsData
+			if err := json.Unmarshal(doc, &d); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }
