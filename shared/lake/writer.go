@@ -202,13 +202,10 @@ func (fw *fileWriter) flush() error {
 	if err := fw.start(); err != nil {
 		return err
 	}
-	// The last pages and the dictionaries are compressed in parallel;
-	// then the chunks are written in order.
-	scr := fw.scr
-	if len(scr) == 0 {
-		scr = []*scratch{{}}
-	}
-	err := parallel(len(fw.leaves), scr, func(i int, sc *scratch) error {
+	// The last pages and the dictionaries are compressed in parallel, by
+	// the workers of the write that filled the row group; then the chunks
+	// are written in order.
+	err := parallel(len(fw.leaves), fw.scr, func(i int, sc *scratch) error {
 		if err := fw.leaves[i].seal(compression, &sc.page); err != nil {
 			return fmt.Errorf("column %s: %w", strings.Join(fw.leaves[i].path, "."), err)
 		}
